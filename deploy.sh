@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Deploy Kiro User Activity Analytics: nine numbered steps, or the whole thing locally with --local.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+# Step number = position + 1. Titles must match each script's TITLE (a test checks).
+STEPS=(
+  "01_deploy_stack.py|Deploy CloudFormation stack"
+  "02_grant_lake_formation.py|Grant Lake Formation permissions"
+  "03_run_crawlers.py|Run Glue crawlers"
+  "04_verify_athena.py|Verify Athena data"
+  "05_create_views.py|Create Athena views"
+  "06_sync_user_mapping.py|Sync user-name map"
+  "07_create_datasets.py|Create QuickSight data source and datasets"
+  "08_create_analyses.py|Create QuickSight analyses"
+  "09_publish_dashboard.py|Publish QuickSight dashboard"
+)
+
+usage() {
+  cat <<EOF
+Usage: ./deploy.sh [options]
+
+Deploys the Kiro analytics pipeline into your AWS account, one numbered step at a time:
+$(for i in "${!STEPS[@]}"; do printf '  %d  %s\n' "$((i + 1))" "${STEPS[$i]#*|}"; done)
+
+Options:
+  --config FILE   configuration (default: config.yaml; start from config.example.yaml)
+  --from N        start at step N (resume after a failure)
+  --only N[,M..]  run only these steps
+  --dry-run       change nothing; write each mutating request to <out>/requests/
+  --out DIR       output folder (default: build, or build/local with --local)
+  --local         no AWS: build the tables and views in DuckDB and render dashboard.html
+  --data DIR      with --local: a folder laid out like the S3 prefix (default: generated sample data)
+  --users FILE    with --local: a CSV (userid,username,...) used as the name map
+  -h, --help      this help
+
+Examples:
+  ./deploy.sh --local                 # try it now, no AWS account needed
+  ./deploy.sh --config config.yaml    # deploy everything
+  ./deploy.sh --from 7                # resume at step 7
+  ./deploy.sh --only 6                # refresh the user-name map now
+EOF
+}
+
+die() { printf 'error: %s\n' "$*" >&2; exit 2; }
+
+# The project venv, created or updated only when a requirements file changed.
+ensure_python() { PYTHON="$("$ROOT/scripts/bin/ensure-venv.sh" "$1")"; }
+
+parse_steps() {
+  local list="$1" item
+  IFS=',' read -r -a SELECTED <<<"$list"
+  for item in "${SELECTED[@]}"; do
+    [[ "$item" =~ ^[1-9]$ ]] || die "--only takes step numbers 1-9 separated by commas, got '$list'"
+  done
+}
+
+format_seconds() { printf '%dm%02ds' "$(($1 / 60))" "$(($1 % 60))"; }
+
+SUMMARY=()
+run_step() {
+  local number="$1"
+  local script="${STEPS[$((number - 1))]%%|*}" title="${STEPS[$((number - 1))]#*|}"
+  local started rc=0
+  printf '\n[%d/9] %s\n' "$number" "$title"
+  started=$SECONDS
+  "$PYTHON" "$ROOT/scripts/$script" --config "$CONFIG" --out "$OUT" "${STEP_FLAGS[@]}" || rc=$?
+  local took=$((SECONDS - started))
+  if [[ $rc -ne 0 ]]; then
+    SUMMARY+=("$(printf '  %d  %-44s FAILED  %s' "$number" "$title" "$(format_seconds "$took")")")
+    print_summary
+    printf '\nStep %d (%s) failed (exit %d). Fix the error above, then resume with:\n  %s --from %d%s\n' \
+      "$number" "$title" "$rc" "./deploy.sh" "$number" "$RESUME_FLAGS" >&2
+    exit "$rc"
+  fi
+  SUMMARY+=("$(printf '  %d  %-44s ok      %s' "$number" "$title" "$(format_seconds "$took")")")
+}
+
+print_summary() {
+  [[ ${#SUMMARY[@]} -gt 0 ]] || return 0
+  printf '\nSummary:\n'
+  printf '%s\n' "${SUMMARY[@]}"
+}
+
+on_interrupt() {
+  printf '\nInterrupted. Resume with: ./deploy.sh --from <step>%s\n' "$RESUME_FLAGS" >&2
+  exit 130
+}
+
+main() {
+  CONFIG="config.yaml" OUT="" FROM=1 ONLY="" DRY_RUN=0 LOCAL=0 DATA="" USERS="" CONFIG_GIVEN=0
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      -h|--help) usage; exit 0 ;;
+      --config) [[ $# -ge 2 ]] || die "--config needs a file"; CONFIG="$2"; CONFIG_GIVEN=1; shift 2 ;;
+      --from) [[ $# -ge 2 && "$2" =~ ^[1-9]$ ]] || die "--from needs a step number 1-9"; FROM="$2"; shift 2 ;;
+      --only) [[ $# -ge 2 ]] || die "--only needs step numbers"; ONLY="$2"; shift 2 ;;
+      --out) [[ $# -ge 2 ]] || die "--out needs a folder"; OUT="$2"; shift 2 ;;
+      --data) [[ $# -ge 2 ]] || die "--data needs a folder"; DATA="$2"; shift 2 ;;
+      --users) [[ $# -ge 2 ]] || die "--users needs a CSV file"; USERS="$2"; shift 2 ;;
+      --dry-run) DRY_RUN=1; shift ;;
+      --local) LOCAL=1; shift ;;
+      *) usage >&2; die "unknown option '$1'" ;;
+    esac
+  done
+  [[ -z "$ONLY" || "$FROM" == 1 ]] || die "--from and --only cannot be combined"
+
+  if [[ $LOCAL -eq 1 ]]; then
+    [[ -z "$ONLY" && "$FROM" == 1 && $DRY_RUN -eq 0 ]] || die "--local builds everything locally; --from, --only and --dry-run are for AWS"
+    ensure_python "$ROOT/requirements-local.txt"
+    local args=(--out "${OUT:-build/local}")
+    [[ $CONFIG_GIVEN -eq 0 ]] || args+=(--config "$CONFIG")
+    [[ -z "$DATA" ]] || args+=(--data "$DATA")
+    [[ -z "$USERS" ]] || args+=(--users "$USERS")
+    PYTHONPATH="$ROOT/scripts" exec "$PYTHON" -m kiro_analytics.local "${args[@]}"
+  fi
+  [[ -z "$DATA" && -z "$USERS" ]] || die "--data and --users go with --local"
+
+  OUT="${OUT:-build}"
+  STEP_FLAGS=()
+  RESUME_FLAGS=""
+  [[ $CONFIG_GIVEN -eq 0 ]] || RESUME_FLAGS+=" --config $CONFIG"
+  if [[ $DRY_RUN -eq 1 ]]; then STEP_FLAGS+=(--dry-run); RESUME_FLAGS+=" --dry-run"; fi
+  [[ "$OUT" == build ]] || RESUME_FLAGS+=" --out $OUT"
+  [[ -f "$CONFIG" ]] || die "config file '$CONFIG' not found: cp config.example.yaml config.yaml and fill in the REQUIRED keys"
+  ensure_python "$ROOT/requirements.txt"
+  trap on_interrupt INT
+
+  local steps=() number
+  if [[ -n "$ONLY" ]]; then parse_steps "$ONLY"; steps=("${SELECTED[@]}")
+  else for ((number = FROM; number <= ${#STEPS[@]}; number++)); do steps+=("$number"); done
+  fi
+  local begun=$SECONDS
+  for number in "${steps[@]}"; do run_step "$number"; done
+  print_summary
+  printf '\nDone: %d step(s) in %s%s.\n' "${#steps[@]}" "$(format_seconds $((SECONDS - begun)))" \
+    "$([[ $DRY_RUN -eq 1 ]] && echo " (dry run: nothing was changed; requests in $OUT/requests/)")"
+}
+
+main "$@"

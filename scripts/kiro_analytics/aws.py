@@ -1,0 +1,70 @@
+"""The one AWS client factory: region from config, adaptive retries, emulator endpoint from the environment.
+
+boto3 itself honours AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>, which is how tests point every
+subprocess at a local emulator; nothing here needs to know about tests.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, Optional, Tuple
+
+import boto3
+from botocore.config import Config as BotoConfig
+
+from .config import Config
+
+USER_AGENT = "kiro-user-activity-analytics"
+
+
+def _retry_attempts() -> int:
+    # An explicit retries setting overrides AWS_MAX_ATTEMPTS, so read it ourselves: tests set 1.
+    try:
+        return max(1, int(os.environ.get("AWS_MAX_ATTEMPTS", "10")))
+    except ValueError:
+        return 10
+
+
+def boto_config() -> BotoConfig:
+    return BotoConfig(
+        retries={"mode": "adaptive", "max_attempts": _retry_attempts()},
+        user_agent_extra=USER_AGENT,
+        connect_timeout=10,
+        read_timeout=60,
+    )
+
+
+class Clients:
+    """Creates and caches clients per (service, region). Pass it in; never create clients at import time."""
+
+    def __init__(self, config: Config, session: Optional[boto3.Session] = None) -> None:
+        self.config = config
+        self.session = session or boto3.Session(profile_name=config.profile or None, region_name=config.region)
+        self._cache: Dict[Tuple[str, str], Any] = {}
+        self._hooks: list = []
+
+    def client(self, service: str, region: Optional[str] = None) -> Any:
+        key = (service, region or self.config.region)
+        if key not in self._cache:
+            client = self.session.client(service, region_name=key[1], config=boto_config())
+            for event, handler in self._hooks:
+                client.meta.events.register(event, handler)
+            self._cache[key] = client
+        return self._cache[key]
+
+    def register(self, event: str, handler: Any) -> None:
+        """Register a botocore event handler on every client, present and future (the dry-run guard uses it)."""
+        self._hooks.append((event, handler))
+        for client in self._cache.values():
+            client.meta.events.register(event, handler)
+
+    # Shorthands for the services the steps use; identity and QuickSight may live in other regions.
+    def identitystore(self) -> Any:
+        return self.client("identitystore", self.config.identity_region)
+
+    def quicksight(self) -> Any:
+        return self.client("quicksight")
+
+    def quicksight_identity(self) -> Any:
+        """Users and groups are managed in the QuickSight identity region, which may differ from the deploy region."""
+        return self.client("quicksight", self.config.quicksight_identity_region)

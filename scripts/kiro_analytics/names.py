@@ -1,0 +1,118 @@
+"""Every AWS resource name, derived from config in one place: nothing else spells a stack, crawler or dataset id.
+
+The CloudFormation template receives these as parameters (step 1), so the template and the scripts cannot drift;
+a test checks that the template uses the parameters rather than literal names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, Tuple
+
+from .config import Config
+
+RAW_TABLES: Tuple[str, ...] = ("user_report_raw", "kiro_by_user_analytic_raw", "qdev_by_user_analytic_raw")
+USER_MAPPING_TABLE = "user_mapping"
+# Report family → the raw tables its crawler keeps partitions current for.
+CRAWLER_TABLES: Dict[str, Tuple[str, ...]] = {
+    "user-report": ("user_report_raw",),
+    "by-user-analytic": ("kiro_by_user_analytic_raw", "qdev_by_user_analytic_raw"),
+}
+ANALYSES: Tuple[str, ...] = ("admin-overview", "user-behavior", "cost-optimization", "feature-adoption")
+
+
+@dataclass(frozen=True)
+class Names:
+    config: Config
+
+    @property
+    def prefix(self) -> str:
+        return self.config.resource_prefix
+
+    @property
+    def stack(self) -> str:
+        return self.config.stack_name
+
+    @property
+    def database(self) -> str:
+        return self.config.database
+
+    @property
+    def workgroup(self) -> str:
+        return self.config.workgroup
+
+    @property
+    def results_bucket(self) -> str:
+        # Account and region make the bucket name globally unique and tell a reader whose it is.
+        return f"{self.prefix}-results-{self.config.account_id}-{self.config.region}".lower()[:63].rstrip("-.")
+
+    def crawler(self, family: str) -> str:
+        if family not in CRAWLER_TABLES:
+            raise KeyError(f"unknown report family {family!r}")
+        return f"{self.prefix}-{family}"
+
+    @property
+    def crawlers(self) -> Dict[str, str]:
+        return {family: self.crawler(family) for family in CRAWLER_TABLES}
+
+    @property
+    def sync_function(self) -> str:
+        return f"{self.prefix}-user-sync"
+
+    @property
+    def crawler_role(self) -> str:
+        return f"{self.prefix}-crawler"
+
+    @property
+    def sync_role(self) -> str:
+        return f"{self.prefix}-user-sync"
+
+    @property
+    def quicksight_role(self) -> str:
+        return f"{self.prefix}-quicksight"
+
+    def lambda_code_key(self, sha256: str) -> str:
+        """Where step 1 uploads the Lambda package, in the customer's report bucket.
+
+        Not the results bucket: the stack creates that one, so it cannot hold code the same stack needs. The digest
+        in the key makes a code change a parameter change, which is what makes CloudFormation update the function.
+        """
+        return f"{self.prefix}/lambda/user-sync-{sha256[:12]}.zip"
+
+    @property
+    def sync_schedule_rule(self) -> str:
+        return f"{self.prefix}-user-sync-schedule"
+
+    @property
+    def sync_alarm(self) -> str:
+        return f"{self.prefix}-user-sync-errors"
+
+    @property
+    def alarm_topic(self) -> str:
+        return f"{self.prefix}-alarms"
+
+    @property
+    def sync_log_group(self) -> str:
+        return f"/aws/lambda/{self.sync_function}"
+
+    @property
+    def data_source_id(self) -> str:
+        return f"{self.prefix}-athena"
+
+    def dataset_id(self, view: str) -> str:
+        return f"{self.prefix}-{view.replace('_', '-')}"
+
+    def analysis_id(self, analysis: str) -> str:
+        return f"{self.prefix}-{analysis}"
+
+    @property
+    def dashboard_id(self) -> str:
+        return f"{self.prefix}-dashboard"
+
+    @property
+    def mapping_uri(self) -> str:
+        return f"s3://{self.config.bucket_name}/{self.config.user_mapping_key}"
+
+    def arn(self, service: str, resource: str, region: str = "") -> str:
+        region = self.config.region if region is None or region == "" else region
+        return f"arn:aws:{service}:{region}:{self.config.account_id}:{resource}"

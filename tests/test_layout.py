@@ -1,0 +1,72 @@
+"""The shape of the codebase: thin scripts, dependencies pointing one way, no SQL hidden in Python."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+from typing import Iterator, Set
+
+import pytest
+from conftest import ROOT
+
+PACKAGE = ROOT / "scripts" / "kiro_analytics"
+LOCAL_ONLY = {"duckdb", "sqlglot"}
+
+
+def modules(folder: Path) -> Iterator[Path]:
+    yield from sorted(folder.rglob("*.py"))
+
+
+def imported(path: Path) -> Set[str]:
+    names: Set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = "." * node.level + (node.module or "")
+            names.add(base)
+            names.update(f"{base}.{alias.name}" if base.endswith(".") is False else base + alias.name
+                         for alias in node.names)
+    return names
+
+
+def test_local_engine_never_imports_boto3() -> None:
+    for path in modules(PACKAGE / "local"):
+        bad = {name for name in imported(path) if name.split(".")[0] in ("boto3", "botocore", "pyathena")}
+        assert not bad, f"{path.relative_to(ROOT)} imports {bad}"
+
+
+def test_aws_path_never_imports_the_local_engine() -> None:
+    for path in modules(PACKAGE):
+        if "local" in path.relative_to(PACKAGE).parts:
+            continue
+        for name in imported(path):
+            assert name.split(".")[0] not in LOCAL_ONLY, f"{path.relative_to(ROOT)} imports {name}"
+            assert ".local" not in name and not name.startswith("kiro_analytics.local"), (
+                f"{path.relative_to(ROOT)} imports the local engine ({name})")
+
+
+@pytest.mark.parametrize("script", sorted((ROOT / "scripts").glob("0[1-9]_*.py")), ids=lambda p: p.name)
+def test_numbered_scripts_are_thin_adapters(script: Path) -> None:
+    text = script.read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= 60, "a numbered script parses flags and calls the package; move logic there"
+    names = imported(script)
+    assert not {name for name in names if name.split(".")[0] in ("boto3", "botocore", "pyathena", "duckdb")}
+    assert "run_step(" in text or "not_built(" in text
+
+
+SQL_IN_STRING = re.compile(r"^\s*(SELECT|CREATE|INSERT|DROP|ALTER|WITH)\b.*\b(FROM|TABLE|VIEW|AS)\b", re.I | re.S)
+
+
+def test_no_sql_text_in_python() -> None:
+    for path in modules(ROOT / "scripts"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) > 20:
+                assert not SQL_IN_STRING.match(node.value), (
+                    f"{path.relative_to(ROOT)}:{node.lineno} holds SQL; put it in sql/")
+
+
+def test_no_grab_bag_modules() -> None:
+    for path in modules(ROOT / "scripts"):
+        assert path.stem not in ("utils", "common", "helpers", "misc"), path
