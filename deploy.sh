@@ -29,6 +29,8 @@ Options:
   --from N        start at step N (resume after a failure)
   --only N[,M..]  run only these steps
   --dry-run       change nothing; write each mutating request to <out>/requests/
+  --check         only run the preflight checks (credentials, bucket, reports, QuickSight, ...)
+  --skip-check    do not run the preflight checks before the steps
   --out DIR       output folder (default: build, or build/local with --local)
   --local         no AWS: build the tables and views in DuckDB and render dashboard.html
   --data DIR      with --local: a folder laid out like the S3 prefix (default: generated sample data)
@@ -37,6 +39,7 @@ Options:
 
 Examples:
   ./deploy.sh --local                 # try it now, no AWS account needed
+  ./deploy.sh --check                 # preflight only: is the account ready?
   ./deploy.sh --config config.yaml    # deploy everything
   ./deploy.sh --from 7                # resume at step 7
   ./deploy.sh --only 6                # refresh the user-name map now
@@ -89,7 +92,7 @@ on_interrupt() {
 }
 
 main() {
-  CONFIG="config.yaml" OUT="" FROM=1 ONLY="" DRY_RUN=0 LOCAL=0 DATA="" USERS="" CONFIG_GIVEN=0
+  CONFIG="config.yaml" OUT="" FROM=1 ONLY="" DRY_RUN=0 LOCAL=0 DATA="" USERS="" CONFIG_GIVEN=0 CHECK=1
   while [[ $# -gt 0 ]]; do
     case "$1" in
       -h|--help) usage; exit 0 ;;
@@ -101,6 +104,8 @@ main() {
       --users) [[ $# -ge 2 ]] || die "--users needs a CSV file"; USERS="$2"; shift 2 ;;
       --dry-run) DRY_RUN=1; shift ;;
       --local) LOCAL=1; shift ;;
+      --check) CHECK=2; shift ;;
+      --skip-check) CHECK=0; shift ;;
       *) usage >&2; die "unknown option '$1'" ;;
     esac
   done
@@ -126,6 +131,15 @@ main() {
   [[ -f "$CONFIG" ]] || die "config file '$CONFIG' not found: cp config.example.yaml config.yaml and fill in the REQUIRED keys"
   ensure_python "$ROOT/requirements.txt"
   trap on_interrupt INT
+
+  if [[ $CHECK -gt 0 ]]; then
+    printf '\n[preflight] Checking the account, bucket and services\n'
+    if ! "$PYTHON" "$ROOT/scripts/preflight.py" --config "$CONFIG" --out "$OUT"; then
+      printf '\nPreflight failed: fix the FAIL lines above, or rerun with --skip-check to deploy anyway.\n' >&2
+      exit 1
+    fi
+    [[ $CHECK -eq 1 ]] || exit 0
+  fi
 
   local steps=() number
   if [[ -n "$ONLY" ]]; then parse_steps "$ONLY"; steps=("${SELECTED[@]}")

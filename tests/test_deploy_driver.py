@@ -17,7 +17,8 @@ from conftest import ROOT
 
 RECORDER = """\
 import os, sys
-number = int(os.path.basename(sys.argv[0])[:2])
+name = os.path.basename(sys.argv[0])
+number = int(name[:2]) if name[:2].isdigit() else 0
 with open(os.environ["STEP_LOG"], "a") as log:
     log.write(f"{number} {' '.join(sys.argv[1:])}\\n")
 sys.exit(int(os.environ.get("FAIL_CODE", "1")) if os.environ.get("FAIL_STEP") == str(number) else 0)
@@ -34,7 +35,7 @@ def fake_tree(tmp_path: Path) -> Path:
     (tree / "scripts" / "bin").mkdir(parents=True)
     shutil.copy2(ROOT / "deploy.sh", tree / "deploy.sh")
     shutil.copy2(ROOT / "scripts" / "bin" / "ensure-venv.sh", tree / "scripts" / "bin" / "ensure-venv.sh")
-    for script in step_scripts():
+    for script in [*step_scripts(), ROOT / "scripts" / "preflight.py"]:
         (tree / "scripts" / script.name).write_text(RECORDER, encoding="utf-8")
     (tree / "config.yaml").write_text("{}\n", encoding="utf-8")
     return tree
@@ -47,9 +48,14 @@ def run(tree: Path, *args: str, env: Optional[Dict[str, str]] = None) -> subproc
                           env=environment, timeout=60)
 
 
-def steps_run(tree: Path) -> List[int]:
+def calls(tree: Path) -> List[int]:
+    """Scripts run, in order; 0 is the preflight."""
     log = tree / "steps.log"
     return [int(line.split()[0]) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def steps_run(tree: Path) -> List[int]:
+    return [number for number in calls(tree) if number]
 
 
 def test_help_lists_nine_steps_matching_the_scripts() -> None:
@@ -89,7 +95,8 @@ def test_dry_run_config_and_out_reach_every_step(fake_tree: Path) -> None:
     result = run(fake_tree, "--dry-run", "--config", "other.yaml", "--out", "plan", "--only", "1,9")
     assert result.returncode == 0, result.stderr
     lines = (fake_tree / "steps.log").read_text().splitlines()
-    assert lines == ["1 --config other.yaml --out plan --dry-run", "9 --config other.yaml --out plan --dry-run"]
+    assert lines == ["0 --config other.yaml --out plan", "1 --config other.yaml --out plan --dry-run",
+                     "9 --config other.yaml --out plan --dry-run"]
     assert "dry run: nothing was changed" in result.stdout
 
 
@@ -129,3 +136,21 @@ def test_each_script_runs_on_its_own_with_help(python_exe: str) -> None:
         result = subprocess.run([python_exe, str(script), "--help"], capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, f"{script.name}: {result.stderr}"
         assert "--config" in result.stdout and "--dry-run" in result.stdout
+
+
+def test_preflight_runs_first_and_a_failure_stops_the_deploy(fake_tree: Path) -> None:
+    assert run(fake_tree).returncode == 0
+    assert calls(fake_tree)[0] == 0
+    (fake_tree / "steps.log").unlink()
+    result = run(fake_tree, env={"FAIL_STEP": "0"})
+    assert result.returncode == 1
+    assert steps_run(fake_tree) == []
+    assert "--skip-check" in result.stderr
+
+
+def test_check_runs_only_the_preflight_and_skip_check_skips_it(fake_tree: Path) -> None:
+    assert run(fake_tree, "--check").returncode == 0
+    assert calls(fake_tree) == [0]
+    (fake_tree / "steps.log").unlink()
+    assert run(fake_tree, "--skip-check", "--only", "5").returncode == 0
+    assert calls(fake_tree) == [5]

@@ -26,13 +26,14 @@ class StepContext:
     recorder: "object"  # kiro_analytics.plan.Recorder
     dry_run: bool
     out_dir: Path
+    args: Optional[argparse.Namespace] = None
 
 
 Action = Callable[[StepContext], str]
 
 
-def _parser(number: int, title: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=f"Step {number}: {title}")
+def base_parser(description: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--config", default="config.yaml", help="config file (default: config.yaml)")
     parser.add_argument("--dry-run", action="store_true",
                         help="change nothing; write every mutating request to <out>/requests/")
@@ -67,7 +68,16 @@ def describe_error(exc: BaseException) -> str:
 
 
 def run_step(number: int, title: str, action: Action, argv: Optional[List[str]] = None) -> int:
-    args = _parser(number, title).parse_args(argv)
+    """Entry point of numbered script ``number``: a failure says how to resume the deploy there."""
+    return run_command(f"step {number} ({title})", f"./deploy.sh --from {number}", action, argv,
+                       number=number, description=f"Step {number}: {title}")
+
+
+def run_command(label: str, resume: str, action: Action, argv: Optional[List[str]] = None, number: int = 0,
+                description: str = "", parser: Optional[argparse.ArgumentParser] = None) -> int:
+    """Flags, config, clients, the action, one result line; every failure becomes one line and an exit code."""
+    parser = parser or base_parser(description or label)
+    args = parser.parse_args(argv)
     setup_logging(args.quiet)
     try:
         config = load_config(args.config)
@@ -79,21 +89,21 @@ def run_step(number: int, title: str, action: Action, argv: Optional[List[str]] 
         if args.dry_run:
             clients.register("before-call", recorder.guard)
         context = StepContext(step=number, config=config, names=Names(config), clients=clients,
-                              recorder=recorder, dry_run=args.dry_run, out_dir=Path(args.out))
+                              recorder=recorder, dry_run=args.dry_run, out_dir=Path(args.out), args=args)
         result = action(context)
     except KeyboardInterrupt:
-        print(f"step {number} interrupted; resume with ./deploy.sh --from {number}", file=sys.stderr)
+        print(f"{label} interrupted; resume with {resume}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except KiroError as exc:
-        print(f"error: step {number} ({title}): {exc}", file=sys.stderr)
+        print(f"error: {label}: {exc}", file=sys.stderr)
         return exc.exit_code
-    except Exception as exc:  # noqa: BLE001 - every AWS failure becomes one readable line, not a traceback
+    except Exception as exc:  # every AWS failure becomes one readable line, not a traceback
         if type(exc).__module__.startswith(("botocore", "boto3", "pyathena")):
-            print(f"error: step {number} ({title}): {describe_error(exc)}", file=sys.stderr)
+            print(f"error: {label}: {describe_error(exc)}", file=sys.stderr)
             return EXIT_FAILED
         raise
     prefix = "[dry-run] " if args.dry_run else ""
-    print(f"{prefix}step {number} ok: {result}")
+    print(f"{prefix}{label.split(' (')[0]} ok: {result}")
     return EXIT_OK
 
 
@@ -104,4 +114,4 @@ def not_built(number: int, title: str, issue: str) -> int:
     return run_step(number, title, action)
 
 
-__all__ = ["StepContext", "run_step", "not_built", "describe_error", "setup_logging", "EXIT_BAD_INPUT"]
+__all__ = ["EXIT_BAD_INPUT", "StepContext", "describe_error", "not_built", "run_command", "run_step", "setup_logging"]

@@ -1,0 +1,59 @@
+"""Where the reports are in S3, and what is there instead when they are not where the config says.
+
+A wrong s3.prefix is the most common first-deploy mistake, so "nothing found" always shows what exists nearby.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any, List, Optional
+
+DAY_PART = re.compile(r"^\d{2,4}$")
+
+
+def _children(s3: Any, bucket: str, prefix: str) -> List[str]:
+    """Immediate 'folders' under a prefix (names without the prefix and slash)."""
+    found: List[str] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
+        found.extend(item["Prefix"][len(prefix):].rstrip("/") for item in page.get("CommonPrefixes", []))
+    return found
+
+
+def newest_report_day(s3: Any, bucket: str, family_prefix: str) -> Optional[date]:
+    """Newest <region>/YYYY/MM/DD under a report family prefix, walking only the newest branch of each level."""
+    newest: Optional[date] = None
+    for region in _children(s3, bucket, family_prefix):
+        path = f"{family_prefix}{region}/"
+        parts: List[str] = []
+        for _ in range(3):  # YYYY, MM, DD
+            options = sorted(child for child in _children(s3, bucket, path) if DAY_PART.match(child))
+            if not options:
+                break
+            parts.append(options[-1])
+            path += options[-1] + "/"
+        if len(parts) == 3:
+            try:
+                day = date(int(parts[0]), int(parts[1]), int(parts[2]))
+            except ValueError:
+                continue
+            newest = day if newest is None or day > newest else newest
+    return newest
+
+
+def describe_nearby(s3: Any, bucket: str, prefix: str) -> str:
+    """A one-line account of what exists at the configured prefix, under AWSLogs/ and at the bucket root."""
+    notes = []
+    for label, path in (("under the prefix", prefix), ("under AWSLogs/", f"{prefix}AWSLogs/"),
+                        ("at the bucket root", "")):
+        if label == "at the bucket root" and not prefix:
+            continue
+        children = _children(s3, bucket, path)
+        shown = ", ".join(f"{child}/" for child in children[:8]) + (" …" if len(children) > 8 else "")
+        notes.append(f"{label} s3://{bucket}/{path}: {shown or 'nothing'}")
+        if path.endswith("AWSLogs/") and children:
+            kiro = [child for child in children if child.isdigit()]
+            for account in kiro[:3]:
+                notes.append(f"s3://{bucket}/{path}{account}/: "
+                             + (", ".join(f"{c}/" for c in _children(s3, bucket, f"{path}{account}/")) or "nothing"))
+    return "; ".join(notes)

@@ -1,0 +1,123 @@
+"""Preflight against moto (S3, STS, Identity Store, QuickSight users, Lake Formation) and botocore's Stubber for
+DescribeAccountSubscription, which moto lacks (the Stubber validates request and response against the model)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Dict, Iterator, List
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from kiro_analytics.preflight import FAIL, OK, WARN, Check, run_checks
+
+ACCOUNT = "123456789012"
+
+
+class FakeClients:
+    """The Clients interface over moto, with QuickSight's subscription call stubbed."""
+
+    def __init__(self, subscription: Dict[str, Any]) -> None:
+        self.moto = {name: boto3.client(name, region_name="us-east-1")
+                     for name in ("sts", "s3", "identitystore", "lakeformation", "quicksight")}
+        self.qs = boto3.client("quicksight", region_name="us-east-1")
+        self.stubber = Stubber(self.qs)
+        if subscription:
+            self.stubber.add_response("describe_account_subscription", {"AccountInfo": subscription, "Status": 200},
+                                      {"AwsAccountId": ACCOUNT})
+        else:
+            self.stubber.add_client_error("describe_account_subscription", "ResourceNotFoundException", http_status_code=404)
+        self.stubber.activate()
+
+    def client(self, name: str, region: str = "") -> Any:
+        return self.moto[name]
+
+    def quicksight(self) -> Any:
+        return self.qs
+
+    def quicksight_identity(self) -> Any:
+        return self.moto["quicksight"]
+
+    def identitystore(self) -> Any:
+        return self.moto["identitystore"]
+
+
+ENTERPRISE = {"AccountName": "acme", "Edition": "ENTERPRISE", "NotificationEmail": "a@b.c",
+              "AuthenticationType": "IDENTITY_POOL", "AccountSubscriptionStatus": "ACCOUNT_CREATED"}
+
+
+@pytest.fixture
+def account(config) -> Iterator[Any]:
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket=config.bucket_name)
+        boto3.client("quicksight", region_name="us-east-1").register_user(
+            AwsAccountId=ACCOUNT, Namespace="default", IdentityType="QUICKSIGHT", Email="a@b.c",
+            UserRole="ADMIN", UserName="admin")
+        yield s3
+
+
+def by_name(checks: List[Check]) -> Dict[str, Check]:
+    return {check.name: check for check in checks}
+
+
+def put_report(s3: Any, bucket: str, day: date, prefix: str = "") -> None:
+    key = (f"{prefix}AWSLogs/{ACCOUNT}/KiroLogs/user_report/us-east-1/{day:%Y/%m/%d}/00/"
+           f"KIRO_IDE_{ACCOUNT}_user_report_{day:%Y%m%d}0200.csv")
+    s3.put_object(Bucket=bucket, Key=key, Body=b"Date,UserId\n")
+
+
+def test_ready_account_passes_every_check(config, account) -> None:
+    for day in (date(2026, 11, 23), date(2026, 11, 25), date(2026, 10, 30)):
+        put_report(account, config.bucket_name, day)
+    identity_store = boto3.client("identitystore", region_name="us-east-1")
+    del identity_store  # moto accepts any store id for ListUsers
+    checks = by_name(run_checks(config, FakeClients(ENTERPRISE), today=date(2026, 11, 26)))
+    assert {name: check.status for name, check in checks.items()} == {
+        "credentials": OK, "region": OK, "bucket": OK, "reports": OK, "quicksight": OK, "identity store": OK,
+        "lake formation": OK}
+    assert "newest day 2026-11-25" in checks["reports"].message
+
+
+def test_wrong_prefix_shows_what_exists_nearby(config, account) -> None:
+    put_report(account, config.bucket_name, date(2026, 11, 25), prefix="kiro-logs/")
+    checks = by_name(run_checks(config, FakeClients(ENTERPRISE), today=date(2026, 11, 26)))
+    reports = checks["reports"]
+    assert reports.status == FAIL
+    assert f"s3://{config.bucket_name}/AWSLogs/{ACCOUNT}/KiroLogs/user_report/" in reports.message
+    assert "kiro-logs/" in reports.message  # what the bucket root holds instead
+    assert "s3.prefix" in reports.fix
+
+
+def test_stale_reports_warn(config, account) -> None:
+    put_report(account, config.bucket_name, date(2026, 11, 1))
+    checks = by_name(run_checks(config, FakeClients(ENTERPRISE), today=date(2026, 11, 26)))
+    assert checks["reports"].status == WARN
+    assert "25 days old" in checks["reports"].message
+
+
+def test_missing_quicksight_and_bucket_fail_with_fixes(config) -> None:
+    with mock_aws():
+        checks = by_name(run_checks(config, FakeClients({}), today=date(2026, 11, 26)))
+    assert checks["bucket"].status == FAIL and "does not exist" in checks["bucket"].message
+    assert checks["quicksight"].status == FAIL and "Enterprise" in checks["quicksight"].fix
+
+
+def test_standard_edition_and_unknown_user_fail(config, account) -> None:
+    standard = dict(ENTERPRISE, Edition="STANDARD")
+    assert by_name(run_checks(config, FakeClients(standard)))["quicksight"].status == FAIL
+    from dataclasses import replace
+
+    other = replace(config, quicksight_user_arn=f"arn:aws:quicksight:us-east-1:{ACCOUNT}:user/default/nobody")
+    quicksight = by_name(run_checks(other, FakeClients(ENTERPRISE)))["quicksight"]
+    assert quicksight.status == FAIL and "'nobody' not found" in quicksight.message
+
+
+def test_wrong_account_fails(config, account) -> None:
+    from dataclasses import replace
+
+    other = replace(config, account_id="999999999999")
+    credentials = by_name(run_checks(other, FakeClients(ENTERPRISE)))["credentials"]
+    assert credentials.status == FAIL and "config says 999999999999" in credentials.message
