@@ -134,9 +134,11 @@ main() {
 
   if [[ $CHECK -gt 0 ]]; then
     printf '\n[preflight] Checking the account, bucket and services\n'
-    if ! "$PYTHON" "$ROOT/scripts/preflight.py" --config "$CONFIG" --out "$OUT"; then
-      printf '\nPreflight failed: fix the FAIL lines above, or rerun with --skip-check to deploy anyway.\n' >&2
-      exit 1
+    local rc=0
+    "$PYTHON" "$ROOT/scripts/preflight.py" --config "$CONFIG" --out "$OUT" || rc=$?
+    if [[ $rc -ne 0 ]]; then
+      printf '\nPreflight failed: fix the problems above, or rerun with --skip-check to deploy anyway.\n' >&2
+      exit "$rc"
     fi
     [[ $CHECK -eq 1 ]] || exit 0
   fi

@@ -1,14 +1,21 @@
 #!/usr/bin/env python3
-"""Step 7: create quicksight data source and datasets. Not built yet: it fails loudly instead of pretending (issue 5)."""
+"""Step 7: the Athena data source and one SPICE dataset per view (daily refresh; refreshed now when changed)."""
 
 from __future__ import annotations
 
 import sys
 
-from kiro_analytics.cli import not_built
+from kiro_analytics.cli import StepContext, run_step
 
 STEP = 7
 TITLE = "Create QuickSight data source and datasets"
 
+
+def action(context: StepContext) -> str:
+    from kiro_analytics.quicksight import datasets
+
+    return datasets.deploy(context)
+
+
 if __name__ == "__main__":
-    sys.exit(not_built(STEP, TITLE, "issue 5"))
+    sys.exit(run_step(STEP, TITLE, action))

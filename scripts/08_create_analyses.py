@@ -1,14 +1,21 @@
 #!/usr/bin/env python3
-"""Step 8: create quicksight analyses. Not built yet: it fails loudly instead of pretending (issue 5)."""
+"""Step 8: the four QuickSight analyses, created or updated from quicksight/analyses/*.json (unchanged ones skipped)."""
 
 from __future__ import annotations
 
 import sys
 
-from kiro_analytics.cli import not_built
+from kiro_analytics.cli import StepContext, run_step
 
 STEP = 8
 TITLE = "Create QuickSight analyses"
 
+
+def action(context: StepContext) -> str:
+    from kiro_analytics.quicksight import analyses
+
+    return analyses.deploy(context)
+
+
 if __name__ == "__main__":
-    sys.exit(not_built(STEP, TITLE, "issue 5"))
+    sys.exit(run_step(STEP, TITLE, action))

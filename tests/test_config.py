@@ -148,7 +148,7 @@ def test_five_mistakes_reported_at_once_exit_2_no_aws_call(tmp_path: Path, count
         assert key in result.stderr
     assert "5 problem(s)" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
-    assert "./deploy.sh --from 1" in result.stderr
+    assert "Preflight failed" in result.stderr
     assert _CountingHandler.hits == []
 
 

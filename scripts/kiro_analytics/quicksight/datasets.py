@@ -1,0 +1,209 @@
+"""Step 7: the Athena data source and one SPICE dataset per view, each created or updated only when it differs.
+
+Datasets are RelationalTables on the Athena views (the SQL lives in sql/views/, names are joined there). A dataset
+whose definition changed gets an immediate full ingestion, because SPICE does not see a view change until it is
+refreshed; every dataset gets a daily refresh schedule after the user-name sync.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+from ..cli import StepContext
+from ..errors import InputError, StepFailed
+from ..progress import wait_until
+from . import assets, definitions, permissions, references
+
+log = logging.getLogger(__name__)
+
+DATA_SOURCE_FILE = definitions.ROOT / "data_source.json"
+SCHEDULE_ID = "kiro-daily-refresh"
+# Minutes between the refreshes of consecutive datasets, so they do not all queue on SPICE at once.
+STAGGER_MINUTES = 2
+INGESTION_TIMEOUT = 1800.0
+
+
+def role_arn(context: StepContext) -> str:
+    return f"arn:aws:iam::{context.config.account_id}:role/{context.names.quicksight_role}"
+
+
+def data_source_arn(context: StepContext) -> str:
+    return context.names.arn("quicksight", f"datasource/{context.names.data_source_id}")
+
+
+def desired_data_source(context: StepContext) -> Dict[str, Any]:
+    try:
+        raw = json.loads(DATA_SOURCE_FILE.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(f"{DATA_SOURCE_FILE}: {exc}") from None
+    values = {"data_source_name": f"{context.names.prefix} Athena", "workgroup": context.config.workgroup,
+              "quicksight_role_arn": role_arn(context)}
+    return definitions.substitute(raw, context.config.language, values, str(DATA_SOURCE_FILE))
+
+
+def desired_dataset(context: StepContext, view: str) -> Dict[str, Any]:
+    raw = definitions.load_raw_dataset(view)
+    problems = references.check_dataset(view, raw)
+    if problems:
+        raise InputError("\n".join(problems))
+    values = {f"dataset_name:{view}": f"{context.names.prefix} {view}", "data_source_arn": data_source_arn(context),
+              "database": context.config.database}
+    return definitions.substitute(raw, context.config.language, values, str(definitions.dataset_path(view)))
+
+
+def _data_source_status(client: Any, context: StepContext) -> Tuple[bool, str, Optional[Dict[str, Any]]]:
+    source = client.describe_data_source(AwsAccountId=context.config.account_id,
+                                         DataSourceId=context.names.data_source_id)["DataSource"]
+    status = source.get("Status", "")
+    if status in assets.FAILED:
+        info = source.get("ErrorInfo", {})
+        raise StepFailed(f"data source {context.names.data_source_id} is {status}: "
+                         f"{info.get('Type', 'UNKNOWN')}: {info.get('Message', 'no details')}. "
+                         f"Check the role {role_arn(context)} (trusts quicksight.amazonaws.com, Athena/Glue/S3 "
+                         "access, Lake Formation grants) and the workgroup.")
+    return status in assets.SUCCESS, status, source
+
+
+def ensure_data_source(context: StepContext) -> str:
+    client, account = context.clients.quicksight(), context.config.account_id
+    source_id = context.names.data_source_id
+    want = desired_data_source(context)
+    current = assets.describe_or_none(client.describe_data_source, AwsAccountId=account, DataSourceId=source_id)
+    existing = (current or {}).get("DataSource")
+    outcome = "created"
+    if existing and existing.get("Status") == "CREATION_FAILED":
+        info = existing.get("ErrorInfo", {})
+        # A failed data source blocks its id until deleted, so a rerun could never succeed without this.
+        log.warning("data source %s is CREATION_FAILED (%s: %s); deleting it and creating it again",
+                    source_id, info.get("Type", "UNKNOWN"), info.get("Message", "no details"))
+        context.recorder.call(client, "DeleteDataSource", AwsAccountId=account, DataSourceId=source_id)
+        existing, outcome = None, "recreated after CREATION_FAILED"
+    if existing is None:
+        context.recorder.call(client, "CreateDataSource", AwsAccountId=account, DataSourceId=source_id,
+                              Permissions=permissions.as_request(permissions.desired("data_source", context.config)),
+                              **want)
+    elif _differs(existing, want, ("Name", "DataSourceParameters")):
+        update = {key: value for key, value in want.items() if key != "Type"}
+        context.recorder.call(client, "UpdateDataSource", AwsAccountId=account, DataSourceId=source_id, **update)
+        outcome = "updated"
+    else:
+        outcome = "unchanged"
+    if context.dry_run:
+        return outcome
+    wait_until(lambda: _data_source_status(client, context), f"data source {source_id}", assets.POLL_TIMEOUT,
+               assets.POLL_INTERVAL, assets.clock())
+    if outcome in ("updated", "unchanged"):
+        permissions.ensure("data_source", source_id, client, context.recorder, context.config)
+    return outcome
+
+
+def _differs(current: Mapping[str, Any], want: Mapping[str, Any], keys: Tuple[str, ...]) -> bool:
+    return any(_normal(current.get(key)) != _normal(want.get(key)) for key in keys)
+
+
+def _normal(value: Any) -> Any:
+    return json.loads(json.dumps(value, sort_keys=True, default=str)) if value is not None else None
+
+
+def _dataset_differs(current: Mapping[str, Any], want: Mapping[str, Any]) -> bool:
+    if current.get("Name") != want["Name"] or current.get("ImportMode") != want["ImportMode"]:
+        return True
+    return _normal(current.get("PhysicalTableMap")) != _normal(want["PhysicalTableMap"])
+
+
+def ensure_dataset(context: StepContext, view: str) -> str:
+    """Create, update or leave one dataset; returns created | updated | unchanged."""
+    client, account = context.clients.quicksight(), context.config.account_id
+    dataset_id = context.names.dataset_id(view)
+    want = desired_dataset(context, view)
+    current = assets.describe_or_none(client.describe_data_set, AwsAccountId=account, DataSetId=dataset_id)
+    if current is None:
+        context.recorder.call(client, "CreateDataSet", AwsAccountId=account, DataSetId=dataset_id,
+                              Permissions=permissions.as_request(permissions.desired("dataset", context.config)),
+                              **want)
+        return "created"
+    if _dataset_differs(current["DataSet"], want):
+        context.recorder.call(client, "UpdateDataSet", AwsAccountId=account, DataSetId=dataset_id, **want)
+        outcome = "updated"
+    else:
+        outcome = "unchanged"
+    if not context.dry_run:
+        permissions.ensure("dataset", dataset_id, client, context.recorder, context.config)
+    return outcome
+
+
+def refresh_time(base: str, index: int) -> str:
+    hours, minutes = (int(part) for part in base.split(":"))
+    total = (hours * 60 + minutes + index * STAGGER_MINUTES) % (24 * 60)
+    return f"{total // 60:02d}:{total % 60:02d}"
+
+
+def ensure_schedule(context: StepContext, view: str, index: int, existed: bool) -> str:
+    client, account = context.clients.quicksight(), context.config.account_id
+    dataset_id = context.names.dataset_id(view)
+    schedule = {"ScheduleId": SCHEDULE_ID, "RefreshType": "FULL_REFRESH",
+                "ScheduleFrequency": {"Interval": "DAILY", "Timezone": "UTC",
+                                      "TimeOfTheDay": refresh_time(context.config.spice_refresh_time, index)}}
+    current: List[Dict[str, Any]] = []
+    if existed:
+        current = client.list_refresh_schedules(AwsAccountId=account, DataSetId=dataset_id).get("RefreshSchedules", [])
+    ours = next((item for item in current if item.get("ScheduleId") == SCHEDULE_ID), None)
+    if ours is None:
+        context.recorder.call(client, "CreateRefreshSchedule", AwsAccountId=account, DataSetId=dataset_id,
+                              Schedule=schedule)
+        return "scheduled"
+    if (ours.get("RefreshType"), _normal(ours.get("ScheduleFrequency"))) == (schedule["RefreshType"],
+                                                                           _normal(schedule["ScheduleFrequency"])):
+        return "unchanged"
+    context.recorder.call(client, "UpdateRefreshSchedule", AwsAccountId=account, DataSetId=dataset_id,
+                          Schedule=schedule)
+    return "rescheduled"
+
+
+def start_ingestion(context: StepContext, view: str) -> str:
+    client = context.clients.quicksight()
+    # Unique per call: two deploys within one second must not collide on the id.
+    ingestion_id = f"deploy-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:8]}"
+    context.recorder.call(client, "CreateIngestion", AwsAccountId=context.config.account_id,
+                          DataSetId=context.names.dataset_id(view), IngestionId=ingestion_id,
+                          IngestionType="FULL_REFRESH")
+    return ingestion_id
+
+
+def _ingestion_status(client: Any, context: StepContext, view: str, ingestion_id: str):
+    ingestion = client.describe_ingestion(AwsAccountId=context.config.account_id,
+                                          DataSetId=context.names.dataset_id(view),
+                                          IngestionId=ingestion_id)["Ingestion"]
+    status = ingestion.get("IngestionStatus", "")
+    if status in ("FAILED", "CANCELLED"):
+        info = ingestion.get("ErrorInfo", {})
+        raise StepFailed(f"SPICE refresh of {view} {status}: {info.get('Type', 'UNKNOWN')}: "
+                         f"{info.get('Message', 'no details')}")
+    return status == "COMPLETED", status, ingestion
+
+
+def deploy(context: StepContext) -> str:
+    """Step 7's action: data source, datasets, schedules, and a refresh of every dataset that changed."""
+    source = ensure_data_source(context)
+    outcomes: Dict[str, str] = {}
+    ingestions: List[Tuple[str, str]] = []
+    for index, view in enumerate(definitions.dataset_files()):
+        outcome = ensure_dataset(context, view)
+        outcomes[view] = outcome
+        log.info("dataset %s: %s", context.names.dataset_id(view), outcome)
+        ensure_schedule(context, view, index, existed=outcome != "created")
+        # Creating a SPICE dataset ingests once by itself; an update needs an explicit refresh to show.
+        if outcome == "updated":
+            ingestions.append((view, start_ingestion(context, view)))
+    if not context.dry_run:
+        client = context.clients.quicksight()
+        for view, ingestion_id in ingestions:
+            wait_until(lambda v=view, i=ingestion_id: _ingestion_status(client, context, v, i),
+                       f"SPICE refresh of {view}", INGESTION_TIMEOUT, 10.0, assets.clock())
+    counts = {state: sum(1 for o in outcomes.values() if o == state) for state in ("created", "updated", "unchanged")}
+    return (f"data source {source}; datasets: {counts['created']} created, {counts['updated']} updated "
+            f"(refreshed), {counts['unchanged']} unchanged; daily refresh from {context.config.spice_refresh_time} UTC")

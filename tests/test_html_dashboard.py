@@ -1,0 +1,231 @@
+"""The local dashboard.html: same sheets and visuals as quicksight/dashboard.json, same numbers as DuckDB.
+
+Guards against: a visual silently dropped or drawn from the wrong column, KPI totals that drift from
+the view (double counts, a lost AVG weight, DISTINCT_COUNT summed per day), a page that fetches
+something from the network, and user names breaking out of the markup.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import re
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Dict, List
+
+import duckdb
+import pytest
+from kiro_analytics.config import load_config
+from kiro_analytics.errors import InputError
+from kiro_analytics.local import engine, html_dashboard, sample_data
+from kiro_analytics.quicksight import definitions
+
+ROOT = Path(__file__).resolve().parent.parent
+TRICKY = '<script>alert("x&y")</script> O\'Brien 张伟 😀'
+STAMP = datetime(2026, 11, 26, 8, 30, tzinfo=timezone.utc)
+
+
+def payload_of(page: str) -> Dict[str, Any]:
+    match = re.search(r'<script type="application/json" id="dashboard-data">(.*?)</script>', page, re.S)
+    assert match, "no embedded dashboard data"
+    return json.loads(match.group(1))
+
+
+def dashboard_visuals(document: Dict[str, Any]) -> List[Dict[str, Any]]:
+    return [{"sheet": sheet_id, "type": kind, **body} for sheet_id, kind, body in definitions.visuals(document)]
+
+
+def kpi_from_payload(visual: Dict[str, Any], strings: List[str]) -> float:
+    """What the page shows for a KPI over the whole range, recomputed from the embedded parts."""
+    measure = visual["measures"][0]
+    parts = [visual["parts"][i] for i in measure["parts"]]
+    if measure["agg"] == "DISTINCT_COUNT":
+        return len({strings[i] for ids in parts[0] for i in ids})
+    if measure["agg"] == "AVG":
+        return sum(parts[0]) / sum(parts[1])
+    return sum(v for v in parts[0] if v is not None)
+
+
+def duckdb_aggregate(con: duckdb.DuckDBPyConnection, view: str, column: str, agg: str) -> float:
+    values = [row[0] for row in con.table(view).select(column).fetchall() if row[0] is not None]
+    if agg == "DISTINCT_COUNT":
+        return len(set(values))
+    if agg == "AVG":
+        return sum(values) / len(values)
+    return {"SUM": sum, "MIN": min, "MAX": max, "COUNT": len}[agg](values)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
+    """30 users x 40 days of sample reports, one user renamed to a hostile name, built and rendered (zh)."""
+    tmp = tmp_path_factory.mktemp("html_dashboard")
+    manifest = sample_data.generate(tmp / "data", users=30, days=40, seed=7, end=date(2026, 11, 25))
+    users_csv = sample_data.write_user_map(manifest, tmp / "users.csv")
+    with open(users_csv, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    rows[0]["username"] = TRICKY
+    with open(users_csv, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    config = load_config(str(ROOT / "config.example.yaml"))
+    result = engine.build(tmp / "data", tmp / "out", config, users_csv=users_csv)
+    path = html_dashboard.render(result.db_path, tmp / "out", config, generated_at=STAMP)
+    document = definitions.load_definition("dashboard", config.language, html_dashboard.local_values())
+    return {"tmp": tmp, "db": result.db_path, "result": result, "config": config, "path": path,
+            "page": path.read_text(encoding="utf-8"), "document": document}
+
+
+def test_writes_dashboard_html_in_out_dir(built: Dict[str, Any]) -> None:
+    assert built["path"] == built["tmp"] / "out" / "dashboard.html"
+    assert built["path"].stat().st_size < 1_000_000
+    assert "2026-11-26 08:30 UTC" in built["page"]
+
+
+def test_page_is_self_contained(built: Dict[str, Any]) -> None:
+    page = built["page"]
+    assert not re.search(r"""(src|href|action)\s*=\s*["']?\s*(https?:)?//""", page, re.I)
+    assert not re.search(r"<link\b|<iframe\b|@import|url\(\s*['\"]?(https?:)?//", page, re.I)
+    assert not re.search(r"\bfetch\(|XMLHttpRequest|WebSocket|EventSource|sendBeacon", page)
+    # The page forbids any fetch at all, so a later edit that adds one fails loudly in the browser.
+    assert "default-src 'none'" in page
+    assert page.count("<script") == 2  # the JSON data and the inline renderer, nothing with src=
+
+
+def test_every_visual_of_the_definition_is_on_the_page(built: Dict[str, Any]) -> None:
+    page, payload = built["page"], payload_of(built["page"])
+    visuals = dashboard_visuals(built["document"])
+    assert len(visuals) >= 20
+    for visual in visuals:
+        vid = visual["VisualId"]
+        assert f'id="visual-{vid}"' in page and f'data-visual-id="{vid}"' in page, vid
+        assert payload["visuals"][vid]["title"] == visual["Title"]["FormatText"]["PlainText"]
+        assert payload["visuals"][vid]["keys"] or payload["visuals"][vid]["parts"], f"{vid} embedded no rows"
+    sheets = built["document"]["Definition"]["Sheets"]
+    assert page.count('<section class="sheet"') == len(sheets) == 3
+    for number, sheet in enumerate(sheets, start=1):
+        assert f'id="sheet-{number}" data-sheet-id="{sheet["SheetId"]}"' in page
+        assert f">{sheet['Name']}</button>" in page
+
+
+def test_kpi_numbers_equal_a_direct_duckdb_query(built: Dict[str, Any]) -> None:
+    payload = payload_of(built["page"])
+    con = duckdb.connect(str(built["db"]), read_only=True)
+    try:
+        checked = 0
+        for visual in dashboard_visuals(built["document"]):
+            if visual["type"] != "KPIVisual":
+                continue
+            embedded = payload["visuals"][visual["VisualId"]]
+            (_kind, field), = visual["ChartConfiguration"]["FieldWells"]["Values"][0].items()
+            view, column = field["Column"]["DataSetIdentifier"], field["Column"]["ColumnName"]
+            agg = embedded["measures"][0]["agg"]
+            assert None not in embedded["keys"][0]["v"], "a row without a date would vanish under any filter"
+            expected = duckdb_aggregate(con, view, column, agg)
+            assert kpi_from_payload(embedded, payload["strings"]) == pytest.approx(expected, rel=1e-9, abs=1e-4), \
+                visual["VisualId"]
+            checked += 1
+        assert checked >= 8
+    finally:
+        con.close()
+
+
+def test_credit_kpi_matches_the_engine_total(built: Dict[str, Any]) -> None:
+    payload = payload_of(built["page"])
+    credits = [v for v in payload["visuals"].values()
+               if v["kind"] == "kpi" and v["measures"][0]["id"].split(".")[1] == "credits_used"]
+    assert credits, "no KPI over credits_used"
+    value = kpi_from_payload(credits[0], payload["strings"])
+    assert value == pytest.approx(built["result"].total_credits, rel=1e-9)
+    assert value > 1000
+
+
+def test_hostile_names_stay_text(built: Dict[str, Any]) -> None:
+    page, payload = built["page"], payload_of(built["page"])
+    assert TRICKY in payload["strings"]
+    assert "<script>alert" not in page
+    assert "\\u003cscript\\u003ealert" in page
+    # Every text value goes through textContent in the renderer, never innerHTML.
+    script = (html_dashboard.ASSETS / "dashboard.js").read_text(encoding="utf-8")
+    assert "innerHTML" not in script and "insertAdjacentHTML" not in script and "document.write" not in script
+
+
+def test_titles_from_the_definition_are_escaped(built: Dict[str, Any]) -> None:
+    document = copy.deepcopy(built["document"])
+    visual = document["Definition"]["Sheets"][0]["Visuals"][0]
+    (body,) = visual.values()
+    body["Title"]["FormatText"]["PlainText"] = 'a <b>"&\' 标题'
+    out = html_dashboard.render_document(document, built["db"], built["tmp"] / "t" / "d.html", "en")
+    page = out.read_text(encoding="utf-8")
+    assert "<h2>a &lt;b&gt;&quot;&amp;&#x27; 标题</h2>" in page
+    assert "<b>" not in page
+
+
+def test_unsupported_visual_type_is_an_input_error(built: Dict[str, Any]) -> None:
+    document = copy.deepcopy(built["document"])
+    document["Definition"]["Sheets"][1]["Visuals"].append({"HeatMapVisual": {"VisualId": "hm-1"}})
+    with pytest.raises(InputError, match=r"hm-1.*HeatMapVisual"):
+        html_dashboard.render_document(document, built["db"], built["tmp"] / "x.html", "zh")
+    assert not (built["tmp"] / "x.html").exists()
+
+
+def test_unknown_column_is_an_input_error_naming_the_visual(built: Dict[str, Any]) -> None:
+    document = copy.deepcopy(built["document"])
+    (body,) = document["Definition"]["Sheets"][0]["Visuals"][4].values()
+    wells = body["ChartConfiguration"]["FieldWells"]["LineChartAggregatedFieldWells"]
+    (field,) = wells["Values"][0].values()
+    field["Column"]["ColumnName"] = "credits_used; DROP TABLE x"
+    with pytest.raises(InputError, match=rf"{body['VisualId']}: column credits_used; DROP TABLE x is not in view"):
+        html_dashboard.render_document(document, built["db"], built["tmp"] / "y.html", "zh")
+
+
+def test_unsupported_filter_and_aggregation_are_input_errors(built: Dict[str, Any]) -> None:
+    document = copy.deepcopy(built["document"])
+    document["Definition"]["FilterGroups"].append({
+        "FilterGroupId": "fg-cat", "CrossDataset": "SINGLE_DATASET", "ScopeConfiguration": {"AllSheets": {}},
+        "Filters": [{"CategoryFilter": {"FilterId": "tier-only", "Column": {
+            "DataSetIdentifier": "daily_summary", "ColumnName": "activity_date"}}}]})
+    with pytest.raises(InputError, match=r"fg-cat.*CategoryFilter"):
+        html_dashboard.render_document(document, built["db"], built["tmp"] / "z.html", "zh")
+    document = copy.deepcopy(built["document"])
+    (body,) = document["Definition"]["Sheets"][0]["Visuals"][1].values()
+    (field,) = body["ChartConfiguration"]["FieldWells"]["Values"][0].values()
+    field["AggregationFunction"] = {"SimpleNumericalAggregation": "MEDIAN"}
+    with pytest.raises(InputError, match=rf"{body['VisualId']}: aggregation MEDIAN"):
+        html_dashboard.render_document(document, built["db"], built["tmp"] / "z.html", "zh")
+
+
+def test_date_filter_and_grain_follow_the_definition(built: Dict[str, Any]) -> None:
+    payload = payload_of(built["page"])
+    strings = payload["strings"]
+    monthly = payload["visuals"]["ca-user-credits"]
+    assert monthly["dateGran"] == "MONTH" and monthly["date"] == 0
+    assert all(strings[v].endswith("-01") for v in monthly["keys"][0]["v"])
+    trend = payload["visuals"]["ov-credit-trend"]
+    assert trend["dateGran"] == "DAY"
+    days = [strings[v] for v in trend["keys"][0]["v"]]
+    assert days == sorted(set(days)), "a daily trend is grouped once per day"
+    assert payload["range"][1] == "2026-11-25"
+    top = payload["visuals"]["ov-top-users"]
+    assert top["limit"] == 10 and top["other"] is False and top["sort"][0][1] == "DESC"
+
+
+def test_english_labels(built: Dict[str, Any]) -> None:
+    document = definitions.load_definition("dashboard", "en", html_dashboard.local_values())
+    out = html_dashboard.render_document(document, built["db"], built["tmp"] / "en" / "dashboard.html", "en")
+    page = out.read_text(encoding="utf-8")
+    assert '<html lang="en">' in page
+    for sheet in document["Definition"]["Sheets"]:
+        assert f">{sheet['Name']}</button>" in page
+    assert "Start date" in page and "概览" not in page
+
+
+def test_missing_database_is_an_input_error(built: Dict[str, Any]) -> None:
+    with pytest.raises(InputError, match="not found"):
+        html_dashboard.render(built["tmp"] / "nope.duckdb", built["tmp"] / "nope", built["config"])
+
+
+def test_both_renderers_support_the_same_visual_types() -> None:
+    assert set(html_dashboard.SUPPORTED_VISUALS) == set(definitions.SUPPORTED_VISUALS)

@@ -1,0 +1,230 @@
+"""Steps 7-9 against the strict QuickSight stand-in: create, rerun unchanged, update, publish, failures, dry-run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from kiro_analytics.aws import Clients
+from kiro_analytics.cli import StepContext
+from kiro_analytics.config import load_config
+from kiro_analytics.errors import StepFailed
+from kiro_analytics.names import ANALYSES, Names
+from kiro_analytics.plan import Recorder
+from kiro_analytics.progress import Clock
+from kiro_analytics.quicksight import analyses, assets, dashboard, datasets, definitions, permissions
+from standins.quicksight import QuickSightStandIn
+
+OWNER = "arn:aws:quicksight:us-east-1:123456789012:user/default/admin"
+VIEWER = "arn:aws:quicksight:us-east-1:123456789012:group/default/kiro-viewers"
+MUTATING = ("Create", "Update", "Delete", "Tag")
+
+
+@pytest.fixture(autouse=True)
+def _no_sleep(monkeypatch):
+    ticks = {"now": 0.0}
+    clock = Clock(now=lambda: ticks["now"], sleep=lambda seconds: ticks.__setitem__("now", ticks["now"] + seconds))
+    monkeypatch.setattr(assets, "CLOCK", clock)
+
+
+@pytest.fixture
+def standin():
+    return QuickSightStandIn()
+
+
+def make_context(config, standin, step=9, dry_run=False, out=None):
+    clients = Clients(config)
+    standin.attach(clients.quicksight())
+    recorder = Recorder(dry_run=dry_run, out_dir=out, step=step)
+    if dry_run:
+        clients.register("before-call", recorder.guard)
+    return StepContext(step=step, config=config, names=Names(config), clients=clients, recorder=recorder,
+                       dry_run=dry_run, out_dir=out or Path("build"))
+
+
+def deploy_all(config, standin):
+    return [module.deploy(make_context(config, standin, step))
+            for step, module in ((7, datasets), (8, analyses), (9, dashboard))]
+
+
+def mutations(standin, since=0):
+    return [op for op, _ in standin.calls[since:] if op.startswith(MUTATING)]
+
+
+def test_first_deploy_creates_everything_and_publishes(config, standin):
+    results = deploy_all(config, standin)
+    names = Names(config)
+    source = standin.data_sources[names.data_source_id]
+    assert source["DataSourceParameters"] == {"AthenaParameters": {
+        "WorkGroup": "kiro-analytics", "RoleArn": "arn:aws:iam::123456789012:role/kiro-analytics-quicksight"}}
+    assert sorted(standin.datasets) == sorted(names.dataset_id(v) for v in definitions.dataset_files())
+    daily = standin.datasets[names.dataset_id("daily_summary")]["PhysicalTableMap"]["view"]["RelationalTable"]
+    assert (daily["Catalog"], daily["Schema"], daily["Name"]) == ("AwsDataCatalog", "kiro_analytics", "daily_summary")
+    times = sorted(s["kiro-daily-refresh"]["ScheduleFrequency"]["TimeOfTheDay"] for s in standin.schedules.values())
+    assert times[0] == "04:00" and times[1] == "04:02" and len(times) == len(definitions.dataset_files())
+    assert all(s["kiro-daily-refresh"]["RefreshType"] == "FULL_REFRESH" for s in standin.schedules.values())
+    assert sorted(standin.analyses) == sorted(names.analysis_id(a) for a in ANALYSES)
+    assert all(a["Status"] == "CREATION_SUCCESSFUL" for a in standin.analyses.values())
+    board = standin.dashboards[names.dashboard_id]
+    assert board["published"] == 1 and len(board["versions"]) == 1
+    assert board["Name"] == "Kiro 用户活动分析"  # zh is the default language
+    assert set(standin.permissions[board["Arn"]][OWNER]) == set(permissions.OWNER_ACTIONS["dashboard"])
+    assert "version 1 published" in results[2]
+    # Create calls carried the definition hash, so the next run can tell "unchanged".
+    assert standin.tags[board["Arn"]][assets.HASH_TAG]
+
+
+def test_rerun_with_the_same_definitions_changes_nothing(config, standin):
+    deploy_all(config, standin)
+    before = len(standin.calls)
+    results = deploy_all(config, standin)
+    assert mutations(standin, before) == []
+    board = standin.dashboards[Names(config).dashboard_id]
+    assert len(board["versions"]) == 1 and board["published"] == 1
+    assert "unchanged" in results[2]
+    assert "11 unchanged" in results[0] and all("unchanged" in part for part in results[1].split(", "))
+
+
+def test_changed_definition_creates_and_publishes_a_new_version(config, config_file, standin):
+    deploy_all(config, standin)
+    english = load_config(str(_rewrite(config_file, language="en")))
+    before = len(standin.calls)
+    result = dashboard.deploy(make_context(english, standin))
+    assert mutations(standin, before) == ["UpdateDashboard", "UpdateDashboardPublishedVersion", "TagResource"]
+    # The new version number came from the VersionArn and was polled by number before publishing.
+    assert ("DescribeDashboard", {"AwsAccountId": "123456789012", "DashboardId": "kiro-analytics-dashboard",
+                                  "VersionNumber": 2}) in standin.calls
+    published = standin.DescribeDashboard("123456789012", "kiro-analytics-dashboard")["Dashboard"]
+    assert published["Version"]["VersionNumber"] == 2 and published["Name"] == "Kiro user activity"
+    assert "updated: version 2 published" in result
+    assert mutations(standin, len(standin.calls)) == []
+    again = len(standin.calls)
+    dashboard.deploy(make_context(english, standin))
+    assert mutations(standin, again) == []
+
+
+def test_failed_new_version_is_reported_with_its_path_and_not_published(config, config_file, standin):
+    deploy_all(config, standin)
+    standin.fail_asset("dashboard", [{"Type": "COLUMN_TYPE_MISMATCH", "Message": "column credits_used is STRING",
+                                      "ViolatedEntities": [{"Path": "sheet/overview/visual/ov-kpi-credits"}]}])
+    english = load_config(str(_rewrite(config_file, language="en")))
+    with pytest.raises(StepFailed) as failure:
+        dashboard.deploy(make_context(english, standin))
+    text = str(failure.value)
+    assert "COLUMN_TYPE_MISMATCH" in text and "sheet/overview/visual/ov-kpi-credits" in text
+    board = standin.dashboards["kiro-analytics-dashboard"]
+    assert board["published"] == 1 and len(board["versions"]) == 2
+    # The hash tag was not moved, so the next run tries again and publishes version 3.
+    dashboard.deploy(make_context(english, standin))
+    assert board["published"] == 3
+
+
+def test_analysis_failure_prints_the_service_errors(config, standin):
+    datasets.deploy(make_context(config, standin, 7))
+    standin.fail_asset("analysis", [{"Type": "DATA_SET_NOT_FOUND", "Message": "data set gone",
+                                     "ViolatedEntities": [{"Path": "DataSetIdentifierDeclarations/daily_summary"}]}])
+    with pytest.raises(StepFailed, match=r"DATA_SET_NOT_FOUND: data set gone \(at DataSetIdentifierDeclarations"):
+        analyses.deploy(make_context(config, standin, 8))
+
+
+def test_polling_waits_through_in_progress(config, standin):
+    standin.polls_in_progress = 2
+    deploy_all(config, standin)
+    polls = [p for op, p in standin.calls if op == "DescribeDashboard" and p.get("VersionNumber") == 1]
+    assert len(polls) == 3  # two CREATION_IN_PROGRESS answers, then success
+    assert standin.dashboards["kiro-analytics-dashboard"]["published"] == 1
+
+
+def test_failed_data_source_is_deleted_and_recreated(config, standin, caplog):
+    standin.fail_asset("data_source", [{"Type": "ACCESS_DENIED", "Message": "role cannot be assumed"}])
+    with pytest.raises(StepFailed, match="ACCESS_DENIED: role cannot be assumed"):
+        datasets.ensure_data_source(make_context(config, standin, 7))
+    with caplog.at_level("WARNING"):
+        outcome = datasets.ensure_data_source(make_context(config, standin, 7))
+    assert outcome == "recreated after CREATION_FAILED"
+    assert "deleting it and creating it again" in caplog.text
+    assert mutations(standin)[-2:] == ["DeleteDataSource", "CreateDataSource"]
+
+
+def test_changed_dataset_is_updated_and_refreshed_now(config, standin):
+    deploy_all(config, standin)
+    dataset_id = Names(config).dataset_id("daily_summary")
+    columns = standin.datasets[dataset_id]["PhysicalTableMap"]["view"]["RelationalTable"]["InputColumns"]
+    columns.pop()  # as if the view gained a column since the last deploy
+    before = len(standin.calls)
+    result = datasets.deploy(make_context(config, standin, 7))
+    assert mutations(standin, before) == ["UpdateDataSet", "CreateIngestion"]
+    assert "1 updated (refreshed)" in result
+    standin.datasets[dataset_id]["PhysicalTableMap"]["view"]["RelationalTable"]["InputColumns"].pop()
+    standin.fail_asset("ingestion", [{"Type": "SQL_TABLE_NOT_FOUND", "Message": "view daily_summary missing"}])
+    with pytest.raises(StepFailed, match="SQL_TABLE_NOT_FOUND: view daily_summary missing"):
+        datasets.deploy(make_context(config, standin, 7))
+
+
+def test_permissions_grant_only_the_difference(config_file, standin):
+    config = load_config(str(_rewrite(config_file, extra_principals=[{"arn": VIEWER, "access": "viewer"}])))
+    deploy_all(config, standin)
+    arn = standin.dashboards["kiro-analytics-dashboard"]["Arn"]
+    assert standin.permissions[arn][VIEWER] == set(permissions.VIEWER_ACTIONS["dashboard"])
+    analysis_arn = standin.analyses["kiro-analytics-admin-overview"]["Arn"]
+    assert VIEWER not in standin.permissions[analysis_arn]  # viewers see the dashboard only
+    standin.permissions[arn][OWNER].discard("quicksight:DeleteDashboard")
+    before = len(standin.calls)
+    dashboard.deploy(make_context(config, standin))
+    grants = [p for op, p in standin.calls[before:] if op == "UpdateDashboardPermissions"]
+    assert grants == [{"AwsAccountId": "123456789012", "DashboardId": "kiro-analytics-dashboard",
+                       "GrantPermissions": [{"Principal": OWNER, "Actions": ["quicksight:DeleteDashboard"]}]}]
+
+
+def test_dry_run_writes_every_request_and_sends_none(config, standin, tmp_path):
+    for step, module in ((7, datasets), (8, analyses), (9, dashboard)):
+        module.deploy(make_context(config, standin, step, dry_run=True, out=tmp_path))
+    assert mutations(standin) == []
+    files = sorted((tmp_path / "requests").glob("*.json"))
+    bodies = [json.loads(f.read_text(encoding="utf-8")) for f in files]
+    operations = [b["operation"] for b in bodies]
+    assert operations.count("CreateDataSet") == len(definitions.dataset_files())
+    assert operations.count("CreateAnalysis") == len(ANALYSES)
+    assert operations[-2:] == ["CreateDashboard", "UpdateDashboardPublishedVersion"]
+    create = bodies[operations.index("CreateDashboard")]
+    assert create["service"] == "quicksight" and create["params"]["AwsAccountId"] == "123456789012"
+    declared = create["params"]["Definition"]["DataSetIdentifierDeclarations"][0]
+    assert declared["DataSetArn"].startswith("arn:aws:quicksight:us-east-1:123456789012:dataset/kiro-analytics-")
+    assert bodies[-1]["params"]["VersionNumber"] == 1
+    assert files[0].name.startswith("07-001-quicksight-CreateDataSource")
+
+
+def test_dry_run_of_an_update_plans_the_next_version(config, config_file, standin, tmp_path):
+    deploy_all(config, standin)
+    english = load_config(str(_rewrite(config_file, language="en")))
+    dashboard.deploy(make_context(english, standin, dry_run=True, out=tmp_path))
+    bodies = [json.loads(f.read_text(encoding="utf-8")) for f in sorted((tmp_path / "requests").glob("*.json"))]
+    assert [b["operation"] for b in bodies] == ["UpdateDashboard", "UpdateDashboardPublishedVersion", "TagResource"]
+    assert bodies[1]["params"]["VersionNumber"] == 2
+    assert "Permissions" not in bodies[0]["params"]
+    assert len(standin.dashboards["kiro-analytics-dashboard"]["versions"]) == 1
+
+
+def test_standin_rejects_what_the_service_rejects(config, standin):
+    from botocore.exceptions import ClientError
+
+    client = standin.attach(Clients(config).quicksight())
+    with pytest.raises(ClientError) as missing:
+        client.describe_dashboard(AwsAccountId="123456789012", DashboardId="nope")
+    assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert type(missing.value).__name__ == "ResourceNotFoundException"
+    with pytest.raises(ClientError, match="is not one of"):  # an enum botocore itself does not check
+        client.create_data_source(AwsAccountId="123456789012", DataSourceId="x", Name="x", Type="ATHENAX")
+    with pytest.raises(ClientError, match="does not match the pattern"):
+        client.create_ingestion(AwsAccountId="123456789012", DataSetId="d", IngestionId="bad id!")
+
+
+def _rewrite(config_file: Path, **quicksight) -> Path:
+    import yaml
+
+    data = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+    data["quicksight"].update(quicksight)
+    target = config_file.with_name(f"config-{len(quicksight)}-{'-'.join(sorted(quicksight))}.yaml")
+    target.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return target
