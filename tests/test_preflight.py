@@ -9,9 +9,8 @@ from typing import Any, Dict, Iterator, List
 import boto3
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
-
 from kiro_analytics.preflight import FAIL, OK, WARN, Check, run_checks
+from moto import mock_aws
 
 ACCOUNT = "123456789012"
 
@@ -28,7 +27,8 @@ class FakeClients:
             self.stubber.add_response("describe_account_subscription", {"AccountInfo": subscription, "Status": 200},
                                       {"AwsAccountId": ACCOUNT})
         else:
-            self.stubber.add_client_error("describe_account_subscription", "ResourceNotFoundException", http_status_code=404)
+            self.stubber.add_client_error("describe_account_subscription", "ResourceNotFoundException",
+                                          http_status_code=404)
         self.stubber.activate()
 
     def client(self, name: str, region: str = "") -> Any:

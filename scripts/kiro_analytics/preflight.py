@@ -12,6 +12,7 @@ from typing import Any, Callable, List, Optional
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .config import QS_PRINCIPAL_RE, Config
+from .lakeformation import lake_formation_in_charge
 from .report_location import describe_nearby, newest_report_day
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
@@ -134,11 +135,8 @@ def check_identity_store(config: Config, identitystore: Any) -> Check:
 
 
 def check_lake_formation(lakeformation: Any) -> Check:
-    from .lakeformation import governs_catalog
-
     def run() -> Check:
-        settings = lakeformation.get_data_lake_settings()["DataLakeSettings"]
-        if governs_catalog(settings):
+        if lake_formation_in_charge(lakeformation):
             return Check(OK, "lake formation", "Lake Formation governs the catalog: step 2 grants access")
         return Check(OK, "lake formation", "IAM access control (Lake Formation not enforcing): step 2 will skip")
     return _guard("lake formation", "grant lakeformation:GetDataLakeSettings", run)
