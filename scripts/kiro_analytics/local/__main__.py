@@ -1,0 +1,90 @@
+"""Local mode: build the Athena views in DuckDB from a folder of reports (or generated sample data).
+
+    python -m kiro_analytics.local [--config FILE] [--data DIR] [--out DIR] [--users FILE]
+                                   [--users-count N] [--days N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Optional, Sequence
+
+from ..config import Config, load_config
+from ..errors import EXIT_INTERRUPTED, EXIT_OK, KiroError
+
+DEFAULT_OUT = Path("build/local")
+SAMPLE_SEED = 7
+
+
+def _config_path(given: Optional[Path]) -> Path:
+    if given is not None:
+        return given
+    return Path("config.yaml") if Path("config.yaml").is_file() else Path("config.example.yaml")
+
+
+def _sample(config: Config, out: Path, users: int, days: int) -> "tuple[Path, Path]":
+    from . import sample_data
+
+    end = (datetime.now(timezone.utc) - timedelta(days=1)).date()
+    manifest = sample_data.generate(out / "sample-data", users=users, days=days, seed=SAMPLE_SEED, end=end,
+                                    account_id=config.account_id, region=config.region, prefix=config.prefix)
+    users_csv = sample_data.write_user_map(manifest, out / "sample-user-map.csv")
+    return manifest.root, users_csv
+
+
+def _render_dashboard(db_path: Path, out: Path, config: Config) -> Optional[Path]:
+    """Call html_dashboard.render when that module (written separately) is present."""
+    try:
+        module = importlib.import_module("kiro_analytics.local.html_dashboard")
+    except ModuleNotFoundError as exc:
+        if exc.name != "kiro_analytics.local.html_dashboard":
+            raise
+        return None
+    render = getattr(module, "render", None)
+    if render is None or len(inspect.signature(render).parameters) < 3:
+        return None
+    return Path(render(db_path, out, config))
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m kiro_analytics.local",
+                                     description="Build the Kiro analytics views locally in DuckDB.")
+    parser.add_argument("--config", type=Path, help="config file (default: config.yaml, else config.example.yaml)")
+    parser.add_argument("--data", type=Path, help="folder holding <prefix>AWSLogs/ (default: generate sample data)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT})")
+    parser.add_argument("--users", type=Path, help="user map CSV (userid,username,...); default: none, or the sample's")
+    parser.add_argument("--users-count", type=int, default=60, help="sample users (without --data; default 60)")
+    parser.add_argument("--days", type=int, default=120, help="sample days ending yesterday UTC (default 120)")
+    args = parser.parse_args(argv)
+    try:
+        from .engine import build
+
+        config = load_config(str(_config_path(args.config)))
+        data, users_csv = args.data, args.users
+        if data is None:
+            data, sample_users = _sample(config, args.out, args.users_count, args.days)
+            users_csv = users_csv or sample_users
+            print(f"sample data: {args.users_count} users x {args.days} days in {data}")
+        result = build(data, args.out, config, users_csv)
+        print(f"DuckDB: {result.db_path}")
+        print(f"users: {result.users}; active {result.first_date} .. {result.last_date}; "
+              f"credits: {result.total_credits:,.1f}; messages: {result.total_messages:,}")
+        dashboard = _render_dashboard(result.db_path, args.out, config)
+        if dashboard is not None:
+            print(f"dashboard: {dashboard}")
+    except KiroError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""Translate the Athena (Trino) SQL in sql/ to DuckDB with sqlglot, refusing what would not mean the same.
+
+There is one copy of the SQL: the files in sql/. This module parses them as Athena, checks that
+every function they call is one whose DuckDB translation has a parity test (tests/test_sql_parity.py),
+drops the `<database>.` qualifier so views are queryable by plain name, and writes DuckDB.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, List, Set, Tuple
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, SqlglotError
+
+from ..errors import InputError
+from ..sqlfiles import SqlObject
+
+# Functions (sqlglot's names after reading Athena) whose DuckDB translation keeps Trino semantics
+# for the way the views use them. Each has parity cases in tests/test_sql_parity.py; a view that
+# calls anything else is refused rather than silently computed differently.
+SUPPORTED_FUNCTIONS: Dict[str, str] = {
+    "ARRAY_POSITION": "0 (Trino) vs NULL (DuckDB) when absent: views wrap it in NULLIF(..., 0)",
+    "ARRAY_SIZE": "cardinality()",
+    "ARG_MAX": "max_by(); views give it a non-NULL key",
+    "CASE": "",
+    "CHR": "",
+    "COALESCE": "",
+    "COUNT": "",
+    "DATE_ADD": "DuckDB returns TIMESTAMP: views wrap it in TRY_CAST(... AS DATE)",
+    "ELEMENT_AT": "array element_at(): NULL index or index past the end gives NULL in both",
+    "GENERATE_SERIES": "sequence()",
+    "GREATEST": "sqlglot keeps Trino's NULL-if-any-NULL rule",
+    "LENGTH": "",
+    "LOWER": "",
+    "MAX": "",
+    "MIN": "",
+    "NULLIF": "",
+    "PAD": "lpad()",
+    "REGEXP_EXTRACT": "'' (DuckDB) vs NULL (Trino) on no match: views wrap it in NULLIF(..., '')",
+    "REGEXP_REPLACE": "sqlglot adds DuckDB's 'g' flag to replace every match, as Trino does",
+    "REPLACE": "",
+    "ROW_NUMBER": "",
+    "SPLIT": "",
+    "SPLIT_PART": "past the last field: NULL (Trino) vs '' (DuckDB); views only cast the result with TRY_CAST",
+    "SUBSTRING": "substr() with positive start",
+    "SUM": "",
+    "TIMESTAMP_TRUNC": "date_trunc(): DuckDB returns TIMESTAMP: views wrap it in TRY_CAST(... AS DATE)",
+    "TRIM": "one-argument trim() of spaces",
+    "TRY_CAST": "",
+    "UNNEST": "CROSS JOIN UNNEST of one array",
+    "UPPER": "",
+    "CONTAINS": "contains(array, element)",
+    "||": "NULL if either side is NULL, in both",
+}
+
+# sqlglot node classes that are not exp.Func but behave like calls the parity tests must cover.
+_CALL_LIKE = {exp.Bracket: "ELEMENT_AT", exp.DPipe: "||"}
+_RENAMED = {"ARRAY_CONTAINS": "CONTAINS"}
+
+
+def parse_athena(sql: str, source: str) -> exp.Expression:
+    try:
+        statements = [s for s in sqlglot.parse(sql, read="athena", error_level=ErrorLevel.RAISE) if s is not None]
+    except SqlglotError as exc:
+        raise InputError(f"{source}: cannot parse as Athena SQL: {exc}") from None
+    if len(statements) != 1:
+        raise InputError(f"{source}: expected exactly one statement, found {len(statements)}")
+    return statements[0]
+
+
+def function_name(node: exp.Expression) -> str:
+    for cls, name in _CALL_LIKE.items():
+        if isinstance(node, cls):
+            return name
+    name = node.name.upper() if isinstance(node, exp.Anonymous) else node.sql_name()
+    return _RENAMED.get(name, name)
+
+
+def functions_used(tree: exp.Expression) -> Set[str]:
+    """Every function-like call in a parsed statement, by the names SUPPORTED_FUNCTIONS uses."""
+    found = set()
+    for node in tree.find_all(exp.Func, *_CALL_LIKE):
+        # AND/OR are operators, and WHEN branches are If nodes inside a Case: neither is a call.
+        if isinstance(node, exp.Connector) or (isinstance(node, exp.If) and isinstance(node.parent, exp.Case)):
+            continue
+        found.add(function_name(node))
+    # exp.Cast is a Func too; bare CASTs are banned in views (tests/test_sql_rules.py) and the
+    # internal casts sqlglot wraps around literals are not calls the SQL makes.
+    return found - {"CAST"}
+
+
+def _unqualify(tree: exp.Expression, database: str) -> exp.Expression:
+    for table in tree.find_all(exp.Table):
+        if table.args.get("db") is not None and table.db == database:
+            table.set("db", None)
+    return tree
+
+
+def to_duckdb(view: SqlObject, database: str, materialise: bool = False) -> str:
+    """DuckDB text of one rendered view; InputError naming the file if it cannot be translated faithfully.
+
+    materialise=True writes CREATE OR REPLACE TABLE ... AS with the same query: the local database
+    is a snapshot that never changes after the build, so the result is the same rows, computed once
+    instead of once per reader (views on views would recompute the whole chain for every query).
+    """
+    tree = parse_athena(view.sql, str(view.path))
+    if not isinstance(tree, exp.Create) or str(tree.args.get("kind", "")).upper() != "VIEW":
+        raise InputError(f"{view.path}: expected CREATE OR REPLACE VIEW")
+    unknown = sorted(functions_used(tree) - set(SUPPORTED_FUNCTIONS))
+    if unknown:
+        raise InputError(f"{view.path}: uses {', '.join(unknown)}, which has no verified DuckDB translation "
+                         "(add a parity case in tests/test_sql_parity.py and list it in "
+                         "kiro_analytics/local/translate.py)")
+    tree = _unqualify(tree, database)
+    if materialise:
+        tree.set("kind", "TABLE")
+    try:
+        return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
+    except SqlglotError as exc:
+        raise InputError(f"{view.path}: sqlglot cannot translate to DuckDB faithfully: {exc}") from None
+
+
+def expression_to_duckdb(athena_sql: str) -> str:
+    """Translate one Athena expression or query (used by the parity tests)."""
+    return sqlglot.transpile(athena_sql, read="athena", write="duckdb", unsupported_level=ErrorLevel.RAISE)[0]
+
+
+def table_columns(table: SqlObject) -> Tuple[List[str], List[str]]:
+    """(data columns, partition columns) of a CREATE EXTERNAL TABLE, read from the DDL itself."""
+    tree = parse_athena(table.sql, str(table.path))
+    schema = tree.this if isinstance(tree, exp.Create) else None
+    if not isinstance(schema, exp.Schema):
+        raise InputError(f"{table.path}: expected CREATE EXTERNAL TABLE with a column list")
+    columns = [col.name for col in schema.expressions if isinstance(col, exp.ColumnDef)]
+    partitions: List[str] = []
+    for prop in tree.find_all(exp.PartitionedByProperty):
+        partitions = [col.name for col in prop.this.expressions if isinstance(col, exp.ColumnDef)]
+    return columns, partitions
+
+
+def table_location(table: SqlObject) -> str:
+    """The LOCATION of a table's DDL (an s3:// URL)."""
+    tree = parse_athena(table.sql, str(table.path))
+    for prop in tree.find_all(exp.LocationProperty):
+        return prop.this.name
+    raise InputError(f"{table.path}: no LOCATION")

@@ -1,0 +1,147 @@
+"""Load the Athena SQL in sql/ as rendered objects, views in the order their text requires.
+
+Shared by the AWS deploy (step 5) and the local engine, so it imports neither sqlglot nor duckdb.
+Config values reach SQL only through placeholders (see templating.py).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Mapping, Set
+
+from .config import Config
+from .errors import InputError
+from .templating import render
+
+SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+
+# The statement each file must open with; (?i) first keeps these patterns from reading as SQL text.
+_CREATE_RE = {
+    "table": re.compile(r"(?i)CREATE\s+EXTERNAL\s+TABLE\s+IF\s+NOT\s+EXISTS\s+\$\{database\}\.([a-z_][a-z0-9_]*)"),
+    "view": re.compile(r"(?i)CREATE\s+OR\s+REPLACE\s+VIEW\s+\$\{database\}\.([a-z_][a-z0-9_]*)"),
+}
+_QUALIFIED_RE = re.compile(r"\$\{database\}\.([A-Za-z_][A-Za-z0-9_]*)")
+_IDENTIFIER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class SqlObject:
+    name: str
+    kind: str  # "table" | "view"
+    path: Path
+    sql: str  # rendered, ready for Athena
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def sql_values(config: Config) -> Dict[str, str]:
+    """Every placeholder value the SQL files may use, derived from config."""
+    folder = posixpath.dirname(config.user_mapping_key.strip("/"))
+    if not folder:
+        # The mapping table's LOCATION is the key's folder; the bucket root would hold the reports too.
+        raise InputError(f"{config.source_path or 'config'}: s3.user_mapping_key {config.user_mapping_key!r} "
+                         "must be inside a folder, e.g. user-mapping/user_mapping.csv")
+    tiers = sorted(config.tiers, key=lambda tier: tier.credits)
+    rows = ", ".join(f"('{tier.code}', {_number(tier.credits)}, {_number(tier.price)}, {rank})"
+                     for rank, tier in enumerate(tiers, start=1))
+    return {
+        "database": config.database,
+        "bucket": config.bucket_name,
+        "prefix": config.prefix,
+        "account_id": config.account_id,
+        "region": config.region,
+        "user_mapping_prefix": folder + "/",
+        "overage_price_per_credit": _number(config.overage_price_per_credit),
+        "plan_tier_rows": rows,
+    }
+
+
+def _load(kind: str, config: Config, sql_dir: Path) -> List[SqlObject]:
+    folder = sql_dir / ("tables" if kind == "table" else "views")
+    files = sorted(folder.glob("*.sql"))
+    if not files:
+        raise InputError(f"{folder}: no .sql files found")
+    values = sql_values(config)
+    objects = []
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        match = _CREATE_RE[kind].search(text)
+        if match is None or match.group(1) != path.stem:
+            raise InputError(f"{path}: expected to define the {kind} ${{database}}.{path.stem} in the form "
+                             "sql/README.md gives (one object per file, named like the file)")
+        objects.append(SqlObject(name=path.stem, kind=kind, path=path, sql=render(text, values, str(path))))
+    return objects
+
+
+def load_tables(config: Config, sql_dir: Path = SQL_DIR) -> List[SqlObject]:
+    """Rendered table DDL from sql/tables, one object per file, in file-name order (no dependencies)."""
+    return _load("table", config, sql_dir)
+
+
+def _strip_comments_and_strings(text: str) -> str:
+    text = re.sub(r"--[^\n]*", " ", text)
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+    return re.sub(r"'(?:[^']|'')*'", "''", text)
+
+
+def view_dependencies(raw_text: str, own_name: str, known: Set[str]) -> Set[str]:
+    """Objects a view's SQL names: every identifier equal to a known object name, plus every ${database}.x."""
+    code = _strip_comments_and_strings(raw_text)
+    named = {word for word in _IDENTIFIER_RE.findall(code.replace("${database}.", " ")) if word in known}
+    qualified = set(_QUALIFIED_RE.findall(code))
+    return (named | qualified) - {own_name}
+
+
+def order_views(views: List[SqlObject], raw_texts: Mapping[str, str], tables: Mapping[str, Path]) -> List[SqlObject]:
+    """Topological order from the SQL text; a missing object or a cycle raises InputError naming both files."""
+    by_name = {view.name: view for view in views}
+    known = set(by_name) | set(tables)
+    needs: Dict[str, Set[str]] = {}
+    for view in views:
+        deps = view_dependencies(raw_texts[view.name], view.name, known | _qualified_names(raw_texts[view.name]))
+        for dep in sorted(deps):
+            if dep not in known:
+                missing = view.path.parent.parent / "tables" / f"{dep}.sql"
+                raise InputError(f"{view.path}: reads {dep}, which is neither a view in {view.path.parent} "
+                                 f"nor a table ({missing} does not exist)")
+        needs[view.name] = {dep for dep in deps if dep in by_name}
+    ordered: List[SqlObject] = []
+    done: Set[str] = set()
+    while len(ordered) < len(views):
+        ready = sorted(name for name in by_name if name not in done and needs[name] <= done)
+        if not ready:
+            stuck = sorted(name for name in by_name if name not in done)
+            cycle = _find_cycle(stuck[0], needs, done)
+            raise InputError(f"{by_name[cycle[0]].path} and {by_name[cycle[-1]].path} depend on each other "
+                             f"(cycle: {' -> '.join([*cycle, cycle[0]])})")
+        for name in ready:
+            ordered.append(by_name[name])
+            done.add(name)
+    return ordered
+
+
+def _qualified_names(raw_text: str) -> Set[str]:
+    return set(_QUALIFIED_RE.findall(_strip_comments_and_strings(raw_text)))
+
+
+def _find_cycle(start: str, needs: Mapping[str, Set[str]], done: Set[str]) -> List[str]:
+    """Follow unfinished dependencies from start until a view repeats; return that cycle."""
+    path: List[str] = [start]
+    while True:
+        nxt = sorted(needs[path[-1]] - done)[0]
+        if nxt in path:
+            return path[path.index(nxt):]
+        path.append(nxt)
+
+
+def load_views(config: Config, sql_dir: Path = SQL_DIR) -> List[SqlObject]:
+    """Rendered view DDL from sql/views, ordered so every view comes after the views it reads."""
+    views = _load("view", config, sql_dir)
+    raw_texts = {view.name: view.path.read_text(encoding="utf-8") for view in views}
+    tables = {path.stem: path for path in sorted((sql_dir / "tables").glob("*.sql"))}
+    return order_views(views, raw_texts, tables)

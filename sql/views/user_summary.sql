@@ -1,0 +1,42 @@
+-- Contract: one row per user of the credit report. The tier is the one on the user's latest row
+-- that names a tier (never MAX(tier), which would rank PRO_PLUS above POWER); on a day with two
+-- clients on different tiers the higher plan wins, as Kiro bills the higher tier once.
+CREATE OR REPLACE VIEW ${database}.user_summary AS
+WITH ranked AS (
+    SELECT
+        a.userid,
+        a.subscription_tier,
+        row_number() OVER (
+            PARTITION BY a.userid
+            ORDER BY
+                CASE WHEN a.subscription_tier IS NULL THEN 1 ELSE 0 END,
+                a.activity_date DESC,
+                COALESCE(p.tier_rank, 0) DESC,
+                a.subscription_tier DESC
+        ) AS tier_order
+    FROM ${database}.user_activity_daily AS a
+    LEFT JOIN ${database}.plan_tiers AS p ON p.subscription_tier = a.subscription_tier
+),
+totals AS (
+    SELECT
+        userid,
+        min(activity_date) AS first_active_date,
+        max(activity_date) AS last_active_date,
+        count(DISTINCT activity_date) AS active_days,
+        sum(credits_used) AS credits_used,
+        TRY_CAST(sum(total_messages) AS BIGINT) AS total_messages
+    FROM ${database}.user_activity_daily
+    GROUP BY userid
+)
+SELECT
+    t.userid,
+    COALESCE(n.username, t.userid) AS username,
+    r.subscription_tier,
+    t.first_active_date,
+    t.last_active_date,
+    t.active_days,
+    t.credits_used,
+    t.total_messages
+FROM totals AS t
+JOIN ranked AS r ON r.userid = t.userid AND r.tier_order = 1
+LEFT JOIN ${database}.user_names AS n ON n.userid = t.userid

@@ -1,0 +1,85 @@
+"""The local engine and its CLI: atomic rebuilds, refusals that name files, exit codes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import duckdb
+import pytest
+from kiro_analytics.config import load_config
+from kiro_analytics.errors import EXIT_BAD_INPUT, EXIT_OK, InputError
+from kiro_analytics.local import engine
+from kiro_analytics.local.__main__ import main
+from kiro_analytics.local.translate import to_duckdb
+from kiro_analytics.sqlfiles import SqlObject, load_views
+from local_expected import ROOT
+from test_local_quirks import make_bucket
+
+CONFIG = load_config(str(ROOT / "config.example.yaml"))
+
+
+def test_untranslatable_function_is_refused_naming_the_file():
+    view = SqlObject("v", "view", Path("sql/views/v.sql"),
+                     "CREATE OR REPLACE VIEW kiro_analytics.v AS SELECT format_datetime(now(), 'yyyy') AS x")
+    with pytest.raises(InputError, match=r"sql/views/v\.sql: uses .*no verified DuckDB translation"):
+        to_duckdb(view, "kiro_analytics")
+
+
+def test_views_lose_the_database_qualifier():
+    sql = to_duckdb(next(v for v in load_views(CONFIG) if v.name == "user_activity_daily"), "kiro_analytics")
+    assert "kiro_analytics." not in sql and "FROM user_report_latest" in sql
+
+
+def test_missing_report_folder_is_an_input_error(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="no AWSLogs/ folder"):
+        engine.build(tmp_path / "empty", tmp_path / "out", CONFIG)
+
+
+def test_rebuild_replaces_and_failed_build_keeps_the_old_db(tmp_path):
+    make_bucket(tmp_path / "data")
+    config = replace(CONFIG, account_id="111122223333", prefix="kiro/")
+    first = engine.build(tmp_path / "data", tmp_path / "out", config)
+    assert first.users == 4 and first.row_counts["user_mapping"] == 0
+    assert first.total_credits == pytest.approx(500.5 + 100.25 + 1200.0 + 299.5 + 20.0 + 100.0)
+    second = engine.build(tmp_path / "data", tmp_path / "out", config, tmp_path / "data" / "users.csv")
+    assert second.db_path == first.db_path and second.row_counts["user_mapping"] == 4
+    with pytest.raises(InputError):
+        engine.build(tmp_path / "data", tmp_path / "out", config, tmp_path / "no-such-users.csv")
+    con = duckdb.connect(str(first.db_path), read_only=True)
+    assert con.execute("SELECT count(*) FROM user_names").fetchall() == [(3,)]
+    con.close()
+
+
+def test_cli_builds_sample_and_reports(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("kiro_analytics.local.__main__._render_dashboard", lambda *args: None)
+    code = main(["--config", str(ROOT / "config.example.yaml"), "--out", str(tmp_path / "out"),
+                 "--users-count", "6", "--days", "20"])
+    out = capsys.readouterr().out
+    assert code == EXIT_OK
+    assert f"DuckDB: {tmp_path / 'out' / 'kiro_analytics.duckdb'}" in out and "users: " in out
+    assert (tmp_path / "out" / "sample-data" / "AWSLogs").is_dir()
+
+
+def test_cli_bad_data_folder_exit_code(tmp_path, capsys):
+    code = main(["--config", str(ROOT / "config.example.yaml"), "--data", str(tmp_path / "nope"),
+                 "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == EXIT_BAD_INPUT and err.count("\n") == 1 and "data folder not found" in err
+
+
+def test_materialised_tables_equal_plain_views(tmp_path):
+    """The default build stores each view's rows as a table; as DuckDB views they give the same rows."""
+    users = make_bucket(tmp_path / "data")
+    config = replace(CONFIG, account_id="111122223333", prefix="kiro/")
+    tables = engine.build(tmp_path / "data", tmp_path / "tables", config, users)
+    views = engine.build(tmp_path / "data", tmp_path / "views", config, users, materialise=False)
+    assert tables.row_counts == views.row_counts
+    a, b = (duckdb.connect(str(r.db_path), read_only=True) for r in (tables, views))
+    kinds = dict(b.execute("SELECT table_name, table_type FROM information_schema.tables").fetchall())
+    assert kinds["user_summary"] == "VIEW" and kinds["user_report_raw"] == "BASE TABLE"
+    for view in load_views(config):
+        assert sorted(a.table(view.name).fetchall(), key=repr) == sorted(b.table(view.name).fetchall(), key=repr)
+    a.close()
+    b.close()

@@ -1,0 +1,129 @@
+"""Function parity: every function the views call, run through the sqlglot Athena -> DuckDB
+translation, must give the result Trino (Athena engine 3) documents. Expected values are written
+from the Trino documentation, never computed by DuckDB. A view that calls a function without a
+case here fails test_every_view_function_has_a_parity_case."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pytest
+from kiro_analytics.config import load_config
+from kiro_analytics.local.translate import SUPPORTED_FUNCTIONS, expression_to_duckdb, functions_used, parse_athena
+from kiro_analytics.sqlfiles import load_views
+from local_expected import ROOT
+
+# (function name as translate.py names it, Athena query, Trino result)
+CASES = [
+    ("ARRAY_POSITION", "SELECT array_position(ARRAY['date', 'userid'], 'userid')", 2),
+    # Trino returns 0 for a missing element (DuckDB NULL): the views always wrap it in NULLIF(..., 0).
+    ("ARRAY_POSITION", "SELECT NULLIF(array_position(ARRAY['date'], 'new_user'), 0)", None),
+    ("ARRAY_SIZE", "SELECT cardinality(ARRAY['a', 'b', 'c'])", 3),
+    ("ARG_MAX", "SELECT max_by(x, y) FROM (VALUES ('PRO', 1), ('POWER', 4), ('PRO_PLUS', 2)) AS t (x, y)", "POWER"),
+    ("CASE", "SELECT CASE 'PROPLUS' WHEN 'PRO' THEN 'a' WHEN 'PROPLUS' THEN 'b' ELSE 'c' END", "b"),
+    ("CHR", "SELECT chr(65)", "A"),
+    ("CHR", "SELECT length(replace('x' || chr(65279) || 'y', chr(65279), ''))", 2),
+    ("COALESCE", "SELECT COALESCE(TRY_CAST(NULL AS BIGINT), 0)", 0),
+    ("COUNT", "SELECT count(DISTINCT x) FROM (VALUES 1, 1, 2, NULL) AS t (x)", 2),
+    ("COUNT", "SELECT count(*) FROM (VALUES 1, NULL) AS t (x)", 2),
+    ("DATE_ADD", "SELECT TRY_CAST(date_add('day', 29, DATE '2026-02-10') AS DATE)", date(2026, 3, 11)),
+    ("ELEMENT_AT", "SELECT element_at(ARRAY['a', 'b'], 2)", "b"),
+    ("ELEMENT_AT", "SELECT element_at(ARRAY['a', 'b'], 5)", None),  # past the end: NULL (not an error)
+    ("ELEMENT_AT", "SELECT element_at(ARRAY['a', 'b'], NULLIF(0, 0))", None),
+    ("GENERATE_SERIES", "SELECT sum(k) FROM (VALUES 1) AS t (x) CROSS JOIN UNNEST(sequence(0, 29)) AS s (k)", 435),
+    ("UNNEST", "SELECT count(*) FROM (VALUES (ARRAY['a', 'b']), (ARRAY['c'])) AS t (a) CROSS JOIN UNNEST(a) AS u (v)",
+     3),
+    ("GREATEST", "SELECT greatest(3.5e0 - 5, 0)", 0.0),
+    ("GREATEST", "SELECT greatest(TRY_CAST(NULL AS DOUBLE), 0)", None),  # Trino: NULL if any argument is NULL
+    ("LENGTH", "SELECT length('claude_opus_4.6_messages')", 24),
+    ("LOWER", "SELECT lower('Date,UserId')", "date,userid"),
+    ("UPPER", "SELECT upper('Pro Plus')", "PRO PLUS"),
+    ("MAX", "SELECT max(x) FROM (VALUES '202605020105', '202605020205') AS t (x)", "202605020205"),
+    ("MIN", "SELECT min(x) FROM (VALUES DATE '2026-05-02', DATE '2026-05-01') AS t (x)", date(2026, 5, 1)),
+    ("SUM", "SELECT sum(x) FROM (VALUES 1.5e0, 2.25e0, NULL) AS t (x)", 3.75),
+    ("NULLIF", "SELECT NULLIF('', '')", None),
+    ("PAD", "SELECT lpad('5', 2, '0')", "05"),
+    ("PAD", "SELECT lpad('2026', 2, '0')", "20"),  # Trino truncates to the length
+    ("REGEXP_EXTRACT", "SELECT regexp_extract('/x/KIRO_IDE_123456789012_user_report_202605020205_part_1.csv', "
+                       "'[^/]*$')", "KIRO_IDE_123456789012_user_report_202605020205_part_1.csv"),
+    ("REGEXP_EXTRACT", "SELECT regexp_extract('KIRO_IDE_123456789012_user_report_202605020205_part_1.csv', "
+                       "'.*([0-9]{12})', 1)", "202605020205"),
+    ("REGEXP_EXTRACT", "SELECT regexp_extract('123456789012_by_user_analytic_202605020300_report.csv', "
+                       "'.*([0-9]{12})', 1)", "202605020300"),
+    # No match: Trino NULL, DuckDB ''; the views wrap it in NULLIF(..., '').
+    ("REGEXP_EXTRACT", "SELECT NULLIF(regexp_extract('report.csv', '.*([0-9]{12})', 1), '')", None),
+    ("REGEXP_REPLACE", "SELECT regexp_replace('d-1234567890.3c1d-aa', '^d-[0-9A-Za-z]+[.]', '')", "3c1d-aa"),
+    ("REGEXP_REPLACE", "SELECT regexp_replace('a.b.c', '[.]', '')", "abc"),  # Trino replaces every match
+    ("REPLACE", "SELECT replace('\"3c1d\"', '\"', '')", "3c1d"),
+    ("ROW_NUMBER", "SELECT v FROM (SELECT v, g, row_number() OVER (PARTITION BY g ORDER BY v DESC) AS rn "
+                   "FROM (VALUES (1, 'a'), (1, 'b'), (2, 'c')) AS t (g, v)) AS r WHERE rn = 1 AND g = 1", "b"),
+    ("SPLIT", "SELECT cardinality(split('a,,b,', ','))", 4),
+    ("SPLIT", "SELECT element_at(split('a,,b', ','), 2)", ""),
+    ("SPLIT_PART", "SELECT split_part('05-01-2026', '-', 3)", "2026"),
+    ("SUBSTRING", "SELECT substr('auto_messages', 1, 4)", "auto"),
+    ("SUBSTRING", "SELECT substr('auto_messages', 5)", "_messages"),
+    ("TIMESTAMP_TRUNC", "SELECT TRY_CAST(date_trunc('month', d) AS DATE) FROM (VALUES DATE '2026-05-17') AS t (d)",
+     date(2026, 5, 1)),
+    ("TRIM", "SELECT trim('  PRO ')", "PRO"),
+    ("TRY_CAST", "SELECT TRY_CAST('' AS BIGINT)", None),
+    ("TRY_CAST", "SELECT TRY_CAST('12' AS BIGINT)", 12),
+    ("TRY_CAST", "SELECT TRY_CAST('0.125' AS DOUBLE)", 0.125),
+    ("TRY_CAST", "SELECT TRY_CAST('2026-05-01' AS DATE)", date(2026, 5, 1)),
+    ("TRY_CAST", "SELECT TRY_CAST('01-20-05' AS DATE)", None),
+    ("TRY_CAST", "SELECT TRY_CAST('true' AS VARCHAR)", "true"),
+    ("CONTAINS", "SELECT contains(ARRAY['date', 'new_user'], 'new_user')", True),
+    ("CONTAINS", "SELECT contains(ARRAY['date'], 'user_email')", False),
+    ("||", "SELECT '2026' || '-' || '05'", "2026-05"),
+    ("||", "SELECT '2026' || TRY_CAST(NULL AS VARCHAR)", None),  # Trino: NULL if either side is NULL
+]
+
+
+@pytest.fixture(scope="module")
+def con():
+    connection = duckdb.connect()
+    yield connection
+    connection.close()
+
+
+@pytest.mark.parametrize("name, athena, trino", CASES, ids=[f"{c[0]}-{n}" for n, c in enumerate(CASES)])
+def test_translation_matches_trino(con, name, athena, trino):
+    assert name in functions_used(parse_athena(athena, "case")) or name in ("CASE",), (name, athena)
+    got = con.execute(expression_to_duckdb(athena)).fetchall()
+    assert len(got) == 1 and len(got[0]) == 1, got
+    value = got[0][0]
+    if isinstance(trino, float):
+        assert value == pytest.approx(trino)
+    else:
+        assert value == trino and type(value) is type(trino), (athena, expression_to_duckdb(athena), value)
+
+
+def test_legacy_date_expression():
+    """The MM-DD-YYYY reading in user_behavior_daily.sql, ISO accepted as a fallback."""
+    expression = ("COALESCE(TRY_CAST(split_part(c, '-', 3) || '-' || lpad(split_part(c, '-', 1), 2, '0') || '-' "
+                  "|| lpad(split_part(c, '-', 2), 2, '0') AS DATE), TRY_CAST(c AS DATE))")
+    sql = f"SELECT c, {expression} FROM (VALUES '05-01-2026', '5-1-2026', '2026-05-01', '', 'x') AS t (c)"
+    got = dict(duckdb.connect().execute(expression_to_duckdb(sql)).fetchall())
+    assert got == {"05-01-2026": date(2026, 5, 1), "5-1-2026": date(2026, 5, 1), "2026-05-01": date(2026, 5, 1),
+                   "": None, "x": None}
+
+
+def _view_functions():
+    config = load_config(str(ROOT / "config.example.yaml"))
+    used = {}
+    for view in load_views(config):
+        for name in functions_used(parse_athena(view.sql, str(view.path))):
+            used.setdefault(name, view.name)
+    return used
+
+
+def test_every_view_function_has_a_parity_case():
+    covered = {name for name, _, _ in CASES}
+    missing = {name: view for name, view in _view_functions().items() if name not in covered}
+    assert not missing, f"functions used by views without a parity case: {missing}"
+
+
+def test_supported_list_is_exactly_what_is_tested():
+    covered = {name for name, _, _ in CASES}
+    assert set(SUPPORTED_FUNCTIONS) <= covered, set(SUPPORTED_FUNCTIONS) - covered
+    assert set(_view_functions()) <= set(SUPPORTED_FUNCTIONS)
