@@ -79,6 +79,10 @@ class Names:
         """
         return f"{self.prefix}/lambda/user-sync-{sha256[:12]}.zip"
 
+    def template_key(self, sha256: str) -> str:
+        """Only used when the template outgrows the 51,200-byte inline limit (then CloudFormation reads it from S3)."""
+        return f"{self.prefix}/cloudformation/template-{sha256[:12]}.yaml"
+
     @property
     def sync_schedule_rule(self) -> str:
         return f"{self.prefix}-user-sync-schedule"

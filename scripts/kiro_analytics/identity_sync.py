@@ -1,0 +1,242 @@
+"""Build the user id → name map from Identity Center and write it as CSV: one implementation for step 6 and the Lambda.
+
+Fail closed: every read happens before the single write, and any error leaves the previous mapping untouched.
+Identity Store calls stay O(users/100 + groups): ListUsers and ListGroups are paged 100 at a time, one paged
+ListGroupMemberships per group, and DescribeUser only for ids seen in the reports that ListUsers did not return.
+Only ids seen in the reports (and ids already in the previous map) are written, so names and e-mails spread no
+further than the dashboard needs. Users who left the directory keep their last known name.
+
+Ships in the Lambda zip: standard library and this package's Lambda-safe modules only.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
+
+from .athena import load_query, run_query
+from .errors import StepFailed
+from .progress import DEFAULT_CLOCK, Clock
+
+log = logging.getLogger(__name__)
+
+MAPPING_HEADER: Tuple[str, ...] = ("userid", "username", "user_name", "email", "groups")
+_STORE_PREFIX = re.compile(r"^d-[0-9a-f]{10}\.", re.IGNORECASE)
+# Athena's OpenCSVSerde reads one line per record and cannot read a quoted field that spans lines, so line breaks
+# inside a name become spaces (U+2028/2029 too: some readers treat them as line ends).
+_LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
+_DENIED = ("AccessDeniedException", "AccessDenied", "UnauthorizedException", "UnrecognizedClientException")
+
+Call = Callable[..., Dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    bucket: str
+    mapping_key: str
+    identity_store_id: str
+    identity_region: str
+    database: str
+    workgroup: str
+    account_id: str = ""
+    query_timeout: float = 300
+
+
+@dataclass
+class SyncResult:
+    uri: str
+    users_written: int
+    from_directory: int
+    kept_previous: int
+    id_only: int
+    groups: int
+    changed: bool
+    identity_calls: Dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        state = "written" if self.changed else "unchanged"
+        return (f"{self.users_written} user(s) in {self.uri} ({state}): {self.from_directory} from Identity Center, "
+                f"{self.kept_previous} kept from the previous map, {self.id_only} by id only; {self.groups} group(s)")
+
+
+def normalise_user_id(value: str) -> str:
+    """Reports quote ids and sometimes prefix the identity store id (d-xxxxxxxxxx.<id>): keep the bare id."""
+    return _STORE_PREFIX.sub("", value.strip().strip('"').strip()).lower()
+
+
+def clean_field(value: Optional[str]) -> str:
+    return _LINE_BREAKS.sub(" ", value or "").strip()
+
+
+def _error_code(exc: BaseException) -> str:
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+def _is_client_error(exc: BaseException) -> bool:
+    return hasattr(exc, "response") and isinstance(getattr(exc, "response", None), dict)
+
+
+class _Directory:
+    """Counts every Identity Store request so tests and the result can prove the O(users/100 + groups) bound."""
+
+    def __init__(self, client: Any, settings: SyncSettings) -> None:
+        self.client = client
+        self.settings = settings
+        self.calls: Dict[str, int] = {}
+
+    def _pages(self, operation: str, method: str, key: str, **params: Any) -> Iterable[Dict[str, Any]]:
+        paginator = self.client.get_paginator(method)
+        for page in paginator.paginate(IdentityStoreId=self.settings.identity_store_id, **params):
+            self.calls[operation] = self.calls.get(operation, 0) + 1
+            yield from page.get(key, [])
+
+    def users(self) -> Iterable[Dict[str, Any]]:
+        return self._pages("ListUsers", "list_users", "Users")
+
+    def groups(self) -> Iterable[Dict[str, Any]]:
+        return self._pages("ListGroups", "list_groups", "Groups")
+
+    def members(self, group_id: str) -> Iterable[Dict[str, Any]]:
+        return self._pages("ListGroupMemberships", "list_group_memberships", "GroupMemberships", GroupId=group_id)
+
+    def describe(self, user_id: str) -> Optional[Dict[str, Any]]:
+        self.calls["DescribeUser"] = self.calls.get("DescribeUser", 0) + 1
+        try:
+            return self.client.describe_user(IdentityStoreId=self.settings.identity_store_id, UserId=user_id)
+        except Exception as exc:
+            if _is_client_error(exc) and _error_code(exc) in ("ResourceNotFoundException", "ValidationException"):
+                return None  # external IdP or Builder ID users are not in the store: they keep their id as name
+            raise
+
+
+def _user_row(user: Dict[str, Any], groups: str) -> Dict[str, str]:
+    user_id = normalise_user_id(str(user.get("UserId", "")))
+    user_name = clean_field(user.get("UserName"))
+    display = clean_field(user.get("DisplayName"))
+    emails = user.get("Emails") or []
+    primary = next((e for e in emails if e.get("Primary")), emails[0] if emails else {})
+    return {"userid": user_id, "username": display or user_name or user_id, "user_name": user_name,
+            "email": clean_field(primary.get("Value")), "groups": groups}
+
+
+def parse_mapping(body: bytes) -> Dict[str, Dict[str, str]]:
+    """Rows of a mapping CSV by user id; a file with another header is refused rather than guessed at."""
+    text = body.decode("utf-8-sig")
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if tuple(reader.fieldnames or ()) != MAPPING_HEADER:
+        raise StepFailed(f"the existing user mapping has header {reader.fieldnames}, expected {list(MAPPING_HEADER)}; "
+                         "move it aside (it is not overwritten) and run the sync again")
+    return {row["userid"]: {key: row.get(key) or "" for key in MAPPING_HEADER} for row in reader if row.get("userid")}
+
+
+def render_mapping(rows: Iterable[Dict[str, str]]) -> bytes:
+    """RFC 4180 CSV (CRLF, doubled quotes), UTF-8, no BOM, sorted by user id: unchanged input gives equal bytes."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(MAPPING_HEADER)
+    for row in sorted(rows, key=lambda r: r["userid"]):
+        writer.writerow([clean_field(row.get(key)) for key in MAPPING_HEADER])
+    return buffer.getvalue().encode("utf-8")
+
+
+def read_previous(s3: Any, settings: SyncSettings) -> Tuple[bytes, Dict[str, Dict[str, str]]]:
+    try:
+        body = s3.get_object(Bucket=settings.bucket, Key=settings.mapping_key)["Body"].read()
+    except Exception as exc:
+        if _is_client_error(exc) and _error_code(exc) in ("NoSuchKey", "404"):
+            return b"", {}
+        raise
+    return body, parse_mapping(body)
+
+
+def ids_in_reports(athena: Any, settings: SyncSettings, clock: Clock, call: Optional[Call]) -> Set[str]:
+    rows = run_query(athena, load_query("distinct_user_ids"), settings.workgroup, settings.database,
+                     "user ids in the reports", timeout=settings.query_timeout, clock=clock, call=call)
+    return {normalise_user_id(row["user_id"] or "") for row in rows if row.get("user_id")}
+
+
+def _read_directory(directory: _Directory,
+                    seen: Set[str]) -> Tuple[Dict[str, Dict[str, Any]], Dict[str, List[str]], int]:
+    users = {normalise_user_id(str(u["UserId"])): u for u in directory.users()}
+    memberships: Dict[str, List[str]] = {}
+    group_count = 0
+    for group in directory.groups():
+        group_count += 1
+        name = clean_field(group.get("DisplayName")) or str(group["GroupId"])
+        for member in directory.members(str(group["GroupId"])):
+            member_id = (member.get("MemberId") or {}).get("UserId")
+            if member_id:
+                memberships.setdefault(normalise_user_id(member_id), []).append(name)
+    for user_id in sorted(seen - set(users)):
+        described = directory.describe(user_id)
+        if described:
+            users[user_id] = described
+    return users, memberships, group_count
+
+
+def _denied(exc: BaseException, settings: SyncSettings) -> StepFailed:
+    account = settings.account_id or "this account"
+    return StepFailed(
+        f"Identity Center refused the directory read in {settings.identity_region} from account {account} "
+        f"({_error_code(exc)}: {getattr(exc, 'response', {}).get('Error', {}).get('Message', exc)}). Run the sync "
+        f"with credentials of the Identity Center management (or delegated administrator) account, in region "
+        f"{settings.identity_region} (identity_center.region), with identitystore:ListUsers/ListGroups/"
+        f"ListGroupMemberships/DescribeUser on store {settings.identity_store_id}. The previous mapping was kept.")
+
+
+def sync_user_mapping(athena: Any, identitystore: Any, s3: Any, settings: SyncSettings, *,
+                      call: Optional[Call] = None, clock: Clock = DEFAULT_CLOCK) -> SyncResult:
+    """Read the previous map, the ids in the reports and the directory; write the new map only if it changed.
+
+    ``athena`` None skips the report query (dry run): the ids of the previous map are used instead. ``call`` routes
+    the one write (PutObject) through a Recorder; by default it goes straight to the client.
+    """
+    previous_body, previous = read_previous(s3, settings)
+    seen = ids_in_reports(athena, settings, clock, call) if athena is not None else set()
+    wanted = seen | set(previous)
+    directory = _Directory(identitystore, settings)
+    try:
+        # DescribeUser only for ids in the reports: ids that left the directory keep their previous row instead.
+        users, memberships, group_count = _read_directory(directory, seen)
+    except Exception as exc:
+        if _is_client_error(exc) and _error_code(exc) in _DENIED:
+            raise _denied(exc, settings) from None
+        raise
+    rows: List[Dict[str, str]] = []
+    counts = {"directory": 0, "previous": 0, "id": 0}
+    for user_id in sorted(wanted):
+        if user_id in users:
+            groups = ";".join(sorted(set(memberships.get(user_id, []))))
+            rows.append(_user_row(users[user_id], groups))
+            counts["directory"] += 1
+        elif user_id in previous:
+            rows.append(previous[user_id])
+            counts["previous"] += 1
+        else:
+            rows.append({"userid": user_id, "username": user_id, "user_name": "", "email": "", "groups": ""})
+            counts["id"] += 1
+    body = render_mapping(rows)
+    changed = body != previous_body
+    if changed:
+        (call or _put)(s3, "PutObject", Bucket=settings.bucket, Key=settings.mapping_key, Body=body,
+                       ContentType="text/csv; charset=utf-8", ServerSideEncryption="AES256")
+    log.info("user mapping: %d rows, %s", len(rows), "written" if changed else "unchanged")
+    return SyncResult(uri=f"s3://{settings.bucket}/{settings.mapping_key}", users_written=len(rows),
+                      from_directory=counts["directory"], kept_previous=counts["previous"], id_only=counts["id"],
+                      groups=group_count, changed=changed, identity_calls=dict(directory.calls))
+
+
+def _put(client: Any, operation: str, **params: Any) -> Dict[str, Any]:
+    return client.put_object(**params)
+
+
+def settings_from_config(config: Any) -> SyncSettings:
+    """Settings for step 6 from a kiro_analytics.config.Config (duck-typed: this module must not import yaml)."""
+    return SyncSettings(bucket=config.bucket_name, mapping_key=config.user_mapping_key,
+                        identity_store_id=config.identity_store_id, identity_region=config.identity_region,
+                        database=config.database, workgroup=config.workgroup, account_id=config.account_id)

@@ -1,0 +1,60 @@
+"""The user-sync Lambda: a small adapter over identity_sync.sync_user_mapping, the same function step 6 calls.
+
+Settings come from environment variables set by infrastructure/cloudformation.yaml. Errors propagate so the
+invocation counts in the function's Errors metric, which the stack's alarm watches.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Dict, Mapping
+
+from .errors import InputError
+from .identity_sync import SyncSettings, sync_user_mapping
+
+log = logging.getLogger(__name__)
+ENVIRONMENT = ("MAPPING_BUCKET", "MAPPING_KEY", "IDENTITY_STORE_ID", "IDENTITY_REGION", "DATABASE", "WORKGROUP")
+
+
+def settings_from_environment(environ: Mapping[str, str], account_id: str = "") -> SyncSettings:
+    missing = [name for name in ENVIRONMENT if not environ.get(name)]
+    if missing:
+        raise InputError(f"the function is missing environment variable(s) {', '.join(missing)}; redeploy the stack")
+    return SyncSettings(
+        bucket=environ["MAPPING_BUCKET"], mapping_key=environ["MAPPING_KEY"],
+        identity_store_id=environ["IDENTITY_STORE_ID"], identity_region=environ["IDENTITY_REGION"],
+        database=environ["DATABASE"], workgroup=environ["WORKGROUP"], account_id=account_id,
+        # Leave a minute of the 10-minute function timeout for the directory reads and the write.
+        query_timeout=float(environ.get("QUERY_TIMEOUT", "480")),
+    )
+
+
+def _account_from(context: Any) -> str:
+    arn = str(getattr(context, "invoked_function_arn", "") or "")
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 4 else ""
+
+
+def make_clients(settings: SyncSettings) -> Dict[str, Any]:
+    import boto3
+    from botocore.config import Config
+
+    # The Identity Store publishes no rate limit: adaptive retries back off on throttling by themselves.
+    config = Config(retries={"mode": "adaptive", "max_attempts": 10}, user_agent_extra="kiro-user-activity-analytics")
+    return {
+        "athena": boto3.client("athena", config=config),
+        "s3": boto3.client("s3", config=config),
+        "identitystore": boto3.client("identitystore", region_name=settings.identity_region, config=config),
+    }
+
+
+def handler(event: Any, context: Any) -> Dict[str, Any]:
+    logging.getLogger().setLevel(logging.INFO)
+    settings = settings_from_environment(os.environ, _account_from(context))
+    clients = make_clients(settings)
+    result = sync_user_mapping(clients["athena"], clients["identitystore"], clients["s3"], settings)
+    log.info("%s", result.summary())
+    return {"uri": result.uri, "users": result.users_written, "changed": result.changed,
+            "from_directory": result.from_directory, "kept_previous": result.kept_previous,
+            "id_only": result.id_only, "groups": result.groups, "identity_calls": result.identity_calls}

@@ -1,0 +1,221 @@
+"""Step 1: upload the Lambda package, create or update the stack and wait, then create the tables.
+
+Every name reaches the template as a parameter from names.Names. Crawlers target catalog tables that Athena
+creates after the stack exists, so a first deploy runs the stack twice: without crawlers, then (tables in place)
+with them; later deploys need one pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+from .config import Config
+from .errors import StepFailed
+from .lambda_package import build_package
+from .names import CRAWLER_TABLES, RAW_TABLES, USER_MAPPING_TABLE, Names
+from .progress import DEFAULT_CLOCK, Clock, wait_until
+from .tables import current_table, ensure_tables
+
+log = logging.getLogger(__name__)
+
+TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "infrastructure" / "cloudformation.yaml"
+INLINE_TEMPLATE_LIMIT = 51_200
+STACK_TIMEOUT = 30 * 60
+TAGS = [{"Key": "project", "Value": "kiro-user-activity-analytics"}]
+FAILED = ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED", "DELETE_FAILED", "DELETE_COMPLETE",
+          "UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED", "UPDATE_FAILED", "IMPORT_ROLLBACK_COMPLETE",
+          "IMPORT_ROLLBACK_FAILED")
+CRAWLER_PARAMETERS = {"user-report": "UserReportCrawler", "by-user-analytic": "ByUserAnalyticCrawler"}
+
+
+@dataclass
+class StackResult:
+    action: str  # created | updated | unchanged (| planned under --dry-run)
+    outputs: Dict[str, str] = field(default_factory=dict)
+    code_key: str = ""
+    code_uploaded: bool = False
+    tables: Dict[str, str] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        changed = [f"{name} {state}" for name, state in sorted(self.tables.items()) if state != "unchanged"]
+        tables = "; ".join(changed) if changed else "tables unchanged"
+        code = "code uploaded" if self.code_uploaded else "code unchanged"
+        return f"stack {self.action}; {code}; {tables}"
+
+
+def stack_parameters(config: Config, names: Names, code_key: str, crawlers_enabled: bool) -> Dict[str, str]:
+    """Template parameter → value. The template spells no resource name itself; a test checks both sides agree."""
+    parameters = {
+        "DatabaseName": names.database,
+        "WorkGroupName": names.workgroup,
+        "ResultsBucketName": names.results_bucket,
+        "ReportBucketName": config.bucket_name,
+        "ReportRoot": config.report_root,
+        "UserMappingKey": config.user_mapping_key,
+        "IdentityStoreId": config.identity_store_id,
+        "IdentityRegion": config.identity_region,
+        "CrawlersEnabled": "true" if crawlers_enabled else "false",
+        "CrawlerCron": config.crawler_cron,
+        "CrawlerRoleName": names.crawler_role,
+        "SyncFunctionName": names.sync_function,
+        "SyncRoleName": names.sync_role,
+        "SyncScheduleRuleName": names.sync_schedule_rule,
+        "UserSyncCron": config.user_sync_cron,
+        "SyncAlarmName": names.sync_alarm,
+        "AlarmTopicName": names.alarm_topic,
+        "AlarmEmail": config.alarm_email,
+        "QuickSightRoleName": names.quicksight_role,
+        "LambdaCodeKey": code_key,
+        "BytesScannedCutoff": str(config.bytes_scanned_cutoff),
+        "ResultsExpirationDays": str(config.results_expiration_days),
+        "LogRetentionDays": str(config.log_retention_days),
+    }
+    for family, stem in CRAWLER_PARAMETERS.items():
+        parameters[f"{stem}Name"] = names.crawler(family)
+        parameters[f"{stem}Tables"] = ",".join(CRAWLER_TABLES[family])
+    return parameters
+
+
+def _exists(s3: Any, bucket: str, key: str) -> bool:
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+        return True
+    except Exception as exc:
+        code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+        if code in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise
+
+
+def upload_lambda_code(s3: Any, recorder: Any, config: Config, names: Names) -> Tuple[str, bool]:
+    """Upload the zip under a digest-named key unless that key is already there; returns (key, uploaded)."""
+    package = build_package()
+    key = names.lambda_code_key(package.sha256)
+    if _exists(s3, config.bucket_name, key):
+        return key, False
+    recorder.call(s3, "PutObject", Bucket=config.bucket_name, Key=key, Body=package.body,
+                  ContentType="application/zip", ServerSideEncryption="AES256")
+    return key, True
+
+
+def _template_source(s3: Any, recorder: Any, config: Config, names: Names) -> Dict[str, str]:
+    body = TEMPLATE_PATH.read_text(encoding="utf-8")
+    if len(body.encode("utf-8")) <= INLINE_TEMPLATE_LIMIT:
+        return {"TemplateBody": body}
+    key = names.template_key(hashlib.sha256(body.encode("utf-8")).hexdigest())
+    if not _exists(s3, config.bucket_name, key):
+        recorder.call(s3, "PutObject", Bucket=config.bucket_name, Key=key, Body=body.encode("utf-8"),
+                      ServerSideEncryption="AES256")
+    return {"TemplateURL": f"https://{config.bucket_name}.s3.{config.region}.amazonaws.com/{key}"}
+
+
+def describe_stack(cfn: Any, name: str) -> Optional[Dict[str, Any]]:
+    try:
+        stacks = cfn.describe_stacks(StackName=name)["Stacks"]
+    except Exception as exc:
+        message = str(getattr(exc, "response", {}).get("Error", {}).get("Message", ""))
+        if "does not exist" in message:
+            return None
+        raise
+    return stacks[0] if stacks else None
+
+
+def failure_reasons(cfn: Any, name: str) -> List[str]:
+    """Failed resources of the latest operation, newest first, with CloudFormation's own ResourceStatusReason."""
+    reasons: List[str] = []
+    for page in cfn.get_paginator("describe_stack_events").paginate(StackName=name):
+        for event in page.get("StackEvents", []):
+            if event.get("ResourceType") == "AWS::CloudFormation::Stack" and event.get("ResourceStatus", "").endswith(
+                    "_IN_PROGRESS") and event.get("ResourceStatusReason") == "User Initiated":
+                return reasons
+            if event.get("ResourceStatus", "").endswith("FAILED") and event.get("ResourceStatusReason"):
+                reasons.append(f"{event.get('LogicalResourceId')} ({event.get('ResourceType')}): "
+                               f"{event['ResourceStatus']}: {event['ResourceStatusReason']}")
+        if len(reasons) > 20:
+            break
+    return reasons
+
+
+def _rollback_complete_message(config: Config, name: str) -> str:
+    profile = f" --profile {config.profile}" if config.profile else ""
+    return (f"stack {name} is in ROLLBACK_COMPLETE: its first create failed, and CloudFormation cannot update a stack "
+            f"in that state. Delete it, then run step 1 again:\n  aws cloudformation delete-stack --stack-name {name} "
+            f"--region {config.region}{profile}\n  aws cloudformation wait stack-delete-complete --stack-name {name} "
+            f"--region {config.region}{profile}")
+
+
+def wait_for_stack(cfn: Any, config: Config, name: str, clock: Clock) -> Dict[str, Any]:
+    def poll():
+        stack = describe_stack(cfn, name)
+        status = stack["StackStatus"] if stack else "DELETE_COMPLETE"
+        if status in FAILED:
+            reasons = failure_reasons(cfn, name)
+            detail = "\n".join(f"  - {reason}" for reason in reasons) or "  (no failed resource events found)"
+            hint = ("\n" + _rollback_complete_message(config, name)) if status == "ROLLBACK_COMPLETE" else ""
+            raise StepFailed(f"stack {name} ended in {status}:\n{detail}{hint}")
+        return not status.endswith("_IN_PROGRESS"), status, stack
+    return wait_until(poll, f"stack {name}", timeout=STACK_TIMEOUT, interval=10, clock=clock)  # type: ignore
+
+
+def apply_stack(cfn: Any, recorder: Any, config: Config, names: Names, template: Dict[str, str],
+                parameters: Dict[str, str], clock: Clock) -> str:
+    """Create or update the stack and wait; returns created | updated | unchanged | planned."""
+    name = names.stack
+    stack = describe_stack(cfn, name)
+    if stack and stack["StackStatus"].endswith("_IN_PROGRESS"):
+        log.info("stack %s is busy (%s); waiting for it first", name, stack["StackStatus"])
+        stack = wait_for_stack(cfn, config, name, clock)
+    if stack and stack["StackStatus"] == "ROLLBACK_COMPLETE":
+        raise StepFailed(_rollback_complete_message(config, name))
+    request = dict(template, StackName=name, Capabilities=["CAPABILITY_NAMED_IAM"], Tags=TAGS,
+                   Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(parameters.items())])
+    if stack is None:
+        recorder.call(cfn, "CreateStack", **request)
+        action = "created"
+    else:
+        try:
+            recorder.call(cfn, "UpdateStack", **request)
+        except Exception as exc:
+            if "No updates are to be performed" in str(getattr(exc, "response", {}).get("Error", {}).get("Message")):
+                return "unchanged"
+            raise
+        action = "updated"
+    if recorder.dry_run:
+        return "planned"
+    wait_for_stack(cfn, config, name, clock)
+    return action
+
+
+def stack_outputs(cfn: Any, name: str) -> Dict[str, str]:
+    stack = describe_stack(cfn, name) or {}
+    return {item["OutputKey"]: item["OutputValue"] for item in stack.get("Outputs", [])}
+
+
+def deploy(clients: Any, recorder: Any, config: Config, names: Names, tables: List[Any],
+           clock: Clock = DEFAULT_CLOCK) -> StackResult:
+    """The whole of step 1. ``tables`` are sqlfiles.load_tables(config) objects."""
+    cfn, s3, glue, athena = (clients.client(s) for s in ("cloudformation", "s3", "glue", "athena"))
+    code_key, uploaded = upload_lambda_code(s3, recorder, config, names)
+    template = _template_source(s3, recorder, config, names)
+    needed = (*RAW_TABLES, USER_MAPPING_TABLE)
+
+    def tables_exist() -> bool:
+        try:
+            return all(current_table(glue, names.database, table) is not None for table in needed)
+        except glue.exceptions.EntityNotFoundException:
+            return False  # the database itself does not exist yet
+
+    had_tables = tables_exist()
+    action = apply_stack(cfn, recorder, config, names, template,
+                         stack_parameters(config, names, code_key, had_tables), clock)
+    made = ensure_tables(glue, athena, recorder.call, tables, names.database, names.workgroup, clock)
+    if not had_tables and not recorder.dry_run and tables_exist():
+        second = apply_stack(cfn, recorder, config, names, template,
+                             stack_parameters(config, names, code_key, True), clock)
+        action = action if second == "unchanged" else ("created" if action == "created" else second)
+    outputs = {} if recorder.dry_run else stack_outputs(cfn, names.stack)
+    return StackResult(action=action, outputs=outputs, code_key=code_key, code_uploaded=uploaded, tables=made)

@@ -1,0 +1,87 @@
+"""Step 4: row counts per raw table, first and last day present, freshness, and what exists when nothing was found.
+
+A wrong s3.prefix is the most common first-deploy mistake, so "no rows" always names the exact S3 location that
+was read and lists what exists near it (the prefix, AWSLogs/ and the bucket root).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Dict, List, Optional
+
+from .athena import load_query, run_query
+from .config import Config
+from .errors import StepFailed
+from .names import RAW_TABLES
+from .progress import DEFAULT_CLOCK, Clock
+from .report_location import describe_nearby
+
+STALE_AFTER_DAYS = 3
+
+
+@dataclass(frozen=True)
+class TableCount:
+    table: str
+    rows: int
+    first_day: str
+    last_day: str
+    location: str
+
+
+@dataclass
+class Verification:
+    counts: List[TableCount]
+    warnings: List[str]
+
+    def summary(self) -> str:
+        parts = [f"{c.table} {c.rows} rows ({c.first_day} … {c.last_day})" if c.rows else f"{c.table} empty"
+                 for c in self.counts]
+        return "; ".join(parts) + (f"; {len(self.warnings)} warning(s)" if self.warnings else "")
+
+
+def _location(glue: Any, database: str, table: str) -> str:
+    try:
+        return glue.get_table(DatabaseName=database, Name=table)["Table"]["StorageDescriptor"].get("Location", "?")
+    except glue.exceptions.EntityNotFoundException:
+        raise StepFailed(f"table {database}.{table} does not exist: run step 1 first") from None
+
+
+def _day(text: Optional[str]) -> Optional[date]:
+    try:
+        year, month, day = (int(part) for part in (text or "").split("-"))
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def verify(athena: Any, glue: Any, s3: Any, config: Config, today: date, clock: Clock = DEFAULT_CLOCK) -> Verification:
+    rows = {row["table_name"]: row for row in run_query(
+        athena, load_query("table_day_counts"), config.workgroup, config.database, "row counts", clock=clock)}
+    counts = []
+    for table in RAW_TABLES:
+        row = rows.get(table) or {}
+        counts.append(TableCount(table=table, rows=int(row.get("row_count") or 0), first_day=row.get("first_day") or "",
+                                 last_day=row.get("last_day") or "", location=_location(glue, config.database, table)))
+    if not any(count.rows for count in counts):
+        looked = "\n".join(f"  - {c.table}: {c.location}" for c in counts)
+        raise StepFailed(
+            f"no report rows found. Looked at:\n{looked}\nWhat exists nearby: "
+            f"{describe_nearby(s3, config.bucket_name, config.prefix)}\nIf the folders above show the reports under "
+            f"another prefix, set s3.prefix to the part before AWSLogs/ and run ./deploy.sh --from 1. If Kiro's "
+            f"report delivery was enabled less than a day ago, wait for the first delivery (about 02:00 UTC), run "
+            f"step 3 again, then continue with ./deploy.sh --from 4.")
+    warnings: List[str] = []
+    newest = max((d for d in (_day(c.last_day) for c in counts if c.rows) if d), default=None)
+    if newest is not None and (today - newest).days > STALE_AFTER_DAYS:
+        warnings.append(f"newest report day is {newest.isoformat()}, {(today - newest).days} days ago: is Kiro still "
+                        f"delivering to s3://{config.bucket_name}/{config.report_root}? (crawlers run "
+                        f"{config.crawler_cron} UTC)")
+    user_report = next(c for c in counts if c.table == "user_report_raw")
+    if not user_report.rows:
+        warnings.append(f"user_report_raw is empty ({user_report.location}): credit and tier figures will be blank")
+    return Verification(counts=counts, warnings=warnings)
+
+
+def counts_by_table(result: Verification) -> Dict[str, int]:
+    return {count.table: count.rows for count in result.counts}

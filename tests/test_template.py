@@ -1,0 +1,111 @@
+"""infrastructure/cloudformation.yaml: cfn-lint clean, least-privilege IAM, every name a parameter from names.py."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from kiro_analytics.lambda_package import HANDLER
+from kiro_analytics.names import Names
+from kiro_analytics.stack import INLINE_TEMPLATE_LIMIT, TEMPLATE_PATH, stack_parameters
+
+CFN_LINT = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "cfn-lint"
+READ_PREFIXES = ("Get", "List", "Describe", "BatchGet")
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _tag(loader, suffix, node):
+    value = (loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode) else
+             loader.construct_sequence(node, deep=True) if isinstance(node, yaml.SequenceNode) else
+             loader.construct_mapping(node, deep=True))
+    return {("Ref" if suffix == "Ref" else f"Fn::{suffix}"): value}
+
+
+_Loader.add_multi_constructor("!", _tag)
+
+
+@pytest.fixture(scope="module")
+def template():
+    return yaml.load(TEMPLATE_PATH.read_text(encoding="utf-8"), Loader=_Loader)
+
+
+@pytest.mark.skipif(not CFN_LINT.exists(), reason="cfn-lint not installed in .venv")
+def test_cfn_lint_is_clean():
+    run = subprocess.run([str(CFN_LINT), str(TEMPLATE_PATH)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_fits_inline():
+    assert len(TEMPLATE_PATH.read_bytes()) <= INLINE_TEMPLATE_LIMIT
+
+
+def _statements(template):
+    for logical, resource in template["Resources"].items():
+        for policy in resource.get("Properties", {}).get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                yield logical, statement
+
+
+def test_iam_has_no_wildcard_actions_and_no_writes_on_star(template):
+    statements = list(_statements(template))
+    assert len(statements) > 15
+    for logical, statement in statements:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        assert not any("*" in action for action in actions), (logical, actions)
+        if "*" in resources:
+            writes = [a for a in actions if not a.split(":")[1].startswith(READ_PREFIXES)]
+            assert not writes, (logical, writes)
+
+
+def test_every_parameter_is_passed_and_used_and_no_name_is_literal(template, config):
+    names = Names(config)
+    parameters = stack_parameters(config, names, names.lambda_code_key("ab" * 32), True)
+    assert set(parameters) == set(template["Parameters"])
+    body = TEMPLATE_PATH.read_text(encoding="utf-8")
+    for key in parameters:
+        assert re.search(rf"(!Ref {key}\b|\$\{{{key}\}})", body), f"parameter {key} is never used"
+    expected = {"DatabaseName": names.database, "WorkGroupName": names.workgroup,
+                "ResultsBucketName": names.results_bucket, "UserReportCrawlerName": names.crawler("user-report"),
+                "ByUserAnalyticCrawlerName": names.crawler("by-user-analytic"), "CrawlerRoleName": names.crawler_role,
+                "SyncFunctionName": names.sync_function, "SyncRoleName": names.sync_role,
+                "QuickSightRoleName": names.quicksight_role, "SyncScheduleRuleName": names.sync_schedule_rule,
+                "SyncAlarmName": names.sync_alarm, "AlarmTopicName": names.alarm_topic,
+                "UserReportCrawlerTables": "user_report_raw",
+                "ByUserAnalyticCrawlerTables": "kiro_by_user_analytic_raw,qdev_by_user_analytic_raw"}
+    # The handler names the Python package, which happens to share its spelling with the default database name.
+    resources = body.split("Resources:", 1)[1].replace(f"Handler: {HANDLER}", "Handler: <package>")
+    for key, value in expected.items():
+        assert parameters[key] == value
+        assert value not in resources, f"{value} is spelled literally in the template"
+    assert names.sync_log_group == f"/aws/lambda/{names.sync_function}"  # the template derives it the same way
+    assert "/aws/lambda/${SyncFunctionName}" in body
+
+
+def test_crawlers_never_rewrite_schemas(template):
+    for logical in ("UserReportCrawler", "ByUserAnalyticCrawler"):
+        props = template["Resources"][logical]["Properties"]
+        assert props["SchemaChangePolicy"] == {"UpdateBehavior": "LOG", "DeleteBehavior": "LOG"}
+        assert "CatalogTargets" in props["Targets"] and "S3Targets" not in props["Targets"]
+        assert '"AddOrUpdateBehavior":"InheritFromTable"' in props["Configuration"]
+
+
+def test_lambda_schedule_alarm_and_results_bucket(template):
+    resources = template["Resources"]
+    assert resources["SyncFunction"]["Properties"]["Runtime"] in ("python3.12", "python3.13")
+    permission = resources["SyncSchedulePermission"]["Properties"]
+    assert permission["Principal"] == "events.amazonaws.com"
+    assert resources["AlarmTopic"]["Condition"] == "HasAlarmEmail"
+    wg = resources["WorkGroup"]["Properties"]["WorkGroupConfiguration"]
+    assert wg["EnforceWorkGroupConfiguration"] is True
+    assert wg["ResultConfiguration"]["EncryptionConfiguration"] == {"EncryptionOption": "SSE_S3"}
+    bucket = resources["ResultsBucket"]["Properties"]
+    assert bucket["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"] == {"Ref": "ResultsExpirationDays"}
+    trust = resources["QuickSightRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+    assert trust["Principal"] == {"Service": "quicksight.amazonaws.com"}
