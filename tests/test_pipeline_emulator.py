@@ -98,10 +98,8 @@ def test_steps_1_to_6_then_rerun_reports_unchanged(aws, config, tmp_path, capsys
     rows = list(csv.DictReader(io.StringIO(body["Body"].read().decode())))
     assert {r["userid"]: r["groups"] for r in rows}[ids[0]] == "Platform"
 
-    # Second run: nothing to do anywhere.
-    # moto drops the empty AlarmEmail value when comparing parameters, so it reports an update where CloudFormation
-    # says "No updates are to be performed"; tests/test_stack.py covers that answer with a validating Stubber.
-    assert script(1).action(context(config, 1, tmp_path)).endswith("code unchanged; tables unchanged")
+    # Second run: nothing to do anywhere; the deployed template and parameters are compared, no UpdateStack sent.
+    assert script(1).action(context(config, 1, tmp_path)) == "stack unchanged; code unchanged; tables unchanged"
     assert script(2).action(context(config, 2, tmp_path)).startswith(
         f"0 grant(s) added, {5 * (1 + 4 + view_count)} already in place")
     rerun = script(5).action(context(config, 5, tmp_path))

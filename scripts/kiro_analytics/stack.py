@@ -176,6 +176,9 @@ def apply_stack(cfn: Any, recorder: Any, config: Config, names: Names, template:
     if stack is None:
         recorder.call(cfn, "CreateStack", **request)
         action = "created"
+    elif _same_as_deployed(cfn, stack, template, parameters):
+        # CloudFormation would answer "No updates are to be performed"; not asking keeps a rerun free of writes.
+        return "unchanged"
     else:
         try:
             recorder.call(cfn, "UpdateStack", **request)
@@ -188,6 +191,16 @@ def apply_stack(cfn: Any, recorder: Any, config: Config, names: Names, template:
         return "planned"
     wait_for_stack(cfn, config, name, clock)
     return action
+
+
+def _same_as_deployed(cfn: Any, stack: Dict[str, Any], template: Dict[str, str], parameters: Dict[str, str]) -> bool:
+    if "TemplateBody" not in template or stack["StackStatus"] not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
+        return False
+    deployed = {item["ParameterKey"]: item.get("ParameterValue", "") for item in stack.get("Parameters", [])}
+    if {key: value for key, value in deployed.items() if value} != {k: v for k, v in parameters.items() if v}:
+        return False
+    body = cfn.get_template(StackName=stack["StackName"], TemplateStage="Original").get("TemplateBody")
+    return isinstance(body, str) and body.strip() == template["TemplateBody"].strip()
 
 
 def stack_outputs(cfn: Any, name: str) -> Dict[str, str]:
