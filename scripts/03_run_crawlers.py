@@ -14,8 +14,11 @@ TITLE = "Run Glue crawlers"
 def action(ctx: StepContext) -> str:
     from kiro_analytics.crawlers import run_crawlers
 
-    result = run_crawlers(ctx.clients.client("glue"), ctx.recorder, ctx.names)
-    return "; ".join(f"{name} {how}, succeeded" if not ctx.dry_run else f"{name} {how}"
+    result = run_crawlers(ctx.clients.client("glue"), ctx.recorder, ctx.names, s3=ctx.clients.client("s3"))
+    if all(how == "current" for how in result.values()):
+        return "unchanged: every crawler's partitions are current for the last week"
+    return "; ".join(f"{name} partitions current" if how == "current"
+                     else f"{name} {how}" + ("" if ctx.dry_run else ", succeeded")
                      for name, how in sorted(result.items()))
 
 

@@ -61,3 +61,46 @@ def test_running_crawler_is_waited_for_and_timeout_is_clear(glue, config):
         clock = Clock(now=lambda: 0.0, sleep=lambda _: set_progression("immediate"))
         result = run_crawlers(glue, Recorder(), names, clock=clock)
     assert result[running] in ("was running", "started")
+
+
+def test_rerun_skips_crawlers_whose_recent_partitions_are_all_registered(glue, config):
+    """A crawler that succeeded before is started again only when a recent day folder has no partition yet."""
+    from datetime import date
+
+    from kiro_analytics.crawlers import missing_partitions, run_crawlers
+
+    names = Names(config)
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket=config.bucket_name)
+    location = f"s3://{config.bucket_name}/AWSLogs/123456789012/KiroLogs/user_report/"
+    for table, folder in (("user_report_raw", "KiroLogs/user_report"),
+                          ("kiro_by_user_analytic_raw", "KiroLogs/by_user_analytic"),
+                          ("qdev_by_user_analytic_raw", "QDeveloperLogs/by_user_analytic")):
+        glue.create_table(DatabaseName=config.database, TableInput={
+            "Name": table, "StorageDescriptor": {
+                "Location": f"s3://{config.bucket_name}/AWSLogs/123456789012/{folder}/",
+                "Columns": [{"Name": "line", "Type": "string"}]},
+            "PartitionKeys": [{"Name": key, "Type": "string"} for key in ("region", "year", "month", "day", "hour")]})
+    for day in ("2026/11/24", "2026/11/25", "2026/10/01"):  # the October folder is older than a week
+        s3.put_object(Bucket=config.bucket_name, Key=f"AWSLogs/123456789012/KiroLogs/user_report/us-east-1/{day}/00/"
+                      "KIRO_IDE_123456789012_user_report_202611250200.csv", Body=b"Date,UserId\n")
+    today = date(2026, 11, 26)
+    assert missing_partitions(glue, s3, config.database, ["user_report_raw"], today) == [
+        "user_report_raw/us-east-1/2026/11/25/00", "user_report_raw/us-east-1/2026/11/24/00"]
+
+    crawler = names.crawler("user-report")
+    with crawls():
+        first = run_crawlers(glue, Recorder(), names, clock=CLOCK, s3=s3, today=today)
+    assert first[crawler] == "started"  # never crawled before: always crawls
+    glue.create_partition(DatabaseName=config.database, TableName="user_report_raw", PartitionInput={
+        "Values": ["us-east-1", "2026", "11", "24", "00"], "StorageDescriptor": {"Location": location}})
+    with crawls():
+        again = run_crawlers(glue, Recorder(), names, clock=CLOCK, s3=s3, today=today)
+    assert again[crawler] == "started"  # 11/25 still has no partition
+    glue.create_partition(DatabaseName=config.database, TableName="user_report_raw", PartitionInput={
+        "Values": ["us-east-1", "2026", "11", "25", "00"], "StorageDescriptor": {"Location": location}})
+    recorder = Recorder()
+    with crawls():
+        third = run_crawlers(glue, recorder, names, clock=CLOCK, s3=s3, today=today)
+    assert third == {name: "current" for name in names.crawlers.values()}  # legacy folders: none recent
+    assert recorder.calls == []

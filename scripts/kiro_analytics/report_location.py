@@ -12,7 +12,7 @@ from typing import Any, List, Optional
 DAY_PART = re.compile(r"^\d{2,4}$")
 
 
-def _children(s3: Any, bucket: str, prefix: str) -> List[str]:
+def children(s3: Any, bucket: str, prefix: str) -> List[str]:
     """Immediate 'folders' under a prefix (names without the prefix and slash)."""
     found: List[str] = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
@@ -23,11 +23,11 @@ def _children(s3: Any, bucket: str, prefix: str) -> List[str]:
 def newest_report_day(s3: Any, bucket: str, family_prefix: str) -> Optional[date]:
     """Newest <region>/YYYY/MM/DD under a report family prefix, walking only the newest branch of each level."""
     newest: Optional[date] = None
-    for region in _children(s3, bucket, family_prefix):
+    for region in children(s3, bucket, family_prefix):
         path = f"{family_prefix}{region}/"
         parts: List[str] = []
         for _ in range(3):  # YYYY, MM, DD
-            options = sorted(child for child in _children(s3, bucket, path) if DAY_PART.match(child))
+            options = sorted(child for child in children(s3, bucket, path) if DAY_PART.match(child))
             if not options:
                 break
             parts.append(options[-1])
@@ -48,12 +48,12 @@ def describe_nearby(s3: Any, bucket: str, prefix: str) -> str:
                         ("at the bucket root", "")):
         if label == "at the bucket root" and not prefix:
             continue
-        children = _children(s3, bucket, path)
-        shown = ", ".join(f"{child}/" for child in children[:8]) + (" …" if len(children) > 8 else "")
+        found = children(s3, bucket, path)
+        shown = ", ".join(f"{child}/" for child in found[:8]) + (" …" if len(found) > 8 else "")
         notes.append(f"{label} s3://{bucket}/{path}: {shown or 'nothing'}")
-        if path.endswith("AWSLogs/") and children:
-            kiro = [child for child in children if child.isdigit()]
+        if path.endswith("AWSLogs/") and found:
+            kiro = [child for child in found if child.isdigit()]
             for account in kiro[:3]:
                 notes.append(f"s3://{bucket}/{path}{account}/: "
-                             + (", ".join(f"{c}/" for c in _children(s3, bucket, f"{path}{account}/")) or "nothing"))
+                             + (", ".join(f"{c}/" for c in children(s3, bucket, f"{path}{account}/")) or "nothing"))
     return "; ".join(notes)
