@@ -101,7 +101,7 @@ def test_steps_1_to_6_then_rerun_reports_unchanged(aws, config, tmp_path, capsys
     # Second run: nothing to do anywhere; the deployed template and parameters are compared, no UpdateStack sent.
     assert script(1).action(context(config, 1, tmp_path)) == "stack unchanged; code unchanged; tables unchanged"
     assert script(2).action(context(config, 2, tmp_path)).startswith(
-        f"0 grant(s) added, {5 * (1 + 4 + view_count)} already in place")
+        f"unchanged: 0 grant(s) added, {5 * (1 + 4 + view_count)} already in place")
     rerun = script(5).action(context(config, 5, tmp_path))
     assert rerun.endswith(f"{view_count} unchanged; Lake Formation: 0 grant(s) added")
     assert "(unchanged)" in script(6).action(context(config, 6, tmp_path))
@@ -109,7 +109,7 @@ def test_steps_1_to_6_then_rerun_reports_unchanged(aws, config, tmp_path, capsys
 
 def test_dry_run_of_step_1_records_and_changes_nothing(aws, config, tmp_path):
     result = script(1).action(context(config, 1, tmp_path, dry_run=True))
-    assert result.startswith("stack planned; code uploaded")
+    assert result.startswith("stack planned; code to upload")
     recorded = sorted(p.name.split("-", 2)[2] for p in (tmp_path / "requests").glob("*.json"))
     assert "s3-PutObject.json" in recorded and "cloudformation-CreateStack.json" in recorded
     assert recorded.count("athena-StartQueryExecution.json") == len(RAW_TABLES) + 1

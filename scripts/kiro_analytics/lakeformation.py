@@ -25,8 +25,9 @@ class GrantResult:
 
     def summary(self) -> str:
         if not self.in_charge:
-            return "Lake Formation is not in charge of the catalog (IAM permissions apply); nothing to grant"
-        return (f"{len(self.granted)} grant(s) added, {self.already} already in place, "
+            return "unchanged: Lake Formation is not in charge of the catalog (IAM permissions apply); nothing to grant"
+        state = "" if self.granted else "unchanged: "
+        return (f"{state}{len(self.granted)} grant(s) added, {self.already} already in place, "
                 f"for {len(self.principals)} principal(s); verified with ListPermissions")
 
 

@@ -41,9 +41,11 @@ class StackResult:
     tables: Dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> str:
-        changed = [f"{name} {state}" for name, state in sorted(self.tables.items()) if state != "unchanged"]
+        planned = self.action == "planned"
+        changed = [f"{name} {'to be ' if planned else ''}{state}" for name, state in sorted(self.tables.items())
+                   if state != "unchanged"]
         tables = "; ".join(changed) if changed else "tables unchanged"
-        code = "code uploaded" if self.code_uploaded else "code unchanged"
+        code = ("code to upload" if planned else "code uploaded") if self.code_uploaded else "code unchanged"
         return f"stack {self.action}; {code}; {tables}"
 
 

@@ -8,7 +8,9 @@ not the client's.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import json
 import re
 import threading
 from dataclasses import dataclass, field
@@ -26,6 +28,7 @@ SIGNING_TO_MODEL = {"monitoring": "cloudwatch", "execute-api": "apigateway", "lo
 class Call:
     service: str
     operation: str
+    params: Dict[str, Any] = field(default_factory=dict)  # kept for JSON-protocol requests
 
     @property
     def mutating(self) -> bool:
@@ -63,9 +66,9 @@ class CallLog:
         self.calls: List[Call] = []
         self._lock = threading.Lock()
 
-    def add(self, service: str, operation: str) -> None:
+    def add(self, service: str, operation: str, params: Optional[Dict[str, Any]] = None) -> None:
         with self._lock:
-            self.calls.append(Call(service, operation))
+            self.calls.append(Call(service, operation, params or {}))
 
     def mark(self) -> int:
         return len(self.calls)
@@ -128,7 +131,11 @@ def recording_middleware(app: Callable, log: CallLog, faults: FaultPlan) -> Call
         environ["wsgi.input"] = io.BytesIO(body)
         service, operation = identify(environ, body)
         if not environ.get("PATH_INFO", "").startswith("/moto-api"):
-            log.add(service, operation)
+            params = {}
+            if environ.get("HTTP_X_AMZ_TARGET") and body:
+                with contextlib.suppress(ValueError):
+                    params = json.loads(body)
+            log.add(service, operation, params)
             fault = faults.take(service, operation)
             if fault is not None:
                 status, headers, payload = fault_response(service, fault)

@@ -166,7 +166,7 @@ class ModelServer:
                     raise StandinError("ValidationException", "; ".join(problems[:10]))
             self.calls.append((operation.name, params))
             if self.log is not None:
-                self.log.add(self.service, operation.name)
+                self.log.add(self.service, operation.name, params)
             fault = self.faults.take(self.service, operation.name) if self.faults is not None else None
             if fault is not None:
                 raise StandinError(fault.code, fault.message, fault.status)
