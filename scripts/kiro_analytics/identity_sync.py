@@ -29,6 +29,9 @@ _STORE_PREFIX = re.compile(r"^d-[0-9a-f]{10}\.", re.IGNORECASE)
 # Athena's OpenCSVSerde reads one line per record and cannot read a quoted field that spans lines, so line breaks
 # inside a name become spaces (U+2028/2029 too: some readers treat them as line ends).
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
+# Every other control character but tab is dropped: U+0001 is the mapping table's OpenCSVSerde escapeChar
+# (sql/tables/user_mapping.sql), which must never occur in the data.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]+")
 _DENIED = ("AccessDeniedException", "AccessDenied", "UnauthorizedException", "UnrecognizedClientException")
 
 Call = Callable[..., Dict[str, Any]]
@@ -69,7 +72,7 @@ def normalise_user_id(value: str) -> str:
 
 
 def clean_field(value: Optional[str]) -> str:
-    return _LINE_BREAKS.sub(" ", value or "").strip()
+    return _LINE_BREAKS.sub(" ", _CONTROL.sub("", value or "")).strip()
 
 
 def _error_code(exc: BaseException) -> str:

@@ -225,6 +225,26 @@ class QuickSightStandIn:
         self._update_perms(dataset["Arn"], GrantPermissions, RevokePermissions)
         return {"DataSetArn": dataset["Arn"], "DataSetId": DataSetId}
 
+    def DeleteDataSet(self, AwsAccountId: str, DataSetId: str) -> Dict[str, Any]:
+        dataset = self.datasets.pop(DataSetId, None)
+        if dataset is None:
+            raise _not_found("data set", DataSetId)
+        self.permissions.pop(dataset["Arn"], None)
+        self.tags.pop(dataset["Arn"], None)
+        self.schedules.pop(DataSetId, None)
+        return {"Arn": dataset["Arn"], "DataSetId": DataSetId}
+
+    def ListDataSets(self, AwsAccountId: str, NextToken=None, MaxResults=None) -> Dict[str, Any]:
+        # Small pages by default so callers must follow NextToken, as they must with the real service.
+        start, size = int(NextToken or 0), MaxResults or 5
+        ids = sorted(self.datasets)
+        page = [{"Arn": self.datasets[i]["Arn"], "DataSetId": i, "Name": self.datasets[i]["Name"],
+                 "ImportMode": self.datasets[i]["ImportMode"]} for i in ids[start:start + size]]
+        result: Dict[str, Any] = {"DataSetSummaries": page}
+        if start + size < len(ids):
+            result["NextToken"] = str(start + size)
+        return result
+
     def _ingest(self, dataset_id: str, ingestion_id: str) -> Dict[str, Any]:
         arn = self.arn("dataset", f"{dataset_id}/ingestion/{ingestion_id}")
         ingestion = {"Arn": arn, "IngestionId": ingestion_id, "IngestionStatus": "COMPLETED",
@@ -343,6 +363,25 @@ class QuickSightStandIn:
         return {"AnalysisId": AnalysisId, "AnalysisArn": arn,
                 "Permissions": self._update_perms(arn, GrantPermissions, RevokePermissions)}
 
+    def DeleteAnalysis(self, AwsAccountId: str, AnalysisId: str, RecoveryWindowInDays=None,
+                       ForceDeleteWithoutRecovery=None) -> Dict[str, Any]:
+        analysis = self.analyses.get(AnalysisId)
+        if analysis is None:
+            raise _not_found("analysis", AnalysisId)
+        if RecoveryWindowInDays is not None and ForceDeleteWithoutRecovery:
+            raise StandinError("InvalidParameterValueException",
+                               "RecoveryWindowInDays and ForceDeleteWithoutRecovery exclude each other", 400)
+        deletion = dt.datetime.now(dt.timezone.utc)
+        if ForceDeleteWithoutRecovery:
+            del self.analyses[AnalysisId]
+            self.permissions.pop(analysis["Arn"], None)
+            self.tags.pop(analysis["Arn"], None)
+        else:
+            # Without force the service keeps it DELETED (restorable) for the recovery window, 30 days by default.
+            analysis.update(Status="DELETED", Errors=[])
+            deletion += dt.timedelta(days=RecoveryWindowInDays or 30)
+        return {"Arn": analysis["Arn"], "AnalysisId": AnalysisId, "DeletionTime": deletion}
+
     # ------------------------------------------------------------------ dashboards
     def _new_version(self, dashboard: Dict[str, Any], definition: Dict[str, Any], verb: str) -> Dict[str, Any]:
         number = len(dashboard["versions"]) + 1
@@ -409,6 +448,17 @@ class QuickSightStandIn:
         dashboard["published"] = VersionNumber
         return {"DashboardId": DashboardId, "DashboardArn": dashboard["Arn"]}
 
+    def DeleteDashboard(self, AwsAccountId: str, DashboardId: str, VersionNumber=None) -> Dict[str, Any]:
+        dashboard = self.dashboards.get(DashboardId)
+        if dashboard is None:
+            raise _not_found("dashboard", DashboardId)
+        if VersionNumber is not None:
+            raise StandinError("UnsupportedOperation", "the stand-in deletes whole dashboards only", 400)
+        del self.dashboards[DashboardId]
+        self.permissions.pop(dashboard["Arn"], None)
+        self.tags.pop(dashboard["Arn"], None)
+        return {"Arn": dashboard["Arn"], "DashboardId": DashboardId}
+
     def DescribeDashboardPermissions(self, AwsAccountId: str, DashboardId: str) -> Dict[str, Any]:
         if DashboardId not in self.dashboards:
             raise _not_found("dashboard", DashboardId)
@@ -441,6 +491,25 @@ class QuickSightStandIn:
         return {"Tags": [{"Key": k, "Value": v} for k, v in sorted(self.tags.get(ResourceArn, {}).items())]}
 
     # ------------------------------------------------------------------ in-process adapter
+    # ------------------------------------------------------------------ account (what preflight reads)
+    edition = "ENTERPRISE"
+    users = ("admin",)
+
+    def DescribeAccountSubscription(self, AwsAccountId: str) -> Dict[str, Any]:
+        if not self.edition:
+            raise _not_found("account subscription", AwsAccountId)
+        return {"AccountInfo": {"AccountName": "emulated", "Edition": self.edition, "NotificationEmail": "a@b.c",
+                                "AuthenticationType": "IDENTITY_POOL",
+                                "AccountSubscriptionStatus": "ACCOUNT_CREATED"}, "Status": 200}
+
+    def DescribeUser(self, UserName: str, AwsAccountId: str, Namespace: str) -> Dict[str, Any]:
+        if UserName not in self.users:
+            raise _not_found("user", UserName)
+        arn = f"arn:aws:quicksight:{self.region}:{AwsAccountId}:user/{Namespace}/{UserName}"
+        return {"User": {"Arn": arn, "UserName": UserName, "Email": "a@b.c", "Role": "ADMIN",
+                         "IdentityType": "QUICKSIGHT", "Active": True, "PrincipalId": f"federated/{UserName}"},
+                "Status": 200}
+
     def attach(self, client: Any) -> Any:
         """Answer every call of a boto3 QuickSight client from this stand-in; nothing goes over the network."""
         def keep_params(params: Dict[str, Any], context: Dict[str, Any], **_: Any) -> None:

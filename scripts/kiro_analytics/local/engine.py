@@ -22,7 +22,7 @@ from duckdb import ColumnExpression, ConstantExpression, FunctionExpression
 from ..config import Config
 from ..errors import InputError
 from ..sqlfiles import SqlObject, load_tables, load_views
-from .translate import table_columns, table_location, to_duckdb
+from .translate import table_columns, table_location, table_serde_properties, to_duckdb
 
 log = logging.getLogger(__name__)
 
@@ -109,9 +109,13 @@ def _load_mapping(con: duckdb.DuckDBPyConnection, table: SqlObject, users_csv: O
     if users_csv is None:
         _create_empty(con, table.name, columns)
         return 0
+    # Read with the SerDe settings the Athena table declares, so a name reads here as it does in Athena.
+    serde = table_serde_properties(table)
     try:
         with open(users_csv, encoding="utf-8-sig", newline="") as handle:
-            rows = list(csv.DictReader(handle))
+            rows = list(csv.DictReader(handle, delimiter=serde.get("separatorChar", ","),
+                                       quotechar=serde.get("quoteChar", '"'),
+                                       escapechar=serde.get("escapeChar", "\\"), doublequote=True))
             header = [name.strip().lower() for name in (rows[0].keys() if rows else [])]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise InputError(f"{users_csv}: cannot read the user map: {exc}") from None

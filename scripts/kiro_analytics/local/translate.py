@@ -139,6 +139,13 @@ def table_columns(table: SqlObject) -> Tuple[List[str], List[str]]:
     return columns, partitions
 
 
+def table_serde_properties(table: SqlObject) -> Dict[str, str]:
+    """WITH SERDEPROPERTIES of a table's DDL, string escapes resolved ('\\u0001' is the character U+0001)."""
+    tree = parse_athena(table.sql, str(table.path))
+    return {prop.this.name: prop.args["value"].name
+            for props in tree.find_all(exp.SerdeProperties) for prop in props.expressions}
+
+
 def table_location(table: SqlObject) -> str:
     """The LOCATION of a table's DDL (an s3:// URL)."""
     tree = parse_athena(table.sql, str(table.path))

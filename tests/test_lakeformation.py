@@ -1,0 +1,183 @@
+"""Step 2 against moto's Lake Formation: skip when IAM decides, grant exactly what is missing when LF governs."""
+
+from __future__ import annotations
+
+from typing import Dict, FrozenSet, Set, Tuple
+
+import boto3
+import pytest
+from conftest import write_config
+from kiro_analytics.config import load_config
+from kiro_analytics.lakeformation import caller_role_arn, grant_missing, lake_formation_in_charge
+from kiro_analytics.names import RAW_TABLES, USER_MAPPING_TABLE, Names
+from kiro_analytics.plan import Recorder
+from moto import mock_aws
+
+ACCOUNT = "123456789012"
+VIEWS = ("user_days", "user_summary")
+EXTRA = "arn:aws:quicksight:us-east-1:123456789012:group/default/kiro-admins"
+Grant = Tuple[str, str, str]  # (principal, resource label, permission)
+
+
+@pytest.fixture
+def cfg(tmp_path):
+    return load_config(str(write_config(tmp_path / "config.yaml", {
+        "quicksight": {"extra_principals": [{"arn": EXTRA, "access": "viewer"}]}})))
+
+
+@pytest.fixture
+def aws(cfg):
+    with mock_aws():
+        glue = boto3.client("glue", region_name="us-east-1")
+        glue.create_database(DatabaseInput={"Name": cfg.database})
+        for table in (*RAW_TABLES, USER_MAPPING_TABLE):
+            glue.create_table(DatabaseName=cfg.database, TableInput={"Name": table, "TableType": "EXTERNAL_TABLE"})
+        for view in VIEWS:
+            glue.create_table(DatabaseName=cfg.database, TableInput={"Name": view, "TableType": "VIRTUAL_VIEW"})
+        iam = boto3.client("iam", region_name="us-east-1")
+        role = iam.create_role(RoleName="deployer", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        creds = boto3.client("sts", region_name="us-east-1").assume_role(
+            RoleArn=role, RoleSessionName="alice")["Credentials"]
+        # The deploying identity is an assumed-role session, as with SSO or a CI role.
+        sts = boto3.client("sts", region_name="us-east-1", aws_access_key_id=creds["AccessKeyId"],
+                           aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
+        lf = boto3.client("lakeformation", region_name="us-east-1")
+        lf.register_resource(ResourceArn=f"arn:aws:s3:::{cfg.bucket_name}", UseServiceLinkedRole=True)
+        yield {"glue": glue, "sts": sts, "lf": lf}
+
+
+def _take_charge(lf) -> None:
+    lf.put_data_lake_settings(DataLakeSettings={
+        "DataLakeAdmins": [{"DataLakePrincipalIdentifier": f"arn:aws:iam::{ACCOUNT}:role/admin"}],
+        "CreateDatabaseDefaultPermissions": [], "CreateTableDefaultPermissions": []})
+
+
+def _listed(lf) -> Set[Grant]:
+    """Every grant Lake Formation lists, flattened to (principal, resource, permission)."""
+    found: Set[Grant] = set()
+    params: Dict = {}
+    while True:
+        page = lf.list_permissions(**params)
+        for item in page["PrincipalResourcePermissions"]:
+            resource = item["Resource"]
+            if "Database" in resource:
+                label = f"database {resource['Database']['Name']}"
+            elif "Table" in resource:
+                label = f"table {resource['Table']['DatabaseName']}.{resource['Table']['Name']}"
+            else:
+                label = f"location {resource['DataLocation']['ResourceArn']}"
+            for permission in item["Permissions"]:
+                found.add((item["Principal"]["DataLakePrincipalIdentifier"], label, permission))
+        if not page.get("NextToken"):
+            return found
+        params["NextToken"] = page["NextToken"]
+
+
+def _people(cfg) -> Tuple[str, ...]:
+    names = Names(cfg)
+    return (cfg.quicksight_user_arn, EXTRA, f"arn:aws:iam::{ACCOUNT}:role/{names.quicksight_role}",
+            f"arn:aws:iam::{ACCOUNT}:role/{names.crawler_role}", f"arn:aws:iam::{ACCOUNT}:role/{names.sync_role}",
+            f"arn:aws:iam::{ACCOUNT}:role/deployer")
+
+
+def _expected(cfg) -> FrozenSet[Grant]:
+    names = Names(cfg)
+    objects = (*RAW_TABLES, USER_MAPPING_TABLE, *VIEWS)
+    wanted = {(who, f"database {cfg.database}", "DESCRIBE") for who in _people(cfg)}
+    wanted |= {(who, f"table {cfg.database}.{name}", "SELECT") for who in _people(cfg) for name in objects}
+    wanted.add((f"arn:aws:iam::{ACCOUNT}:role/{names.crawler_role}", f"location arn:aws:s3:::{cfg.bucket_name}",
+                "DATA_LOCATION_ACCESS"))
+    return frozenset(wanted)
+
+
+def _grants(recorder: Recorder) -> int:
+    return recorder.calls.count(("lakeformation", "GrantPermissions"))
+
+
+def test_iam_allowed_principals_default_means_not_in_charge_and_nothing_is_granted(aws, cfg):
+    assert lake_formation_in_charge(aws["lf"]) is False  # moto starts with the account default, as AWS does
+    recorder = Recorder()
+    result = grant_missing(aws["lf"], aws["sts"], aws["glue"], recorder, cfg, Names(cfg))
+    assert result.in_charge is False and result.granted == [] and result.already == 0
+    assert recorder.calls == []
+    assert "not in charge" in result.summary()
+    assert _listed(aws["lf"]) == set()
+
+
+def test_only_one_default_with_iam_allowed_principals_still_means_iam_decides(aws):
+    aws["lf"].put_data_lake_settings(DataLakeSettings={
+        "DataLakeAdmins": [], "CreateDatabaseDefaultPermissions": [],
+        "CreateTableDefaultPermissions": [{"Principal": {"DataLakePrincipalIdentifier": "IAM_ALLOWED_PRINCIPALS"},
+                                           "Permissions": ["ALL"]}]})
+    assert lake_formation_in_charge(aws["lf"]) is False
+
+
+def test_assumed_role_caller_becomes_its_role_arn(aws):
+    assert caller_role_arn(aws["sts"]) == f"arn:aws:iam::{ACCOUNT}:role/deployer"
+    plain = boto3.client("sts", region_name="us-east-1")
+    assert caller_role_arn(plain) == plain.get_caller_identity()["Arn"]  # a user ARN stays as it is
+
+
+def test_in_charge_grants_every_principal_then_rerun_grants_nothing(aws, cfg):
+    _take_charge(aws["lf"])
+    assert lake_formation_in_charge(aws["lf"]) is True
+    recorder = Recorder()
+    result = grant_missing(aws["lf"], aws["sts"], aws["glue"], recorder, cfg, Names(cfg))
+
+    expected = _expected(cfg)
+    assert _listed(aws["lf"]) == expected
+    # 6 principals x (DESCRIBE on the database + SELECT on 4 tables and 2 views) + the crawler's location access.
+    assert len(expected) == 6 * 7 + 1
+    assert _grants(recorder) == 43 and len(result.granted) == 43 and result.already == 0
+    assert result.principals == list(_people(cfg))
+    assert result.summary() == ("43 grant(s) added, 0 already in place, for 6 principal(s); "
+                                "verified with ListPermissions")
+
+    rerun = Recorder()
+    again = grant_missing(aws["lf"], aws["sts"], aws["glue"], rerun, cfg, Names(cfg))
+    assert _grants(rerun) == 0 and rerun.calls == []
+    assert again.granted == [] and again.already == 43
+    assert _listed(aws["lf"]) == expected
+
+
+def test_partially_granted_state_grants_only_what_is_missing(aws, cfg):
+    _take_charge(aws["lf"])
+    lf, names = aws["lf"], Names(cfg)
+    crawler = f"arn:aws:iam::{ACCOUNT}:role/{names.crawler_role}"
+    lf.grant_permissions(Principal={"DataLakePrincipalIdentifier": cfg.quicksight_user_arn},
+                         Resource={"Database": {"Name": cfg.database}}, Permissions=["DESCRIBE"])
+    for table in RAW_TABLES:
+        lf.grant_permissions(Principal={"DataLakePrincipalIdentifier": crawler},
+                             Resource={"Table": {"DatabaseName": cfg.database, "Name": table}}, Permissions=["SELECT"])
+    # Another permission on the same table is not SELECT: SELECT must still be granted.
+    lf.grant_permissions(Principal={"DataLakePrincipalIdentifier": EXTRA},
+                         Resource={"Table": {"DatabaseName": cfg.database, "Name": "user_days"}},
+                         Permissions=["ALTER"])
+    before = _listed(lf)
+    recorder = Recorder()
+    result = grant_missing(lf, aws["sts"], aws["glue"], recorder, cfg, Names(cfg))
+
+    assert result.already == 4
+    assert _grants(recorder) == 43 - 4 == len(result.granted)
+    assert _listed(lf) == _expected(cfg) | before
+    assert not any(line.endswith(f"to {crawler}") and f"{cfg.database}.{RAW_TABLES[0]}" in line
+                   for line in result.granted)
+    assert f"SELECT on Table {cfg.database}.user_days to {EXTRA}" in result.granted
+
+
+def test_unregistered_bucket_gets_no_location_grant(aws, cfg):
+    _take_charge(aws["lf"])
+    aws["lf"].deregister_resource(ResourceArn=f"arn:aws:s3:::{cfg.bucket_name}")
+    recorder = Recorder()
+    grant_missing(aws["lf"], aws["sts"], aws["glue"], recorder, cfg, Names(cfg))
+    assert _grants(recorder) == 42
+    assert not any(label.startswith("location") for _, label, _ in _listed(aws["lf"]))
+
+
+def test_dry_run_records_the_grants_and_sends_none(aws, cfg, tmp_path):
+    _take_charge(aws["lf"])
+    recorder = Recorder(dry_run=True, out_dir=tmp_path, step=2)
+    result = grant_missing(aws["lf"], aws["sts"], aws["glue"], recorder, cfg, Names(cfg))
+    assert len(result.granted) == 43
+    assert len(list((tmp_path / "requests").glob("02-*-lakeformation-GrantPermissions.json"))) == 43
+    assert _listed(aws["lf"]) == set()

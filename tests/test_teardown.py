@@ -1,0 +1,220 @@
+"""Teardown against moto (stack, Glue, S3) and the strict QuickSight stand-in, after a real deploy of steps 1, 5
+and 7-9: everything of ours goes, every report byte stays, a rerun and --dry-run delete nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+from pathlib import Path
+from typing import Dict
+
+import boto3
+import pytest
+from aws_steps import context, script
+from conftest import ROOT, write_config
+from kiro_analytics.config import load_config
+from kiro_analytics.local import sample_data
+from kiro_analytics.names import Names
+from kiro_analytics.plan import Recorder
+from kiro_analytics.progress import Clock
+from kiro_analytics.quicksight import analyses, assets, dashboard, datasets
+from kiro_analytics.sqlfiles import load_views
+from kiro_analytics.teardown import ReportDeletionRefused, Teardown
+from kiro_analytics.views import apply_views
+from moto import mock_aws
+from moto.moto_api import state_manager
+from standins import cloudformation as cfn_standin
+from standins.athena import athena_catalog
+from standins.quicksight import QuickSightStandIn
+
+CLOCK = Clock(now=lambda: 0.0, sleep=lambda _: None)
+MAPPING = b"userid,username,user_name,email,groups\r\nu1,Ann,ann,ann@example.com,\r\n"
+
+
+@pytest.fixture(autouse=True)
+def _no_sleep(monkeypatch):
+    monkeypatch.setattr(assets, "CLOCK", CLOCK)
+
+
+def _objects(s3, bucket: str) -> Dict[str, bytes]:
+    keys = [item["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+            for item in page.get("Contents", [])]
+    return {key: s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys}
+
+
+def _context(config, out: Path, standin: QuickSightStandIn, dry_run: bool = False):
+    ctx = context(config, 0, out, dry_run=dry_run)
+    standin.attach(ctx.clients.quicksight())
+    return ctx
+
+
+@pytest.fixture
+def deployed(config, tmp_path):
+    """Steps 1, 5, 6's file and 7-9 done; sample reports (with their markers and prompt logs) in the bucket."""
+    cfn_standin.register()
+    state_manager.set_transition(model_name="athena::execution", transition={"progression": "immediate"})
+    try:
+        with mock_aws(), athena_catalog():
+            s3 = boto3.client("s3", region_name="us-east-1")
+            s3.create_bucket(Bucket=config.bucket_name)
+            manifest = sample_data.generate(tmp_path / "sample", users=4, days=5)
+            for path in sorted(p for p in manifest.root.rglob("*") if p.is_file()):
+                s3.put_object(Bucket=config.bucket_name, Key=path.relative_to(manifest.root).as_posix(),
+                              Body=path.read_bytes())
+            reports = _objects(s3, config.bucket_name)
+
+            script(1).action(context(config, 1, tmp_path))
+            names = Names(config)
+            apply_views(boto3.client("glue", region_name="us-east-1"), boto3.client("athena", region_name="us-east-1"),
+                        Recorder(), load_views(config), config.database, config.workgroup)
+            s3.put_object(Bucket=config.bucket_name, Key=config.user_mapping_key, Body=MAPPING)
+            s3.put_bucket_versioning(Bucket=names.results_bucket, VersioningConfiguration={"Status": "Enabled"})
+            for round_ in range(2):
+                for index in range(3):
+                    s3.put_object(Bucket=names.results_bucket, Key=f"athena/q{index}.csv", Body=f"{round_}".encode())
+            s3.delete_object(Bucket=names.results_bucket, Key="athena/q0.csv")  # a delete marker too
+
+            standin = QuickSightStandIn()
+            for step, module in ((7, datasets), (8, analyses), (9, dashboard)):
+                ctx = _context(config, tmp_path, standin)
+                ctx.step = step
+                module.deploy(ctx)
+            yield {"s3": s3, "reports": reports, "qs": standin, "names": names, "manifest": manifest,
+                   "glue": boto3.client("glue", region_name="us-east-1"),
+                   "cfn": boto3.client("cloudformation", region_name="us-east-1")}
+    finally:
+        state_manager.unset_transition(model_name="athena::execution")
+
+
+def _state(aws, config) -> Dict[str, object]:
+    s3, names = aws["s3"], aws["names"]
+    stacks = [s["StackName"] for s in aws["cfn"].list_stacks()["StackSummaries"]
+              if s["StackStatus"] != "DELETE_COMPLETE"]
+    databases = [d["Name"] for d in aws["glue"].get_databases()["DatabaseList"]]
+    tables = (sorted(t["Name"] for t in aws["glue"].get_tables(DatabaseName=config.database)["TableList"])
+              if config.database in databases else [])
+    buckets = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    results = (len(s3.list_object_versions(Bucket=names.results_bucket).get("Versions", []))
+               if names.results_bucket in buckets else None)
+    qs = aws["qs"]
+    return {"stacks": stacks, "databases": databases, "tables": tables, "results_versions": results,
+            "report_bucket": _objects(s3, config.bucket_name), "dashboards": sorted(qs.dashboards),
+            "analyses": sorted(qs.analyses), "datasets": sorted(qs.datasets), "sources": sorted(qs.data_sources)}
+
+
+def test_teardown_removes_everything_ours_and_keeps_every_report_byte(deployed, config, tmp_path):
+    aws, names = deployed, deployed["names"]
+    before = _state(aws, config)
+    code_keys = [key for key in before["report_bucket"] if key.startswith(f"{names.prefix}/lambda/")]
+    assert len(code_keys) == 1 and config.user_mapping_key in before["report_bucket"]
+    assert before["stacks"] == [names.stack] and before["results_versions"] == 6
+    assert len(before["tables"]) == 4 + len(load_views(config))
+    assert before["dashboards"] and len(before["analyses"]) == 4 and before["datasets"] and before["sources"]
+    report_keys = [key for key in aws["reports"] if key.startswith(config.report_root)]
+    assert len(report_keys) >= len(aws["manifest"].report_files) > 0  # reports, markers and prompt logs
+
+    ctx = _context(config, tmp_path, aws["qs"])
+    result = Teardown(ctx, [view.name for view in load_views(config)], clock=CLOCK).run()
+
+    after = _state(aws, config)
+    assert after["stacks"] == [] and after["dashboards"] == [] and after["analyses"] == []
+    assert after["datasets"] == [] and after["sources"] == []
+    assert config.database not in after["databases"] and after["results_versions"] is None
+    # The report bucket holds exactly what it held before the deploy: same keys, same bytes.
+    assert after["report_bucket"] == aws["reports"]
+    assert len(after["report_bucket"]) == len(aws["reports"])
+    # Datasets that never existed are not "deleted": only what was there is listed as removed.
+    assert sorted(item for item in result.removed if item.startswith("dataset ")) == [
+        f"dataset {dataset_id}" for dataset_id in before["datasets"]]
+    assert f"s3://{config.bucket_name}/{config.user_mapping_key}" in result.removed
+    assert f"s3://{config.bucket_name}/{code_keys[0]}" in result.removed
+    assert f"7 object version(s) in s3://{names.results_bucket}" in result.removed  # 6 versions, 1 delete marker
+    deletes = [op for op in aws["qs"].operations() if op.startswith("Delete")]
+    assert deletes.count("DeleteAnalysis") == 4
+    forced = [params for op, params in aws["qs"].calls if op == "DeleteAnalysis"]
+    assert all(params["ForceDeleteWithoutRecovery"] is True for params in forced)
+
+    # Second run: everything is already gone, nothing is deleted.
+    calls_before = len(aws["qs"].calls)
+    again_ctx = _context(config, tmp_path, aws["qs"])
+    again = Teardown(again_ctx, [view.name for view in load_views(config)], clock=CLOCK).run()
+    assert again.removed == [] and again_ctx.recorder.calls == []
+    assert f"stack {names.stack}" in again.already_gone and f"dashboard {names.dashboard_id}" in again.already_gone
+    assert f"s3://{config.bucket_name}/{config.user_mapping_key}" in again.already_gone
+    assert not any(op.startswith("Delete") for op in aws["qs"].operations()[calls_before:])
+    assert _objects(aws["s3"], config.bucket_name) == aws["reports"]
+    assert again.summary() == f"removed 0, already gone {len(again.already_gone)}"
+
+
+def test_dry_run_deletes_nothing_and_lists_what_would_go(deployed, config, tmp_path):
+    aws = deployed
+    before = _state(aws, config)
+    ctx = _context(config, tmp_path / "plan", aws["qs"], dry_run=True)
+    result = Teardown(ctx, [view.name for view in load_views(config)], clock=CLOCK).run()
+
+    assert _state(aws, config) == before
+    assert not any(op.startswith("Delete") for op in aws["qs"].operations())
+    assert result.summary().startswith("would remove ")
+    recorded = sorted(path.name.split("-", 2)[2] for path in (tmp_path / "plan" / "requests").glob("*.json"))
+    assert recorded.count("cloudformation-DeleteStack.json") == 1
+    assert recorded.count("glue-DeleteTable.json") == len(before["tables"])
+    assert recorded.count("quicksight-DeleteDataSet.json") == len(before["datasets"])
+    assert recorded.count("s3-DeleteObject.json") == 2  # the mapping and the one Lambda package
+
+
+def test_leftover_datasets_are_ours_only_when_they_read_our_data_source(deployed, config, tmp_path):
+    qs, names = deployed["qs"], deployed["names"]
+    template = next(iter(qs.datasets.values()))
+
+    def leftover(dataset_id: str, source_arn: str) -> None:
+        table = {"view": {"RelationalTable": {**template["PhysicalTableMap"]["view"]["RelationalTable"],
+                                              "DataSourceArn": source_arn}}}
+        qs.datasets[dataset_id] = {**template, "Arn": qs.arn("dataset", dataset_id), "DataSetId": dataset_id,
+                                   "PhysicalTableMap": table}
+
+    ours = f"{names.prefix}-renamed-view"  # a view since renamed: our prefix, our data source
+    theirs = f"{names.prefix}-eu-daily"  # another deployment whose prefix starts with ours
+    leftover(ours, qs.data_sources[names.data_source_id]["Arn"])
+    leftover(theirs, qs.arn("datasource", f"{names.prefix}-eu-athena"))
+    Teardown(_context(config, tmp_path, qs), [view.name for view in load_views(config)], clock=CLOCK).run()
+    assert sorted(qs.datasets) == [theirs]
+
+
+def test_a_key_under_the_report_root_is_refused_before_any_call(tmp_path):
+    # Config validation refuses such a key (tests/test_config.py); the teardown guard is the second line of defence.
+    config = dataclasses.replace(load_config(str(write_config(tmp_path / "config.yaml"))),
+                                 user_mapping_key="AWSLogs/123456789012/mapping/user_mapping.csv")
+    standin = QuickSightStandIn()
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket=config.bucket_name)
+        s3.put_object(Bucket=config.bucket_name, Key=config.user_mapping_key, Body=MAPPING)
+        ctx = _context(config, tmp_path, standin)
+        sent = []
+        for service in ("s3", "glue", "cloudformation"):
+            ctx.clients.client(service).meta.events.register("before-call", lambda model, **_: sent.append(model.name))
+        with pytest.raises(ReportDeletionRefused, match="under the report root"):
+            Teardown(ctx, ["user_days"], clock=CLOCK).run()
+        assert sent == [] and standin.calls == [] and ctx.recorder.calls == []
+        assert s3.get_object(Bucket=config.bucket_name, Key=config.user_mapping_key)["Body"].read() == MAPPING
+
+        # The same check guards every single S3 delete, e.g. a report file reached by a listing.
+        teardown = Teardown(ctx, [], clock=CLOCK)
+        with pytest.raises(ReportDeletionRefused):
+            teardown._s3_delete(config.bucket_name, "AWSLogs/123456789012/KiroLogs/user_report/x.csv")
+        assert sent == []
+
+
+def test_destroy_answering_no_exits_2_and_deletes_nothing(emulator, config_file, tmp_path, python_exe):
+    config = load_config(str(config_file))
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket=config.bucket_name)
+    s3.put_object(Bucket=config.bucket_name, Key=config.user_mapping_key, Body=MAPPING)
+    done = subprocess.run([python_exe, str(ROOT / "scripts" / "destroy.py"), "--config", str(config_file),
+                           "--out", str(tmp_path / "out")], input="no\n", capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "Type 'yes'" in done.stdout
+    assert "cancelled; nothing was deleted" in done.stderr
+    assert s3.get_object(Bucket=config.bucket_name, Key=config.user_mapping_key)["Body"].read() == MAPPING
