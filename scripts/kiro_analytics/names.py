@@ -92,6 +92,10 @@ class Names:
         return f"{self.prefix}-user-sync-errors"
 
     @property
+    def sync_silence_alarm(self) -> str:
+        return f"{self.prefix}-user-sync-not-running"
+
+    @property
     def alarm_topic(self) -> str:
         return f"{self.prefix}-alarms"
 

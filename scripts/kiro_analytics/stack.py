@@ -68,6 +68,7 @@ def stack_parameters(config: Config, names: Names, code_key: str, crawlers_enabl
         "SyncScheduleRuleName": names.sync_schedule_rule,
         "UserSyncCron": config.user_sync_cron,
         "SyncAlarmName": names.sync_alarm,
+        "SyncSilenceAlarmName": names.sync_silence_alarm,
         "AlarmTopicName": names.alarm_topic,
         "AlarmEmail": config.alarm_email,
         "QuickSightRoleName": names.quicksight_role,
