@@ -87,6 +87,18 @@ def test_user_summary(sample):
         assert tier == latest, userid
 
 
+def test_users_outside_the_identity_store_keep_their_id_as_name(sample):
+    # External IdP / Builder ID sign-ins are in the reports but not in the user map.
+    external = set(sample.manifest.external_user_ids)
+    rows = dict(sample.query("SELECT userid, username FROM user_summary"))
+    assert external and external <= set(rows)
+    for userid, username in rows.items():
+        if userid in external:
+            assert username == userid
+        else:
+            assert username == sample.names[userid] != userid
+
+
 def test_daily_summary(sample):
     people = user_days(sample.expected)
     credits, behavior = defaultdict(lambda: [0.0, 0.0, 0, 0]), defaultdict(lambda: [0, 0, 0])

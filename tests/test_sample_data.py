@@ -62,6 +62,11 @@ def newest_user_reports(m: sd.SampleManifest) -> List[Path]:
     return sorted(f for stamps in groups.values() for f in stamps[max(stamps)])
 
 
+def everyone(m: sd.SampleManifest) -> List[sd.SampleUser]:
+    """The people in the reports: the Identity Store's users and those who sign in from outside it."""
+    return [*m.users, *m.external_users]
+
+
 def bare(uid: str) -> str:
     return uid.split(".", 1)[1] if uid.startswith(sd.IDENTITY_STORE_ID + ".") else uid
 
@@ -119,7 +124,7 @@ def test_every_quirk_is_recorded_in_the_default_sample(sample: sd.SampleManifest
 # -- user_report quirks --------------------------------------------------------------------------------------
 
 def test_quoted_userid_and_profile_arn(sample: sd.SampleManifest) -> None:
-    ids = {u.userid for u in sample.users}
+    ids = {u.userid for u in everyone(sample)}
     for p in sample.quirks["quoted_userid"][:20]:
         for line in p.read_text(encoding="utf-8").splitlines()[1:]:
             fields = line.split(",")
@@ -129,7 +134,7 @@ def test_quoted_userid_and_profile_arn(sample: sd.SampleManifest) -> None:
 
 
 def test_prefixed_userid_in_user_report_and_legacy(sample: sd.SampleManifest) -> None:
-    ids = {u.userid for u in sample.users}
+    ids = {u.userid for u in everyone(sample)}
     kinds = set()
     for p in sample.quirks["prefixed_userid"]:
         _, rows = read_csv(p)
@@ -154,7 +159,7 @@ def test_some_files_lack_new_user(sample: sd.SampleManifest) -> None:
 
 
 def test_email_column_only_from_its_era(sample: sd.SampleManifest) -> None:
-    emails = {u.userid: u.email for u in sample.users}
+    emails = {u.userid: u.email for u in everyone(sample)}
     email_from = sample.eras["email_from"]
     before = after = 0
     for p in user_reports(sample):
@@ -170,7 +175,7 @@ def test_email_column_only_from_its_era(sample: sd.SampleManifest) -> None:
 
 
 def test_fixed_columns_then_drifting_columns(sample: sd.SampleManifest) -> None:
-    fixed = sd._FIXED_HEADER.split(",")
+    fixed = sd.FIXED_HEADER.split(",")
     model_orders = set()
     for p in user_reports(sample):
         header = read_csv(p)[0]
@@ -333,7 +338,7 @@ def test_activity_looks_real(sample: sd.SampleManifest) -> None:
     totals = sorted(per_user.values(), reverse=True)
     assert sum(totals[: len(totals) // 10]) > 0.3 * sum(totals)  # a few heavy users
     active = set(per_user)
-    assert len(active) < len(sample.users)  # some seats never used
+    assert len(active) < len(everyone(sample))  # some seats never used
 
 
 # -- legacy quirks -------------------------------------------------------------------------------------------
@@ -509,6 +514,27 @@ def test_user_map_round_trip(sample: sd.SampleManifest, tmp_path: Path) -> None:
     assert any("'" in u.username for u in sample.users)
     assert any(not u.groups for u in sample.users) and any(len(u.groups) > 1 for u in sample.users)
     assert len({u.userid for u in sample.users}) == len({u.username for u in sample.users}) == len(sample.users)
+
+
+def test_external_idp_users_are_in_the_reports_but_not_in_the_user_map(sample: sd.SampleManifest,
+                                                                       tmp_path: Path) -> None:
+    external = set(sample.external_user_ids)
+    assert 1 <= len(external) <= 2 and all(UUID_RE.match(u) for u in external)
+    assert not external & {u.userid for u in sample.users}
+    files = sample.quirks["external_idp_user"]
+    assert {"user_report", "by_user_analytic"} <= {part for p in files for part in p.parts}
+    seen = set()
+    for p in sample.report_files:
+        ids = {bare(r["UserId"].strip('"')) for r in read_csv(p)[1]}
+        if ids & external:
+            seen |= ids & external
+            assert p in files or p in sample.quirks["resent_export"], p  # a stale copy is not recorded
+        else:
+            assert p not in files, p
+    assert seen == external
+    with open(sd.write_user_map(sample, tmp_path / "users.csv"), encoding="utf-8", newline="") as fh:
+        mapped = {row["userid"] for row in csv.DictReader(fh)}
+    assert mapped == {u.userid for u in sample.users} and not mapped & external
 
 
 def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
