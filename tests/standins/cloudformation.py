@@ -47,7 +47,15 @@ def checked(service: str, operation: str, params: Dict[str, Any], extra: List[st
     return params
 
 
-class GlueDatabaseModel(CloudFormationModel):
+class _Named:
+    """What the three stand-in types share: a physical id that is the resource name, no Fn::GetAtt attributes.
+
+    A mixin, not a base class: moto finds models through CloudFormationModel.__subclasses__(), direct ones only.
+    """
+
+    CFN_TYPE = ""
+    NAME_PROPERTY = "Name"
+
     def __init__(self, name: str) -> None:
         self.name = name
 
@@ -55,17 +63,22 @@ class GlueDatabaseModel(CloudFormationModel):
     def physical_resource_id(self) -> str:
         return self.name
 
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
+    @classmethod
+    def cloudformation_name_type(cls) -> str:  # type: ignore[override]
+        return cls.NAME_PROPERTY
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Glue::Database"
+    @classmethod
+    def cloudformation_type(cls) -> str:  # type: ignore[override]
+        return cls.CFN_TYPE
 
     @classmethod
     def has_cfn_attr(cls, attr: str) -> bool:
         return False
+
+
+class GlueDatabaseModel(_Named, CloudFormationModel):
+    CFN_TYPE = "AWS::Glue::Database"
+    NAME_PROPERTY = ""
 
     @classmethod
     def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
@@ -86,25 +99,8 @@ class GlueDatabaseModel(CloudFormationModel):
         glue_backends[account_id][region_name].delete_database(resource_name)
 
 
-class GlueCrawlerModel(CloudFormationModel):
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.name
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Glue::Crawler"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return False
+class GlueCrawlerModel(_Named, CloudFormationModel):
+    CFN_TYPE = "AWS::Glue::Crawler"
 
     @staticmethod
     def request(props: Dict[str, Any]) -> Dict[str, Any]:
@@ -152,25 +148,8 @@ class GlueCrawlerModel(CloudFormationModel):
         glue_backends[account_id][region_name].delete_crawler(resource_name)
 
 
-class AthenaWorkGroupModel(CloudFormationModel):
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.name
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Athena::WorkGroup"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return False
+class AthenaWorkGroupModel(_Named, CloudFormationModel):
+    CFN_TYPE = "AWS::Athena::WorkGroup"
 
     @classmethod
     def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
