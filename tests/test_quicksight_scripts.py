@@ -35,7 +35,8 @@ def test_scripts_deploy_publish_and_rerun_unchanged(served, python_exe, config_f
     standin, url = served
     runs = _run(python_exe, config_file, url, "--out", str(tmp_path), "-q")
     assert [r.returncode for r in runs] == [0, 0, 0], [r.stderr for r in runs]
-    assert runs[2].stdout.strip() == "step 9 ok: kiro-analytics-dashboard created: version 1 published"
+    assert runs[2].stdout.strip() == ("step 9 ok: kiro-analytics-dashboard created: version 1 published; "
+                                      "https://us-east-1.quicksight.aws.amazon.com/sn/dashboards/kiro-analytics-dashboard")
     count = len(standin.calls)
     again = _run(python_exe, config_file, url, "--out", str(tmp_path), "-q")
     assert [r.returncode for r in again] == [0, 0, 0]
