@@ -154,12 +154,52 @@ def test_changed_dataset_is_updated_and_refreshed_now(config, standin):
     columns.pop()  # as if the view gained a column since the last deploy
     before = len(standin.calls)
     result = datasets.deploy(make_context(config, standin, 7))
-    assert mutations(standin, before) == ["UpdateDataSet", "CreateIngestion"]
-    assert "1 updated (refreshed)" in result
+    assert mutations(standin, before) == ["UpdateDataSet", "CreateIngestion", "TagResource"]
+    assert "1 updated, 0 refreshed for a changed view" in result
     standin.datasets[dataset_id]["PhysicalTableMap"]["view"]["RelationalTable"]["InputColumns"].pop()
     standin.fail_asset("ingestion", [{"Type": "SQL_TABLE_NOT_FOUND", "Message": "view daily_summary missing"}])
     with pytest.raises(StepFailed, match="SQL_TABLE_NOT_FOUND: view daily_summary missing"):
         datasets.deploy(make_context(config, standin, 7))
+
+
+def test_a_view_change_alone_refreshes_the_datasets_that_read_it(config, standin, monkeypatch):
+    """SPICE keeps the old rows until a refresh: a changed view SQL must trigger one, once, even when the dataset
+    definition itself is unchanged. The digest covers everything upstream, so a change to user_report_latest
+    refreshes every dataset on a view that reads it, directly or not."""
+    from kiro_analytics import sqlfiles
+
+    deploy_all(config, standin)
+    real = sqlfiles.content_digests(config)
+    changed = dict(real)
+    readers = [view for view in definitions.dataset_files() if view in ("daily_summary", "user_daily_detail")]
+    for view in readers:
+        changed[view] = "0" * 64
+    monkeypatch.setattr(datasets, "content_digests", lambda _config: changed)
+    before = len(standin.calls)
+    result = datasets.deploy(make_context(config, standin, 7))
+    # All refreshes start at once; each dataset is tagged after its own refresh completed.
+    assert mutations(standin, before) == ["CreateIngestion"] * len(readers) + ["TagResource"] * len(readers)
+    assert f"0 updated, {len(readers)} refreshed for a changed view" in result
+    before = len(standin.calls)
+    assert "0 refreshed for a changed view" in datasets.deploy(make_context(config, standin, 7))
+    assert mutations(standin, before) == []
+
+
+def test_view_digests_follow_what_a_view_reads(config, tmp_path):
+    from kiro_analytics import sqlfiles
+
+    copy = tmp_path / "sql"
+    import shutil
+
+    shutil.copytree(sqlfiles.SQL_DIR, copy)
+    before = sqlfiles.content_digests(config, copy)
+    latest = copy / "views" / "user_report_latest.sql"
+    latest.write_text(latest.read_text(encoding="utf-8") + "\n-- a comment is a change too\n", encoding="utf-8")
+    after = sqlfiles.content_digests(config, copy)
+    changed = {name for name in before if before[name] != after[name]}
+    assert {"user_report_latest", "user_activity_daily", "daily_summary", "user_summary"} <= changed
+    assert "user_behavior_daily" not in changed  # legacy views do not read the credit report
+    assert all(before[table] == after[table] for table in ("user_report_raw", "user_mapping"))
 
 
 def test_permissions_grant_only_the_difference(config_file, standin):

@@ -6,6 +6,7 @@ Config values reach SQL only through placeholders (see templating.py).
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
 import re
 from dataclasses import dataclass
@@ -145,3 +146,21 @@ def load_views(config: Config, sql_dir: Path = SQL_DIR) -> List[SqlObject]:
     raw_texts = {view.name: view.path.read_text(encoding="utf-8") for view in views}
     tables = {path.stem: path for path in sorted((sql_dir / "tables").glob("*.sql"))}
     return order_views(views, raw_texts, tables)
+
+
+def content_digests(config: Config, sql_dir: Path = SQL_DIR) -> Dict[str, str]:
+    """sha256 per table and view of its rendered SQL and, for a view, of everything it reads, transitively.
+
+    What a SPICE dataset holds changes when its view or anything upstream changes: step 7 compares this digest
+    with the one it tagged the dataset with and refreshes the dataset when they differ.
+    """
+    def digest(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    digests = {table.name: digest(table.sql) for table in load_tables(config, sql_dir)}
+    views = load_views(config, sql_dir)
+    known = set(digests) | {view.name for view in views}
+    for view in views:  # dependency order: what a view reads is digested before it
+        reads = view_dependencies(view.path.read_text(encoding="utf-8"), view.name, known)
+        digests[view.name] = digest(view.sql + "".join(digests[name] for name in sorted(reads) if name in digests))
+    return digests

@@ -17,6 +17,8 @@ from ..errors import StepFailed
 from . import definitions, references
 
 HASH_TAG = "kiro:definition-sha256"
+# On a dataset: the digest of its view's SQL and everything upstream (sqlfiles.content_digests) at the last refresh.
+VIEW_TAG = "kiro:view-sha256"
 SUCCESS = ("CREATION_SUCCESSFUL", "UPDATE_SUCCESSFUL")
 FAILED = ("CREATION_FAILED", "UPDATE_FAILED")
 POLL_TIMEOUT = 600.0
@@ -54,13 +56,13 @@ def describe_or_none(call: Any, **params: Any) -> Optional[Dict[str, Any]]:
         raise
 
 
-def stored_hash(client: Any, arn: str) -> str:
+def stored_hash(client: Any, arn: str, key: str = HASH_TAG) -> str:
     tags = client.list_tags_for_resource(ResourceArn=arn).get("Tags", [])
-    return next((tag["Value"] for tag in tags if tag["Key"] == HASH_TAG), "")
+    return next((tag["Value"] for tag in tags if tag["Key"] == key), "")
 
 
-def hash_tags(digest: str) -> List[Dict[str, str]]:
-    return [{"Key": HASH_TAG, "Value": digest}]
+def hash_tags(digest: str, key: str = HASH_TAG) -> List[Dict[str, str]]:
+    return [{"Key": key, "Value": digest}]
 
 
 def format_errors(kind: str, asset_id: str, status: str, errors: List[Mapping[str, Any]]) -> str:

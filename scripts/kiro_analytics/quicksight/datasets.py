@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from ..cli import StepContext
 from ..errors import InputError, StepFailed
 from ..progress import wait_until
+from ..sqlfiles import content_digests
 from . import assets, definitions, permissions, references
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ def _dataset_differs(current: Mapping[str, Any], want: Mapping[str, Any]) -> boo
     return _normal(current.get("PhysicalTableMap")) != _normal(want["PhysicalTableMap"])
 
 
-def ensure_dataset(context: StepContext, view: str) -> str:
+def ensure_dataset(context: StepContext, view: str, view_digest: str) -> str:
     """Create, update or leave one dataset; returns created | updated | unchanged."""
     client, account = context.clients.quicksight(), context.config.account_id
     dataset_id = context.names.dataset_id(view)
@@ -124,7 +125,7 @@ def ensure_dataset(context: StepContext, view: str) -> str:
     if current is None:
         context.recorder.call(client, "CreateDataSet", AwsAccountId=account, DataSetId=dataset_id,
                               Permissions=permissions.as_request(permissions.desired("dataset", context.config)),
-                              **want)
+                              Tags=assets.hash_tags(view_digest, assets.VIEW_TAG), **want)
         return "created"
     if _dataset_differs(current["DataSet"], want):
         context.recorder.call(client, "UpdateDataSet", AwsAccountId=account, DataSetId=dataset_id, **want)
@@ -191,19 +192,29 @@ def deploy(context: StepContext) -> str:
     source = ensure_data_source(context)
     outcomes: Dict[str, str] = {}
     ingestions: List[Tuple[str, str]] = []
+    client = context.clients.quicksight()
+    digests = content_digests(context.config)
     for index, view in enumerate(definitions.dataset_files()):
-        outcome = ensure_dataset(context, view)
+        outcome = ensure_dataset(context, view, digests[view])
+        ensure_schedule(context, view, index, existed=outcome != "created")
+        # Creating a SPICE dataset ingests once by itself. An updated dataset, or one whose view (or anything the
+        # view reads) changed since its last refresh, needs an explicit refresh, or SPICE shows the old rows.
+        arn = assets.dataset_arn(context, view)
+        if outcome == "unchanged" and assets.stored_hash(client, arn, assets.VIEW_TAG) != digests[view]:
+            outcome = "view changed"
         outcomes[view] = outcome
         log.info("dataset %s: %s", context.names.dataset_id(view), outcome)
-        ensure_schedule(context, view, index, existed=outcome != "created")
-        # Creating a SPICE dataset ingests once by itself; an update needs an explicit refresh to show.
-        if outcome == "updated":
+        if outcome in ("updated", "view changed"):
             ingestions.append((view, start_ingestion(context, view)))
-    if not context.dry_run:
-        client = context.clients.quicksight()
-        for view, ingestion_id in ingestions:
+    for view, ingestion_id in ingestions:
+        if not context.dry_run:
             wait_until(lambda v=view, i=ingestion_id: _ingestion_status(client, context, v, i),
                        f"SPICE refresh of {view}", INGESTION_TIMEOUT, 10.0, assets.clock())
-    counts = {state: sum(1 for o in outcomes.values() if o == state) for state in ("created", "updated", "unchanged")}
-    return (f"data source {source}; datasets: {counts['created']} created, {counts['updated']} updated "
-            f"(refreshed), {counts['unchanged']} unchanged; daily refresh from {context.config.spice_refresh_time} UTC")
+        # Tagged after a successful refresh only, so a failed one is retried by the next deploy.
+        context.recorder.call(client, "TagResource", ResourceArn=assets.dataset_arn(context, view),
+                              Tags=assets.hash_tags(digests[view], assets.VIEW_TAG))
+    counts = {state: sum(1 for o in outcomes.values() if o == state)
+              for state in ("created", "updated", "view changed", "unchanged")}
+    return (f"data source {source}; datasets: {counts['created']} created, {counts['updated']} updated, "
+            f"{counts['view changed']} refreshed for a changed view, {counts['unchanged']} unchanged; "
+            f"daily refresh from {context.config.spice_refresh_time} UTC")
