@@ -175,6 +175,20 @@ def test_kpis_in_the_browser_equal_duckdb_for_a_date_range(page: Dict[str, Any])
             checked += 1
         first_sheet = sheets(page["document"])[0]["Visuals"]
         assert checked == sum("KPIVisual" in entry for entry in first_sheet) > 0, "every overview KPI is checked"
+        # The acceptance rate is a calculated field: SUM(acceptances) / SUM(suggestions) over the range, not a
+        # mean of daily rates. The page must divide the two sums after filtering, exactly like DuckDB here.
+        number = next(n for n, s in enumerate(sheets(page["document"]), start=1) if s["SheetId"] == "user-behavior")
+        behaviour = scan(page["paths"][page["language"]], f"#sheet={number}&start={start}&end={end}")
+        (ratio,), = con.execute("SELECT SUM(inline_acceptances) / SUM(inline_suggestions) FROM user_behavior_detail "
+                                "WHERE activity_date BETWEEN ? AND ?", [start, end]).fetchall()
+        (mean,), = con.execute("SELECT AVG(acceptance_rate) FROM inline_acceptance_daily "
+                               "WHERE activity_date BETWEEN ? AND ?", [start, end]).fetchall()
+        shown = float(behaviour.visuals["ub-kpi-acceptance-rate"]["value"])
+        assert shown == pytest.approx(ratio, rel=1e-9) and 0 < ratio < 1
+        assert abs(shown - mean) > 1e-6, "the sample must tell a ratio of sums from a mean of rates"
+        whole = scan(page["paths"][page["language"]], f"#sheet={number}")
+        assert float(whole.visuals["ub-kpi-acceptance-rate"]["value"]) != pytest.approx(shown, rel=1e-9), \
+            "the date range must change the ratio"
     finally:
         con.close()
 

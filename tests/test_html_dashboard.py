@@ -43,9 +43,21 @@ def kpi_from_payload(visual: Dict[str, Any], strings: List[str]) -> float:
     parts = [visual["parts"][i] for i in measure["parts"]]
     if measure["agg"] == "DISTINCT_COUNT":
         return len({strings[i] for ids in parts[0] for i in ids})
-    if measure["agg"] == "AVG":
-        return sum(parts[0]) / sum(parts[1])
+    if measure["agg"] in ("AVG", "RATIO"):
+        return sum(v or 0 for v in parts[0]) / sum(v or 0 for v in parts[1])
     return sum(v for v in parts[0] if v is not None)
+
+
+def calculated_fields(document: Dict[str, Any]) -> Dict[tuple, str]:
+    return {(c["DataSetIdentifier"], c["Name"]): c["Expression"]
+            for c in document["Definition"].get("CalculatedFields", [])}
+
+
+def duckdb_ratio(con: duckdb.DuckDBPyConnection, view: str, expression: str, where: str = "") -> float:
+    """SUM(a) / SUM(b) straight from the view: the number QuickSight's calculated field shows."""
+    numerator, denominator = re.findall(r"sum\(\{(\w+)\}\)", expression)[-2:]
+    (value,), = con.execute(f'SELECT SUM("{numerator}") / SUM("{denominator}") FROM "{view}" {where}').fetchall()
+    return value
 
 
 def duckdb_aggregate(con: duckdb.DuckDBPyConnection, view: str, column: str, agg: str) -> float:
@@ -123,7 +135,13 @@ def test_kpi_numbers_equal_a_direct_duckdb_query(built: Dict[str, Any]) -> None:
             view, column = field["Column"]["DataSetIdentifier"], field["Column"]["ColumnName"]
             agg = embedded["measures"][0]["agg"]
             assert None not in embedded["keys"][0]["v"], "a row without a date would vanish under any filter"
-            expected = duckdb_aggregate(con, view, column, agg)
+            expression = calculated_fields(built["document"]).get((view, column))
+            if expression:
+                assert agg == "RATIO", visual["VisualId"]
+                expected = duckdb_ratio(con, view, expression)
+                assert 0 < expected < 1, "the sample should give a real acceptance rate"
+            else:
+                expected = duckdb_aggregate(con, view, column, agg)
             assert kpi_from_payload(embedded, payload["strings"]) == pytest.approx(expected, rel=1e-9, abs=1e-4), \
                 visual["VisualId"]
             checked += 1
@@ -195,6 +213,66 @@ def test_unsupported_filter_and_aggregation_are_input_errors(built: Dict[str, An
     field["AggregationFunction"] = {"SimpleNumericalAggregation": "MEDIAN"}
     with pytest.raises(InputError, match=rf"{body['VisualId']}: aggregation MEDIAN"):
         html_dashboard.render_document(document, built["db"], built["tmp"] / "z.html", "zh")
+
+
+def test_unsupported_calculated_field_is_an_input_error_naming_the_visual(built: Dict[str, Any]) -> None:
+    document = copy.deepcopy(built["document"])
+    (field,) = document["Definition"]["CalculatedFields"]
+    field["Expression"] = "avg({inline_acceptances}) / sum({inline_suggestions})"
+    with pytest.raises(InputError, match=r"visual ub-kpi-acceptance-rate: calculated field inline_acceptance_ratio "
+                                         r"expression .*avg.* is not supported"):
+        html_dashboard.render_document(document, built["db"], built["tmp"] / "calc.html", "zh")
+    field["Expression"] = "sum({inline_acceptances}) / sum({no_such_column})"
+    with pytest.raises(InputError, match=r"ub-kpi-acceptance-rate: column no_such_column is not in view"):
+        html_dashboard.render_document(document, built["db"], built["tmp"] / "calc.html", "zh")
+
+
+def test_acceptance_rate_is_a_ratio_of_sums_not_a_mean_of_rates(built: Dict[str, Any]) -> None:
+    """The embedded parts are per-day sums of acceptances and suggestions; the daily trend divides per day."""
+    payload = payload_of(built["page"])
+    strings = payload["strings"]
+    trend = payload["visuals"]["ub-acceptance-trend"]
+    measure = trend["measures"][0]
+    assert measure["agg"] == "RATIO" and measure["fmt"]["kind"] == "percent"
+    con = duckdb.connect(str(built["db"]), read_only=True)
+    try:
+        rows = con.execute("SELECT activity_date, SUM(inline_acceptances), SUM(inline_suggestions), "
+                           "AVG(inline_acceptances / NULLIF(inline_suggestions, 0)) FROM user_behavior_detail "
+                           "GROUP BY 1").fetchall()
+    finally:
+        con.close()
+    want = {day.isoformat(): (accepted, suggested) for day, accepted, suggested, _ in rows}
+    parts = [trend["parts"][i] for i in measure["parts"]]
+    got = {strings[key]: (parts[0][n], parts[1][n]) for n, key in enumerate(trend["keys"][0]["v"])}
+    assert got == want
+    # The old measure (mean of per-user daily rates) differs on the sample, so the test can tell them apart.
+    assert any(abs(a / s - mean) > 1e-6 for _, a, s, mean in rows if s)
+
+
+def test_feature_users_are_distinct_people_over_a_range(built: Dict[str, Any]) -> None:
+    """The feature-adoption analysis renders locally too; its users per feature are DISTINCT_COUNT(userid)."""
+    document = definitions.load_definition("feature-adoption", "en", {
+        key: "local:" + key.split(":", 1)[-1]
+        for key in definitions.placeholders(definitions.load_raw("feature-adoption")) if not key.startswith("label:")})
+    out = html_dashboard.render_document(document, built["db"], built["tmp"] / "fa" / "dashboard.html", "en")
+    payload = payload_of(out.read_text(encoding="utf-8"))
+    strings, bar = payload["strings"], payload["visuals"]["fa-feature-users"]
+    (measure,) = bar["measures"]
+    assert measure["agg"] == "DISTINCT_COUNT" and bar["date"] == 0
+    start, end = "2026-11-01", "2026-11-20"
+    shown: Dict[str, set] = {}
+    ids = bar["parts"][measure["parts"][0]]
+    for n, (day, feature) in enumerate(zip(bar["keys"][0]["v"], bar["keys"][1]["v"])):
+        if start <= strings[day] <= end:
+            shown.setdefault(strings[feature], set()).update(ids[n])
+    con = duckdb.connect(str(built["db"]), read_only=True)
+    try:
+        want = dict(con.execute("SELECT feature, COUNT(DISTINCT userid) FROM feature_usage_daily "
+                                "WHERE activity_date BETWEEN ? AND ? GROUP BY feature", [start, end]).fetchall())
+    finally:
+        con.close()
+    assert {feature: len(users) for feature, users in shown.items()} == want
+    assert max(want.values()) > 1
 
 
 def test_date_filter_and_grain_follow_the_definition(built: Dict[str, Any]) -> None:

@@ -99,7 +99,49 @@ def _first_visual(body, kind):
     raise AssertionError(kind)
 
 
+def _calculated(body):
+    return body["CalculatedFields"][0]
+
+
+def _ratio_kpi(body):
+    for sheet in body["Sheets"]:
+        for visual in sheet["Visuals"]:
+            if visual.get("KPIVisual", {}).get("VisualId") == "ub-kpi-acceptance-rate":
+                return visual["KPIVisual"]["ChartConfiguration"]["FieldWells"]["Values"][0]
+    raise AssertionError("no acceptance-rate KPI")
+
+
+def _drop_ratio_uses(body):
+    for sheet in body["Sheets"]:
+        sheet["Visuals"] = [v for v in sheet["Visuals"] if "inline_acceptance_ratio" not in str(v)]
+        grid = sheet["Layouts"][0]["Configuration"]["GridLayout"]
+        kept = {next(iter(v.values()))["VisualId"] for v in sheet["Visuals"]}
+        grid["Elements"] = [e for e in grid["Elements"] if e["ElementType"] != "VISUAL" or e["ElementId"] in kept]
+
+
 MUTATIONS = {
+    "calculated field: mean instead of a ratio of sums": (
+        lambda b: _calculated(b).update(Expression="avg({inline_acceptances})"), "is not supported"),
+    "calculated field: guard on another column": (
+        lambda b: _calculated(b).update(Expression="ifelse(sum({ai_code_lines}) = 0, NULL, "
+                                                   "sum({inline_acceptances}) / sum({inline_suggestions}))"),
+        "is not supported"),
+    "calculated field: unknown column": (
+        lambda b: _calculated(b).update(Expression="sum({inline_acceptances}) / sum({suggestions})"),
+        "uses column 'suggestions'"),
+    "calculated field: non-numeric column": (
+        lambda b: _calculated(b).update(Expression="sum({inline_acceptances}) / sum({username})"),
+        "sums user_behavior_detail.username of type STRING"),
+    "calculated field: undeclared dataset": (
+        lambda b: _calculated(b).update(DataSetIdentifier="tier_summary"), "not in DataSetIdentifierDeclarations"),
+    "calculated field: name hides a column": (
+        lambda b: _calculated(b).update(Name="ai_code_lines"), "hides the column"),
+    "calculated field: aggregated again": (
+        lambda b: _ratio_kpi(b)["NumericalMeasureField"].update(
+            AggregationFunction={"SimpleNumericalAggregation": "SUM"}),
+        "already aggregates"),
+    "calculated field: unused": (_drop_ratio_uses, "is not used by any visual"),
+
     "undeclared dataset": (lambda b: b["DataSetIdentifierDeclarations"].pop(0), "not in DataSetIdentifierDeclarations"),
     "missing column": (lambda b: _first_visual(b, "KPIVisual")["ChartConfiguration"]["FieldWells"]["Values"][0]
                        ["CategoricalMeasureField"]["Column"].update(ColumnName="nope"), "does not have"),
@@ -123,6 +165,18 @@ MUTATIONS = {
     "visual not in layout": (lambda b: b["Sheets"][0]["Layouts"][0]["Configuration"]["GridLayout"]["Elements"].pop(),
                              "not placed in the layout"),
 }
+
+
+def test_checker_accepts_the_supported_ratio_forms():
+    assert references.parse_ratio("sum({a}) / sum({b})") == ("a", "b")
+    assert references.parse_ratio(" IFELSE( SUM({a_1})=0 , null, sum( {b_2} ) / SUM({a_1}) ) ") == ("b_2", "a_1")
+    assert references.parse_ratio("ifelse(sum({b}) = 0, NULL, sum({a}) / sum({b}))") == ("a", "b")
+    for bad in ("sum({a}) / count({b})", "sum({a}) * sum({b})", "sum({a}) / sum({b}) + 1", "sum(a) / sum(b)",
+                "ifelse(sum({b}) = 0, 0, sum({a}) / sum({b}))", ""):
+        assert references.parse_ratio(bad) is None, bad
+    body = definitions.load_raw("dashboard")["Definition"]
+    assert [c["Name"] for c in body["CalculatedFields"]] == ["inline_acceptance_ratio"]
+    assert "inline_acceptance_daily" not in definitions.dataset_views(body), "KPIs and trends use the ratio of sums"
 
 
 @pytest.mark.parametrize("mutation", sorted(MUTATIONS))

@@ -28,7 +28,8 @@ NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYIN
                  "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL")
 # How each aggregation is split into parts that can be merged after filtering.
 PARTS: Dict[str, Tuple[str, ...]] = {"SUM": ("sum",), "AVG": ("sum", "count"), "COUNT": ("count",),
-                                     "MIN": ("min",), "MAX": ("max",), "DISTINCT_COUNT": ("ids",)}
+                                     "MIN": ("min",), "MAX": ("max",), "DISTINCT_COUNT": ("ids",),
+                                     "RATIO": ("sum", "sum")}
 PART_SQL: Dict[str, Callable[[exp.Expression], exp.Expression]] = {
     "sum": lambda c: exp.Sum(this=c),
     "count": lambda c: exp.Count(this=c),
@@ -96,9 +97,10 @@ def _date_filter(visual: VisualSpec, columns: Dict[str, str]) -> Optional[Tuple[
 def _visual_payload(con: duckdb.DuckDBPyConnection, visual: VisualSpec, columns: Dict[str, str],
                     strings: StringTable) -> Tuple[Dict[str, Any], List[str]]:
     for item in visual.dimensions + visual.measures:
-        if item.column not in columns:
-            raise InputError(f"visual {visual.visual_id}: column {item.column} is not in view {visual.dataset} "
-                             f"(columns: {', '.join(columns)})")
+        for name in _source_columns(item):
+            if name not in columns:
+                raise InputError(f"visual {visual.visual_id}: column {name} is not in view {visual.dataset} "
+                                 f"(columns: {', '.join(columns)})")
     date_filter = _date_filter(visual, columns)
     keys: List[str] = []
     for name in ([date_filter[0]] if date_filter else []) + [d.column for d in visual.dimensions]:
@@ -147,12 +149,20 @@ def _query(visual: VisualSpec, keys: List[str], columns: Dict[str, str]) -> exp.
             column = exp.Cast(this=column, to=exp.DataType.build("DATE"))
         selected.append(column)
     for measure in visual.measures:
-        selected.extend(PART_SQL[part](exp.column(measure.column, quoted=True)) for part in PARTS[measure.kind])
+        # A ratio keeps SUM(numerator) and SUM(denominator) apart; the page divides after filtering.
+        sources = measure.sources or (measure.column,) * len(PARTS[measure.kind])
+        selected.extend(PART_SQL[part](exp.column(name, quoted=True))
+                        for part, name in zip(PARTS[measure.kind], sources))
     query = exp.select(*selected).from_(exp.Table(this=exp.to_identifier(visual.dataset, quoted=True)))
     positions = [exp.Literal.number(i + 1) for i in range(len(keys))]
     if keys and not visual.raw:
         query = query.group_by(*positions)
     return query.order_by(*positions) if keys else query
+
+
+def _source_columns(item: Field) -> Tuple[str, ...]:
+    """The view columns a field reads: its own, or the two a calculated ratio sums."""
+    return tuple(item.sources) or (item.column,)
 
 
 def _dimension_payload(item: Field, key: int) -> Dict[str, Any]:

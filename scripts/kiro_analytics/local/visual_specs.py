@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from kiro_analytics.errors import InputError
+from kiro_analytics.quicksight.references import SUPPORTED_EXPRESSIONS, parse_ratio
 
 # QuickSight visual type -> (short kind used by the JS renderer, field-wells key or None for KPI).
 SUPPORTED_VISUALS: Dict[str, Tuple[str, Optional[str]]] = {
@@ -30,6 +31,8 @@ DATE_AGGREGATIONS = {"COUNT": "COUNT", "DISTINCT_COUNT": "DISTINCT_COUNT", "MIN"
 GRANULARITIES = ("DAY", "WEEK", "MONTH", "QUARTER", "YEAR")
 FILTER_KINDS = ("TimeRangeFilter", "TopBottomFilter")
 _TAG_RE = re.compile(r"<[^>]+>")
+# (DataSetIdentifier, Name) -> Expression of the definition's CalculatedFields.
+Calculated = Mapping[Tuple[str, str], str]
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class Field:
     label: str = ""
     number_format: Mapping[str, Any] = field(default_factory=dict)
     hidden: bool = False
+    sources: Tuple[str, ...] = ()   # RATIO: (numerator column, denominator column) of the calculated field
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,9 @@ def parse_dashboard(document: Mapping[str, Any]) -> Tuple[str, List[SheetSpec]]:
     """(dashboard name, sheets) from a dashboard document or a bare DashboardVersionDefinition."""
     definition = document.get("Definition", document)
     name = str(document.get("Name", ""))
-    sheets = [_sheet(sheet) for sheet in definition.get("Sheets", [])]
+    calculated = {(str(item.get("DataSetIdentifier", "")), str(item.get("Name", ""))): str(item.get("Expression", ""))
+                  for item in definition.get("CalculatedFields", [])}
+    sheets = [_sheet(sheet, calculated) for sheet in definition.get("Sheets", [])]
     if not sheets:
         raise InputError("dashboard definition has no Sheets")
     by_id = {visual.visual_id: (sheet.sheet_id, visual) for sheet in sheets for visual in sheet.visuals}
@@ -104,11 +110,11 @@ def plain_text(label: Optional[Mapping[str, Any]]) -> str:
     return _TAG_RE.sub("", str(text.get("RichText", ""))).strip()
 
 
-def _sheet(sheet: Mapping[str, Any]) -> SheetSpec:
+def _sheet(sheet: Mapping[str, Any], calculated: Calculated) -> SheetSpec:
     spans = _layout_spans(sheet)
     visuals = []
     for entry in sheet.get("Visuals", []):
-        spec = _visual(entry)
+        spec = _visual(entry, calculated)
         spec.span = spans.get(spec.visual_id, 36 if spec.kind != "kpi" else 9)
         visuals.append(spec)
     order = _layout_order(sheet)
@@ -142,7 +148,7 @@ def _layout_order(sheet: Mapping[str, Any]) -> Dict[str, Tuple[int, int]]:
     return order
 
 
-def _visual(entry: Mapping[str, Any]) -> VisualSpec:
+def _visual(entry: Mapping[str, Any], calculated: Calculated) -> VisualSpec:
     if len(entry) != 1:
         raise InputError(f"a visual entry must hold exactly one visual type, got {sorted(entry)}")
     qs_type, body = next(iter(entry.items()))
@@ -172,7 +178,7 @@ def _visual(entry: Mapping[str, Any]) -> VisualSpec:
     measures: List[Field] = []
     for well, role in roles.items():
         for item in wells.get(well, []):
-            parsed = _field(visual_id, item, role, labels)
+            parsed = _field(visual_id, item, role, labels, calculated)
             (measures if role == "value" else dims).append(parsed)
     everything = dims + measures
     if not everything:
@@ -215,7 +221,8 @@ def _custom_labels(config: Mapping[str, Any]) -> Dict[str, str]:
     return labels
 
 
-def _field(visual_id: str, item: Mapping[str, Any], role: str, labels: Mapping[str, str]) -> Field:
+def _field(visual_id: str, item: Mapping[str, Any], role: str, labels: Mapping[str, str],
+           calculated: Calculated) -> Field:
     if role == "raw":
         body, field_kind = item, "RawField"
     else:
@@ -230,6 +237,9 @@ def _field(visual_id: str, item: Mapping[str, Any], role: str, labels: Mapping[s
     common = {"field_id": field_id, "column": str(column["ColumnName"]),
               "dataset": str(column["DataSetIdentifier"]), "role": role, "label": labels.get(field_id, "")}
     fmt = _number_format(body.get("FormatConfiguration", {}))
+    expression = calculated.get((common["dataset"], common["column"]))
+    if expression is not None:
+        return _calculated_field(visual_id, field_kind, body, role, expression, fmt, common)
     if role == "raw":
         return Field(kind="", number_format=fmt, **common)
     if role != "value":
@@ -242,6 +252,20 @@ def _field(visual_id: str, item: Mapping[str, Any], role: str, labels: Mapping[s
         return Field(kind=kinds[field_kind], granularity=granularity, **common)
     aggregation = _aggregation(visual_id, field_kind, field_id, body.get("AggregationFunction"))
     return Field(kind=aggregation, number_format=fmt, **common)
+
+
+def _calculated_field(visual_id: str, field_kind: str, body: Mapping[str, Any], role: str, expression: str,
+                      fmt: Dict[str, Any], common: Dict[str, Any]) -> Field:
+    """A measure on a calculated field: only the ratio of two sums, re-divided after every date filter."""
+    name = common["column"]
+    if role != "value" or field_kind != "NumericalMeasureField" or body.get("AggregationFunction"):
+        raise InputError(f"visual {visual_id}: calculated field {name} can only be a NumericalMeasureField value "
+                         "without AggregationFunction")
+    ratio = parse_ratio(expression)
+    if ratio is None:
+        raise InputError(f"visual {visual_id}: calculated field {name} expression {expression!r} is not supported "
+                         f"locally (supported: {SUPPORTED_EXPRESSIONS})")
+    return Field(kind="RATIO", number_format=fmt, sources=ratio, **common)
 
 
 def _aggregation(visual_id: str, field_kind: str, field_id: str, function: Any) -> str:

@@ -5,12 +5,16 @@ renders as broken visuals, definitions whose parts do not refer to each other co
 collecting every problem with its JSON path: declared dataset identifiers, columns present in their dataset with a
 type that fits how they are used, unique ids, references to fields, parameters, sheets and layout elements, the
 visual types both renderers support, and the service limits. No boto3 here: the local renderer may use it too.
+
+Calculated fields are supported in exactly one form, the ratio of two sums over whatever the visual groups by
+(``sum({a}) / sum({b})``, optionally guarded as ``ifelse(sum({b}) = 0, NULL, sum({a}) / sum({b}))``): a view
+column cannot hold a ratio over a user-chosen date range, and the local renderer can reproduce this form exactly.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Set, Tuple
 
 from ..errors import InputError
 from . import definitions
@@ -31,8 +35,27 @@ FIELD_TYPES: Dict[str, Tuple[str, ...]] = {
     "CategoricalMeasureField": ("STRING", "BOOLEAN", "BIT", "INTEGER", "DECIMAL", "DATETIME"),
 }
 FIELD_KINDS = tuple(FIELD_TYPES)
+# CalculatedField.Name is a ColumnName in the service model: 1 to 128 characters.
+CALCULATED_NAME_MAX = 128
+_SUM = r"sum\(\s*\{(?P<%s>[A-Za-z_][A-Za-z0-9_]*)\}\s*\)"
+_RATIO = rf"{_SUM % 'num'}\s*/\s*{_SUM % 'den'}"
+RATIO_RE = re.compile(rf"^\s*{_RATIO}\s*$", re.I)
+GUARDED_RATIO_RE = re.compile(
+    rf"^\s*ifelse\(\s*{_SUM % 'guard'}\s*=\s*0\s*,\s*NULL\s*,\s*{_RATIO}\s*\)\s*$", re.I)
+SUPPORTED_EXPRESSIONS = "sum({a}) / sum({b}) or ifelse(sum({b}) = 0, NULL, sum({a}) / sum({b}))"
 
 Columns = Mapping[str, Mapping[str, str]]
+
+
+def parse_ratio(expression: str) -> Optional[Tuple[str, str]]:
+    """(numerator column, denominator column) of a supported calculated-field expression, else None."""
+    match = RATIO_RE.match(expression or "")
+    if match:
+        return match.group("num"), match.group("den")
+    match = GUARDED_RATIO_RE.match(expression or "")
+    if match and match.group("guard") == match.group("den"):
+        return match.group("num"), match.group("den")
+    return None
 
 
 def dataset_columns(view: str) -> Dict[str, str]:
@@ -100,7 +123,11 @@ def check_definition(document: Mapping[str, Any], columns: Columns, source: str 
         if name not in columns:
             problems.append(f"{source}: dataset {name!r} is declared but has no quicksight/datasets/{name}.json")
     parameters = _parameters(body, source, problems)
-    _check_columns(body, declared, columns, source, problems)
+    calculated = _calculated_fields(body, declared, columns, source, problems)
+    used = _check_columns(body, declared, columns, calculated, source, problems)
+    for key, path in calculated.items():
+        if key not in used:
+            problems.append(f"{source}: {path} calculated field {key[1]!r} is not used by any visual")
     sheets = body.get("Sheets", [])
     if not sheets:
         problems.append(f"{source}: Sheets is empty")
@@ -146,15 +173,71 @@ def _parameters(body: Mapping[str, Any], source: str, problems: List[str]) -> Di
     return parameters
 
 
-def _check_columns(body: Mapping[str, Any], declared: List[str], columns: Columns, source: str,
-                   problems: List[str]) -> None:
+Calculated = Dict[Tuple[str, str], str]
+
+
+def _calculated_fields(body: Mapping[str, Any], declared: List[str], columns: Columns, source: str,
+                       problems: List[str]) -> Calculated:
+    """(dataset, name) -> JSON path of every calculated field, after checking its name and expression."""
+    found: Calculated = {}
+    for index, item in enumerate(body.get("CalculatedFields", [])):
+        path = f"$.CalculatedFields[{index}]"
+        dataset, name, expression = item.get("DataSetIdentifier"), item.get("Name") or "", item.get("Expression")
+        if dataset not in declared:
+            problems.append(f"{source}: {path} uses dataset {dataset!r}, not in DataSetIdentifierDeclarations")
+            continue
+        if not 1 <= len(name) <= CALCULATED_NAME_MAX:
+            problems.append(f"{source}: {path} name must be 1 to {CALCULATED_NAME_MAX} characters")
+        known = columns.get(dataset, {})
+        if name in known:
+            problems.append(f"{source}: {path} name {name!r} hides the column {dataset}.{name}")
+        if (dataset, name) in found:
+            problems.append(f"{source}: {path} calculated field {name!r} repeats {found[(dataset, name)]}")
+        found[(dataset, name)] = path
+        ratio = parse_ratio(str(expression or ""))
+        if ratio is None:
+            problems.append(f"{source}: {path} expression {expression!r} is not supported; use "
+                            f"{SUPPORTED_EXPRESSIONS} (both renderers compute exactly that)")
+            continue
+        for column in ratio:
+            if dataset not in columns:
+                break  # reported once as a declared dataset without a file
+            if column not in known:
+                problems.append(f"{source}: {path} uses column {column!r}, which dataset {dataset!r} does not have")
+            elif known[column] not in NUMERIC:
+                problems.append(f"{source}: {path} sums {dataset}.{column} of type {known[column]} "
+                                f"(needs {' or '.join(NUMERIC)})")
+    return found
+
+
+def _check_columns(body: Mapping[str, Any], declared: List[str], columns: Columns, calculated: Calculated,
+                   source: str, problems: List[str]) -> Set[Tuple[str, str]]:
+    """Check every field's column; return the calculated fields (dataset, name) that a field uses."""
+    used: Set[Tuple[str, str]] = set()
     for path, node in _walk(body, "$"):
         if not isinstance(node, dict):
             continue
         for kind in (*FIELD_KINDS, "TimeRangeFilter"):
             field = node.get(kind)
             if isinstance(field, dict) and isinstance(field.get("Column"), dict):
-                _check_column(field, kind, f"{path}.{kind}", declared, columns, source, problems)
+                column = field["Column"]
+                key = (column.get("DataSetIdentifier"), column.get("ColumnName"))
+                if key in calculated:
+                    used.add(key)
+                    _check_calculated_use(field, kind, f"{path}.{kind}", source, problems)
+                else:
+                    _check_column(field, kind, f"{path}.{kind}", declared, columns, source, problems)
+    return used
+
+
+def _check_calculated_use(field: Mapping[str, Any], kind: str, path: str, source: str, problems: List[str]) -> None:
+    # The ratio already aggregates; QuickSight evaluates it per group and rejects a second aggregation on top.
+    name = field["Column"].get("ColumnName")
+    if kind != "NumericalMeasureField":
+        problems.append(f"{source}: {path} uses calculated field {name!r} as {kind} (only NumericalMeasureField)")
+    elif field.get("AggregationFunction"):
+        problems.append(f"{source}: {path} aggregates calculated field {name!r}, which already aggregates "
+                        "(leave AggregationFunction out)")
 
 
 def _check_column(field: Mapping[str, Any], kind: str, path: str, declared: List[str], columns: Columns,

@@ -94,6 +94,8 @@
     switch (measure.agg) {
       case 'SUM': if (first !== null) { acc.s += first; acc.n += 1; } break;
       case 'AVG': if (first !== null) { acc.s += first; acc.c += parts[measure.parts[1]][i]; } break;
+      // sum(a) / sum(b) over whatever is grouped: keep both sums, divide only in finish().
+      case 'RATIO': acc.s += first || 0; acc.c += parts[measure.parts[1]][i] || 0; acc.n += 1; break;
       case 'COUNT': acc.c += first || 0; acc.n += 1; break;
       case 'MIN': if (first !== null && (acc.v === null || first < acc.v)) acc.v = first; break;
       case 'MAX': if (first !== null && (acc.v === null || first > acc.v)) acc.v = first; break;
@@ -110,6 +112,7 @@
     switch (measure.agg) {
       case 'SUM': return acc.n ? acc.s : null;
       case 'AVG': return acc.c ? acc.s / acc.c : null;
+      case 'RATIO': return acc.c ? acc.s / acc.c : null;
       case 'COUNT': return acc.c;
       case 'DISTINCT_COUNT': return acc.ids.size;
       default: return acc.v;
