@@ -132,6 +132,17 @@ def user_days(exp: Expected) -> Dict[date, set]:
     return days
 
 
+def feature_usage(exp: Expected) -> Dict[Tuple[date, str, str], Tuple[int, int]]:
+    """(day, user, feature) -> (events, lines), only where the user used the feature (FAMILIES, from the files)."""
+    usage = {}
+    for (day, user), metrics in exp.behavior.items():
+        for feature, (events, lines) in FAMILIES.items():
+            e, n = sum(metrics[k] for k in events), sum(metrics[k] for k in lines)
+            if e > 0 or n > 0:
+                usage[(day, user, feature)] = (e, n)
+    return usage
+
+
 @dataclass(frozen=True)
 class SampleBuild:
     manifest: object
@@ -139,6 +150,7 @@ class SampleBuild:
     config: object
     expected: Expected
     names: Dict[str, str]
+    user_map: Optional[Path] = None
 
     def query(self, sql: str) -> List[tuple]:
         import duckdb
@@ -167,7 +179,7 @@ def sample_build() -> SampleBuild:
     result = engine.build(tmp / "data", tmp / "out", config, users_csv)
     expected = read_reports(manifest.root / manifest.prefix / "AWSLogs" / manifest.account_id)
     names = {user.userid: user.display_name for user in manifest.users}
-    return SampleBuild(manifest, result, config, expected, names)
+    return SampleBuild(manifest, result, config, expected, names, users_csv)
 
 
 def month_of(day: date) -> date:
@@ -176,3 +188,99 @@ def month_of(day: date) -> date:
 
 def next_day(day: date, days: int = 1) -> date:
     return day + timedelta(days=days)
+
+
+# --- Insight views (monthly_credit_forecast, team_daily, report_freshness), read from the files ---
+
+def days_in_month(month: date) -> int:
+    following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return (following - month).days
+
+
+def forecast(exp: Expected, allowance: Dict[str, float], tier_order: List[str],
+             overage_price: float) -> Dict[Tuple[date, str], dict]:
+    """(month, user) -> the forecast row: "today" is the last activity day in the credit report."""
+    last_day = max(day for day, _, _ in exp.activity)
+    months: Dict[Tuple[date, str], list] = defaultdict(lambda: [0.0, []])
+    for (day, user, _), row in exp.activity.items():
+        acc = months[(month_of(day), user)]
+        acc[0] += row["credits_used"] + row["overage_credits_used"]
+        if row["subscription_tier"]:
+            rank = tier_order.index(row["subscription_tier"]) if row["subscription_tier"] in tier_order else -1
+            acc[1].append((day, rank, row["subscription_tier"]))
+    out = {}
+    for (month, user), (used, tiers) in months.items():
+        tier = max(tiers)[2] if tiers else None
+        length = days_in_month(month)
+        elapsed = (last_day - month).days + 1 if month == month_of(last_day) else length
+        projected = used * length / elapsed
+        plan = allowance.get(tier or "")
+        over = max(projected - plan, 0.0) if plan is not None else 0.0
+        out[(month, user)] = {
+            "subscription_tier": tier, "credits_to_date": used, "days_elapsed": elapsed, "days_in_month": length,
+            "projected_credits": projected, "monthly_credits": plan,
+            "projected_utilisation_pct": 100 * projected / plan if plan else None,
+            "projected_overage_credits": over, "projected_overage_cost": over * overage_price,
+            "at_risk": plan is not None and projected >= plan and used < plan,
+            "near_cap": plan is not None and projected >= 0.8 * plan,
+        }
+    return out
+
+
+def read_groups(user_map: Path) -> Dict[str, List[str]]:
+    """Bare user id -> its Identity Center groups from the name map CSV ([] when it lists none)."""
+    groups: Dict[str, set] = defaultdict(set)
+    with open(user_map, encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            user = bare_id(row["userid"])
+            if user:
+                groups[user].update(g.strip() for g in (row.get("groups") or "").split(";") if g.strip())
+    return {user: sorted(names) for user, names in groups.items()}
+
+
+def team_days(exp: Expected, groups: Dict[str, List[str]]) -> Dict[Tuple[date, str], dict]:
+    """(day, team) -> users (set), credits, overage, messages; a user in two groups counts in both."""
+    usage: Dict[Tuple[date, str], List[float]] = defaultdict(lambda: [0.0, 0.0, 0])
+    for (day, user, _), row in exp.activity.items():
+        acc = usage[(day, user)]
+        acc[0] += row["credits_used"]
+        acc[1] += row["overage_credits_used"]
+        acc[2] += row["total_messages"]
+    out: Dict[Tuple[date, str], dict] = defaultdict(lambda: {"users": set(), "credits": 0.0, "overage": 0.0,
+                                                             "messages": 0})
+    for day, users in user_days(exp).items():
+        for user in users:
+            teams = (groups[user] or ["(no group)"]) if user in groups else ["(unknown)"]
+            credits, overage, messages = usage.get((day, user), [0.0, 0.0, 0])
+            for team in teams:
+                acc = out[(day, team)]
+                acc["users"].add(user)
+                acc["credits"] += credits
+                acc["overage"] += overage
+                acc["messages"] += messages
+    return dict(out)
+
+
+def freshness(account_root: Path) -> Dict[Tuple[date, str, str], dict]:
+    """(day, source, client) -> files, exports, newest_export, resent, rows, header_variants, over every file."""
+    acc: Dict[Tuple[date, str, str], dict] = defaultdict(lambda: {"files": set(), "stamps": set(), "rows": 0,
+                                                                   "headers": set()})
+    sources = (("user_report", "KiroLogs/user_report"), ("kiro_by_user_analytic", "KiroLogs/by_user_analytic"),
+               ("qdev_by_user_analytic", "QDeveloperLogs/by_user_analytic"))
+    for source, folder in sources:
+        for path in _files(account_root, folder):
+            header, rows = _rows(path)
+            for row in rows:
+                cell = dict(zip(header, (value.strip() for value in row)))
+                if source == "user_report":
+                    key = (date.fromisoformat(cell["date"]), source, cell["client_type"].upper())
+                else:
+                    key = (datetime.strptime(cell["date"], "%m-%d-%Y").date(), source, "ALL")
+                entry = acc[key]
+                entry["files"].add(str(path))
+                entry["stamps"].add(stamp_of(path))
+                entry["rows"] += 1
+                entry["headers"].add(tuple(header))
+    return {key: {"files": len(e["files"]), "exports": len(e["stamps"]), "newest_export": max(e["stamps"]),
+                  "resent": len(e["stamps"]) > 1, "rows": e["rows"], "header_variants": len(e["headers"])}
+            for key, e in acc.items()}

@@ -7,7 +7,15 @@ from collections import defaultdict
 from datetime import timedelta
 
 import pytest
-from local_expected import AI_CODE_LINES, CODE_GENERATION_LINES, FAMILIES, month_of, sample_build, user_days
+from local_expected import (
+    AI_CODE_LINES,
+    CODE_GENERATION_LINES,
+    FAMILIES,
+    feature_usage,
+    month_of,
+    sample_build,
+    user_days,
+)
 
 METRICS_44 = 44
 
@@ -158,6 +166,34 @@ def test_feature_adoption_daily(sample):
             acc[2] += n
     rows = sample.query("SELECT activity_date, feature, users, events, lines FROM feature_adoption_daily")
     assert {(r[0], r[1]): list(r[2:]) for r in rows} == dict(want)
+
+
+def test_feature_usage_daily(sample):
+    rows = sample.query("SELECT activity_date, userid, username, feature, events, lines FROM feature_usage_daily")
+    want = feature_usage(sample.expected)
+    assert len(rows) == len(want), "one row per (day, user, feature) actually used"
+    assert {(r[0], r[1], r[3]): (r[4], r[5]) for r in rows} == want
+    assert all(r[2] == sample.names.get(r[1], r[1]) for r in rows)
+    assert dict(sample.columns("feature_usage_daily")) == {
+        "activity_date": "DATE", "userid": "VARCHAR", "username": "VARCHAR", "feature": "VARCHAR",
+        "events": "BIGINT", "lines": "BIGINT"}
+
+
+def test_distinct_feature_users_over_a_range_are_people_not_user_days(sample):
+    days = sorted({day for day, _ in sample.expected.behavior})
+    start, end = days[len(days) // 3], days[-1]
+    people = defaultdict(set)
+    for (day, user, feature) in feature_usage(sample.expected):
+        if start <= day <= end:
+            people[feature].add(user)
+    got = dict(sample.query(
+        f"SELECT feature, COUNT(DISTINCT userid) FROM feature_usage_daily "
+        f"WHERE activity_date BETWEEN DATE '{start}' AND DATE '{end}' GROUP BY feature"))
+    assert got == {feature: len(users) for feature, users in people.items()}
+    user_days = dict(sample.query(
+        f"SELECT feature, SUM(users) FROM feature_adoption_daily "
+        f"WHERE activity_date BETWEEN DATE '{start}' AND DATE '{end}' GROUP BY feature"))
+    assert any(user_days[f] > n for f, n in got.items()), "summing daily users would over-count people"
 
 
 def test_inline_acceptance_daily(sample):

@@ -28,6 +28,16 @@ CASES = [
     ("COUNT", "SELECT count(DISTINCT x) FROM (VALUES 1, 1, 2, NULL) AS t (x)", 2),
     ("COUNT", "SELECT count(*) FROM (VALUES 1, NULL) AS t (x)", 2),
     ("DATE_ADD", "SELECT TRY_CAST(date_add('day', 29, DATE '2026-02-10') AS DATE)", date(2026, 3, 11)),
+    ("DATE_ADD", "SELECT TRY_CAST(date_add('month', 1, DATE '2026-12-01') AS DATE)", date(2027, 1, 1)),
+    # monthly_credit_forecast: days in a month and days elapsed; Trino returns BIGINT whole days for DATEs.
+    ("DATEDIFF", "SELECT date_diff('day', DATE '2028-02-01', TRY_CAST(date_add('month', 1, DATE '2028-02-01') "
+                 "AS DATE))", 29),
+    ("DATEDIFF", "SELECT date_diff('day', DATE '2026-11-01', DATE '2026-11-25') + 1", 25),
+    # report_freshness: distinct header arrays (Trino compares arrays element-wise).
+    ("COUNT", "SELECT count(DISTINCT h) FROM (VALUES (split('date,userid', ',')), (split('date,userid', ',')), "
+              "(split('date,userid,user_email', ','))) AS t (h)", 2),
+    # user_groups: splitting an empty groups field gives one '' element in Trino, which the view drops.
+    ("UNNEST", "SELECT count(*) FROM (VALUES '', 'web;ml') AS t (g) CROSS JOIN UNNEST(split(g, ';')) AS u (v)", 3),
     ("ELEMENT_AT", "SELECT element_at(ARRAY['a', 'b'], 2)", "b"),
     ("ELEMENT_AT", "SELECT element_at(ARRAY['a', 'b'], 5)", None),  # past the end: NULL (not an error)
     ("ELEMENT_AT", "SELECT element_at(ARRAY['a', 'b'], NULLIF(0, 0))", None),

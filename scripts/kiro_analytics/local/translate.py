@@ -28,6 +28,7 @@ SUPPORTED_FUNCTIONS: Dict[str, str] = {
     "COALESCE": "",
     "COUNT": "",
     "DATE_ADD": "DuckDB returns TIMESTAMP: views wrap it in TRY_CAST(... AS DATE)",
+    "DATEDIFF": "date_diff('day', DATE, DATE): whole days between two dates (BIGINT) in both",
     "ELEMENT_AT": "array element_at(): NULL index or index past the end gives NULL in both",
     "GENERATE_SERIES": "sequence()",
     "GREATEST": "sqlglot keeps Trino's NULL-if-any-NULL rule",
