@@ -8,7 +8,6 @@ explicitly; a missing Chromium otherwise fails the test (apt-get install chromiu
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 import shutil
@@ -21,8 +20,8 @@ from typing import Any, Dict, List, Optional
 
 import duckdb
 import pytest
-from kiro_analytics.config import load_config
-from kiro_analytics.local import engine, html_dashboard, sample_data
+from dashboard_build import build_with_name
+from kiro_analytics.local import html_dashboard
 from kiro_analytics.quicksight import definitions
 
 pytestmark = pytest.mark.browser
@@ -98,17 +97,7 @@ class VisualScan(HTMLParser):
 def page(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
     chromium()
     tmp = tmp_path_factory.mktemp("browser")
-    manifest = sample_data.generate(tmp / "data", users=30, days=40, seed=7, end=date(2026, 11, 25))
-    users_csv = sample_data.write_user_map(manifest, tmp / "users.csv")
-    with open(users_csv, encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    rows[0]["username"] = TRICKY
-    with open(users_csv, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    config = load_config(str(ROOT / "config.example.yaml"))
-    result = engine.build(tmp / "data", tmp / "out", config, users_csv=users_csv)
+    config, result = build_with_name(tmp, TRICKY)
     paths = {config.language: html_dashboard.render(result.db_path, tmp / "out", config)}
     other = "en" if config.language == "zh" else "zh"
     document = definitions.load_definition("dashboard", other, html_dashboard.local_values())

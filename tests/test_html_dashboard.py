@@ -8,18 +8,17 @@ something from the network, and user names breaking out of the markup.
 from __future__ import annotations
 
 import copy
-import csv
 import json
 import re
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, List
 
 import duckdb
 import pytest
-from kiro_analytics.config import load_config
+from dashboard_build import build_with_name
 from kiro_analytics.errors import InputError
-from kiro_analytics.local import engine, html_dashboard, sample_data
+from kiro_analytics.local import html_dashboard
 from kiro_analytics.quicksight import definitions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,17 +72,7 @@ def duckdb_aggregate(con: duckdb.DuckDBPyConnection, view: str, column: str, agg
 def built(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
     """30 users x 40 days of sample reports, one user renamed to a hostile name, built and rendered (zh)."""
     tmp = tmp_path_factory.mktemp("html_dashboard")
-    manifest = sample_data.generate(tmp / "data", users=30, days=40, seed=7, end=date(2026, 11, 25))
-    users_csv = sample_data.write_user_map(manifest, tmp / "users.csv")
-    with open(users_csv, encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    rows[0]["username"] = TRICKY
-    with open(users_csv, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    config = load_config(str(ROOT / "config.example.yaml"))
-    result = engine.build(tmp / "data", tmp / "out", config, users_csv=users_csv)
+    config, result = build_with_name(tmp, TRICKY)
     path = html_dashboard.render(result.db_path, tmp / "out", config, generated_at=STAMP)
     document = definitions.load_definition("dashboard", config.language, html_dashboard.local_values())
     return {"tmp": tmp, "db": result.db_path, "result": result, "config": config, "path": path,
