@@ -66,6 +66,7 @@ run_step() {
   local number="$1"
   local script="${STEPS[$((number - 1))]%%|*}" title="${STEPS[$((number - 1))]#*|}"
   local started rc=0
+  CURRENT="$number"
   printf '\n[%d/9] %s\n' "$number" "$title"
   started=$SECONDS
   "$PYTHON" "$ROOT/scripts/$script" --config "$CONFIG" --out "$OUT" "${STEP_FLAGS[@]}" || rc=$?
@@ -87,12 +88,13 @@ print_summary() {
 }
 
 on_interrupt() {
-  printf '\nInterrupted. Resume with: ./deploy.sh --from <step>%s\n' "$RESUME_FLAGS" >&2
+  printf '\nInterrupted during step %s. Nothing is left half-done that a rerun cannot finish; resume with:\n  ./deploy.sh --from %s%s\n' \
+    "$CURRENT" "$CURRENT" "$RESUME_FLAGS" >&2
   exit 130
 }
 
 main() {
-  CONFIG="config.yaml" OUT="" FROM=1 ONLY="" DRY_RUN=0 LOCAL=0 DATA="" USERS="" CONFIG_GIVEN=0 CHECK=1
+  CONFIG="config.yaml" OUT="" FROM=1 ONLY="" DRY_RUN=0 LOCAL=0 DATA="" USERS="" CONFIG_GIVEN=0 CHECK=1 CURRENT=1
   while [[ $# -gt 0 ]]; do
     case "$1" in
       -h|--help) usage; exit 0 ;;

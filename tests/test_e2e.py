@@ -317,7 +317,7 @@ def test_interrupt_during_a_wait_stops_cleanly_and_from_resumes(account: Account
         set_progression("immediate")
     assert process.returncode == 130, out + err
     assert "Traceback" not in err
-    assert "--from" in err
+    assert "./deploy.sh --from 3" in err
     for crawler in Names(load_config(str(account.config_path))).crawlers.values():
         with contextlib.suppress(Exception):
             account.client("glue").stop_crawler(Name=crawler)
