@@ -8,7 +8,7 @@ import io
 import boto3
 import pytest
 from aws_steps import context, script
-from kiro_analytics.names import RAW_TABLES, USER_MAPPING_TABLE, Names
+from kiro_analytics.names import RAW_TABLES, SEAT_ROSTER_TABLE, USER_MAPPING_TABLE, Names
 from kiro_analytics.sqlfiles import load_views
 from moto import mock_aws
 from moto.moto_api import state_manager
@@ -63,7 +63,7 @@ def test_steps_1_to_6_then_rerun_reports_unchanged(aws, config, tmp_path, capsys
     assert first.startswith("stack created; code uploaded")
     glue = boto3.client("glue", region_name="us-east-1")
     assert {t["Name"] for t in glue.get_tables(DatabaseName=names.database)["TableList"]} == {
-        *RAW_TABLES, USER_MAPPING_TABLE}
+        *RAW_TABLES, USER_MAPPING_TABLE, SEAT_ROSTER_TABLE}
     crawler = glue.get_crawler(Name=names.crawler("user-report"))["Crawler"]
     assert crawler["Targets"]["CatalogTargets"] == [{"DatabaseName": names.database, "Tables": ["user_report_raw"]}]
     assert crawler["SchemaChangePolicy"] == {"UpdateBehavior": "LOG", "DeleteBehavior": "LOG"}
@@ -82,8 +82,8 @@ def test_steps_1_to_6_then_rerun_reports_unchanged(aws, config, tmp_path, capsys
         "CreateDatabaseDefaultPermissions": [], "CreateTableDefaultPermissions": []})
     granted = script(2).action(context(config, 2, tmp_path))
     # 5 principals (QuickSight user and role, crawler and sync roles, deployer) x (DESCRIBE on the database +
-    # SELECT on the 4 tables); the views do not exist yet, step 5 grants on them.
-    assert granted.startswith("25 grant(s) added, 0 already in place, for 5 principal(s)")
+    # SELECT on the 5 tables); the views do not exist yet, step 5 grants on them.
+    assert granted.startswith("30 grant(s) added, 0 already in place, for 5 principal(s)")
     crawled = script(3).action(context(config, 3, tmp_path))
     assert crawled.count("succeeded") == 2
     verified = script(4).action(context(config, 4, tmp_path))
@@ -101,7 +101,7 @@ def test_steps_1_to_6_then_rerun_reports_unchanged(aws, config, tmp_path, capsys
     # Second run: nothing to do anywhere; the deployed template and parameters are compared, no UpdateStack sent.
     assert script(1).action(context(config, 1, tmp_path)) == "stack unchanged; code unchanged; tables unchanged"
     assert script(2).action(context(config, 2, tmp_path)).startswith(
-        f"unchanged: 0 grant(s) added, {5 * (1 + 4 + view_count)} already in place")
+        f"unchanged: 0 grant(s) added, {5 * (1 + 5 + view_count)} already in place")
     rerun = script(5).action(context(config, 5, tmp_path))
     assert rerun.endswith(f"{view_count} unchanged; Lake Formation: 0 grant(s) added")
     assert "(unchanged)" in script(6).action(context(config, 6, tmp_path))
@@ -112,5 +112,5 @@ def test_dry_run_of_step_1_records_and_changes_nothing(aws, config, tmp_path):
     assert result.startswith("stack planned; code to upload")
     recorded = sorted(p.name.split("-", 2)[2] for p in (tmp_path / "requests").glob("*.json"))
     assert "s3-PutObject.json" in recorded and "cloudformation-CreateStack.json" in recorded
-    assert recorded.count("athena-StartQueryExecution.json") == len(RAW_TABLES) + 1
+    assert recorded.count("athena-StartQueryExecution.json") == len(RAW_TABLES) + 2  # + user_mapping, seat_roster
     assert boto3.client("cloudformation", region_name="us-east-1").list_stacks()["StackSummaries"] == []

@@ -33,6 +33,8 @@ CASES = [
     ("DATEDIFF", "SELECT date_diff('day', DATE '2028-02-01', TRY_CAST(date_add('month', 1, DATE '2028-02-01') "
                  "AS DATE))", 29),
     ("DATEDIFF", "SELECT date_diff('day', DATE '2026-11-01', DATE '2026-11-25') + 1", 25),
+    # seat_utilisation: a roster date after the data's last day gives a negative count (still inside the grace).
+    ("DATEDIFF", "SELECT date_diff('day', DATE '2026-11-27', DATE '2026-11-25')", -2),
     # report_freshness: distinct header arrays (Trino compares arrays element-wise).
     ("COUNT", "SELECT count(DISTINCT h) FROM (VALUES (split('date,userid', ',')), (split('date,userid', ',')), "
               "(split('date,userid,user_email', ','))) AS t (h)", 2),

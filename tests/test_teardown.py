@@ -109,7 +109,7 @@ def test_teardown_removes_everything_ours_and_keeps_every_report_byte(deployed, 
     code_keys = [key for key in before["report_bucket"] if key.startswith(f"{names.prefix}/lambda/")]
     assert len(code_keys) == 1 and config.user_mapping_key in before["report_bucket"]
     assert before["stacks"] == [names.stack] and before["results_versions"] == 6
-    assert len(before["tables"]) == 4 + len(load_views(config))
+    assert len(before["tables"]) == 5 + len(load_views(config))  # raw tables, user_mapping, seat_roster
     assert before["dashboards"] and len(before["analyses"]) == 4 and before["datasets"] and before["sources"]
     report_keys = [key for key in aws["reports"] if key.startswith(config.report_root)]
     assert len(report_keys) >= len(aws["manifest"].report_files) > 0  # reports, markers and prompt logs

@@ -70,6 +70,11 @@ class Config:
     overage_price_per_credit: float
     tiers: Tuple[Tier, ...]
     source_path: str = field(default="", compare=False)
+    # Idle-seat detection (seat_utilisation); no groups = off.
+    seat_groups: Tuple[str, ...] = ()
+    seat_default_tier: str = "PRO"
+    seat_grace_days: int = 14
+    seat_idle_after_days: int = 30
 
     @property
     def quicksight_identity_region(self) -> str:
@@ -109,6 +114,10 @@ DEFAULTS: Dict[str, Any] = {
         "PRO_MAX": {"credits": 5000, "price": 100},
         "POWER": {"credits": 10000, "price": 200},
     },
+    "seats.groups": [],
+    "seats.default_tier": "PRO",
+    "seats.grace_days": 14,
+    "seats.idle_after_days": 30,
 }
 REQUIRED = (
     "aws.account_id",
@@ -263,6 +272,23 @@ def _tiers(reader: _Reader) -> Tuple[Tier, ...]:
     return tuple(sorted(tiers, key=lambda tier: tier.credits))
 
 
+def _seat_groups(reader: _Reader) -> Tuple[str, ...]:
+    value = reader.raw("seats.groups")
+    if not isinstance(value, list):
+        reader.check(False, "seats.groups: expected a list of Identity Center group display names ([] = off)")
+        return ()
+    groups: List[str] = []
+    for index, item in enumerate(value):
+        # The sync writes the roster as CSV and the Lambda reads the list from JSON: any text is safe, but an
+        # empty or repeated name is a typo.
+        name = item.strip() if isinstance(item, str) else ""
+        reader.check(bool(name), f"seats.groups[{index}]: expected a non-empty group display name, got {item!r}")
+        reader.check(not name or name not in groups, f"seats.groups[{index}]: {name!r} is listed twice")
+        if name and name not in groups:
+            groups.append(name)
+    return tuple(groups)
+
+
 def parse_config(data: Any, source: str = "config.yaml") -> Config:
     """Validate parsed YAML and return a Config, or raise ConfigError listing every problem."""
     if not isinstance(data, Mapping):
@@ -329,6 +355,14 @@ def parse_config(data: Any, source: str = "config.yaml") -> Config:
     overage = reader.number("plans.overage_price_per_credit", float, 0, "a non-negative number (USD per credit)")
     principals = _principals(reader)
     tiers = _tiers(reader)
+    seat_groups = _seat_groups(reader)
+    seat_tier = reader.string("seats.default_tier", TIER_RE, "a tier code like PRO")
+    if seat_tier and tiers:
+        reader.check(seat_tier in {tier.code for tier in tiers},
+                     f"seats.default_tier: {seat_tier!r} is not a tier in plans.tiers "
+                     f"({', '.join(tier.code for tier in tiers)})")
+    grace = reader.number("seats.grace_days", int, 0, "a whole number of days, 0 or more")
+    idle_after = reader.number("seats.idle_after_days", int, 1, "a whole number of days, at least 1")
 
     if reader.problems:
         raise ConfigError(source, reader.problems)
@@ -340,7 +374,8 @@ def parse_config(data: Any, source: str = "config.yaml") -> Config:
         extra_principals=principals, crawler_cron=crons["schedules.crawler_cron"],
         user_sync_cron=crons["schedules.user_sync_cron"], bytes_scanned_cutoff=cutoff,
         results_expiration_days=expiry, log_retention_days=retention, alarm_email=email,
-        overage_price_per_credit=overage, tiers=tiers, source_path=source, **names,
+        overage_price_per_credit=overage, tiers=tiers, source_path=source, seat_groups=seat_groups,
+        seat_default_tier=seat_tier, seat_grace_days=grace, seat_idle_after_days=idle_after, **names,
     )
 
 

@@ -6,6 +6,11 @@ ListGroupMemberships per group, and DescribeUser only for ids seen in the report
 Only ids seen in the reports (and ids already in the previous map) are written, so names and e-mails spread no
 further than the dashboard needs. Users who left the directory keep their last known name.
 
+With seat groups configured, the same run writes the seat roster (members of those groups, from the memberships it
+already reads, so no extra Identity Store call) to its own folder beside the mapping. Each member keeps the earliest
+roster_date recorded for them, so "rostered N days ago" survives re-runs; the roster is written after the mapping and
+only when it changed, and a failed write leaves the previous roster as it was.
+
 Ships in the Lambda zip: standard library and this package's Lambda-safe modules only.
 """
 
@@ -14,8 +19,10 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import posixpath
 import re
 from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
 from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from .athena import load_query, run_query
@@ -25,6 +32,8 @@ from .progress import DEFAULT_CLOCK, Clock
 log = logging.getLogger(__name__)
 
 MAPPING_HEADER: Tuple[str, ...] = ("userid", "username", "user_name", "email", "groups")
+ROSTER_HEADER: Tuple[str, ...] = ("userid", "group", "roster_date")
+ROSTER_FILE = "seat_roster.csv"
 _STORE_PREFIX = re.compile(r"^d-[0-9a-f]{10}\.", re.IGNORECASE)
 # Athena's OpenCSVSerde reads one line per record and cannot read a quoted field that spans lines, so line breaks
 # inside a name become spaces (U+2028/2029 too: some readers treat them as line ends).
@@ -47,6 +56,22 @@ class SyncSettings:
     workgroup: str
     account_id: str = ""
     query_timeout: float = 300
+    seat_groups: Tuple[str, ...] = ()
+    roster_key: str = ""  # the stack passes it; else derived from mapping_key the same way
+
+    @property
+    def seat_roster_key(self) -> str:
+        return self.roster_key or seat_roster_key(self.mapping_key)
+
+
+def seat_roster_key(mapping_key: str) -> str:
+    """The roster's key: its own folder beside the mapping's (``user-mapping-seat-roster/seat_roster.csv``).
+
+    Athena reads every object under a table's LOCATION, subfolders included, so a roster inside the mapping folder
+    would be read as mapping rows; a sibling folder named after the mapping's keeps two stacks' rosters apart.
+    """
+    folder = posixpath.dirname(mapping_key.strip("/"))
+    return f"{folder}-seat-roster/{ROSTER_FILE}" if folder else f"seat-roster/{ROSTER_FILE}"
 
 
 @dataclass
@@ -59,11 +84,18 @@ class SyncResult:
     groups: int
     changed: bool
     identity_calls: Dict[str, int] = field(default_factory=dict)
+    roster_uri: str = ""  # empty when no seat groups are configured
+    roster_members: int = 0
+    roster_changed: bool = False
 
     def summary(self) -> str:
         state = "written" if self.changed else "unchanged"
-        return (f"{self.users_written} user(s) in {self.uri} ({state}): {self.from_directory} from Identity Center, "
+        text = (f"{self.users_written} user(s) in {self.uri} ({state}): {self.from_directory} from Identity Center, "
                 f"{self.kept_previous} kept from the previous map, {self.id_only} by id only; {self.groups} group(s)")
+        if self.roster_uri:
+            text += (f"; {self.roster_members} seat holder(s) in {self.roster_uri} "
+                     f"({'written' if self.roster_changed else 'unchanged'})")
+        return text
 
 
 def normalise_user_id(value: str) -> str:
@@ -147,14 +179,61 @@ def render_mapping(rows: Iterable[Dict[str, str]]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def read_previous(s3: Any, settings: SyncSettings) -> Tuple[bytes, Dict[str, Dict[str, str]]]:
+def parse_roster(body: bytes) -> Dict[str, date]:
+    """Earliest roster_date per user id of a roster CSV; another header or a bad date is refused, not guessed at."""
+    reader = csv.DictReader(io.StringIO(body.decode("utf-8-sig"), newline=""))
+    if tuple(reader.fieldnames or ()) != ROSTER_HEADER:
+        raise StepFailed(f"the existing seat roster has header {reader.fieldnames}, expected {list(ROSTER_HEADER)}; "
+                         "move it aside (it is not overwritten) and run the sync again")
+    earliest: Dict[str, date] = {}
+    for row in reader:
+        user_id = normalise_user_id(row.get("userid") or "")
+        if not user_id:
+            continue
+        try:
+            day = date.fromisoformat((row.get("roster_date") or "").strip())
+        except ValueError:
+            raise StepFailed(f"the existing seat roster has roster_date {row.get('roster_date')!r} for {user_id}, "
+                             "expected YYYY-MM-DD; fix or move it aside (it is not overwritten)") from None
+        earliest[user_id] = min(day, earliest.get(user_id, day))
+    return earliest
+
+
+def build_roster(memberships: Dict[str, List[str]], seat_groups: Iterable[str], previous: Dict[str, date],
+                 today: date) -> List[Dict[str, str]]:
+    """One row per (member, seat group); a member's roster_date is the earliest recorded for them, else today."""
+    wanted = set(seat_groups)
+    rows: List[Dict[str, str]] = []
+    for user_id in sorted(memberships):
+        groups = sorted(set(memberships[user_id]) & wanted)
+        since = min(previous.get(user_id, today), today).isoformat()
+        rows.extend({"userid": user_id, "group": group, "roster_date": since} for group in groups)
+    return rows
+
+
+def render_roster(rows: Iterable[Dict[str, str]]) -> bytes:
+    """Same CSV dialect as the mapping, sorted by user and group: an unchanged roster gives equal bytes."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(ROSTER_HEADER)
+    for row in sorted(rows, key=lambda r: (r["userid"], r["group"])):
+        writer.writerow([clean_field(row.get(key)) for key in ROSTER_HEADER])
+    return buffer.getvalue().encode("utf-8")
+
+
+def _read_object(s3: Any, bucket: str, key: str) -> Optional[bytes]:
+    """The object's bytes, or None when there is none yet."""
     try:
-        body = s3.get_object(Bucket=settings.bucket, Key=settings.mapping_key)["Body"].read()
+        return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     except Exception as exc:
         if _is_client_error(exc) and _error_code(exc) in ("NoSuchKey", "404"):
-            return b"", {}
+            return None
         raise
-    return body, parse_mapping(body)
+
+
+def read_previous(s3: Any, settings: SyncSettings) -> Tuple[bytes, Dict[str, Dict[str, str]]]:
+    body = _read_object(s3, settings.bucket, settings.mapping_key)
+    return (b"", {}) if body is None else (body, parse_mapping(body))
 
 
 def ids_in_reports(athena: Any, settings: SyncSettings, clock: Clock, call: Optional[Call]) -> Set[str]:
@@ -164,13 +243,13 @@ def ids_in_reports(athena: Any, settings: SyncSettings, clock: Clock, call: Opti
 
 
 def _read_directory(directory: _Directory,
-                    seen: Set[str]) -> Tuple[Dict[str, Dict[str, Any]], Dict[str, List[str]], int]:
+                    seen: Set[str]) -> Tuple[Dict[str, Dict[str, Any]], Dict[str, List[str]], Set[str]]:
     users = {normalise_user_id(str(u["UserId"])): u for u in directory.users()}
     memberships: Dict[str, List[str]] = {}
-    group_count = 0
+    group_names: Set[str] = set()
     for group in directory.groups():
-        group_count += 1
         name = clean_field(group.get("DisplayName")) or str(group["GroupId"])
+        group_names.add(name)
         for member in directory.members(str(group["GroupId"])):
             member_id = (member.get("MemberId") or {}).get("UserId")
             if member_id:
@@ -179,7 +258,7 @@ def _read_directory(directory: _Directory,
         described = directory.describe(user_id)
         if described:
             users[user_id] = described
-    return users, memberships, group_count
+    return users, memberships, group_names
 
 
 def _denied(exc: BaseException, settings: SyncSettings) -> StepFailed:
@@ -193,19 +272,23 @@ def _denied(exc: BaseException, settings: SyncSettings) -> StepFailed:
 
 
 def sync_user_mapping(athena: Any, identitystore: Any, s3: Any, settings: SyncSettings, *,
-                      call: Optional[Call] = None, clock: Clock = DEFAULT_CLOCK) -> SyncResult:
-    """Read the previous map, the ids in the reports and the directory; write the new map only if it changed.
+                      call: Optional[Call] = None, clock: Clock = DEFAULT_CLOCK,
+                      today: Optional[date] = None) -> SyncResult:
+    """Read the previous map (and roster), the ids in the reports and the directory; write what changed.
 
     ``athena`` None skips the report query (dry run): the ids of the previous map are used instead. ``call`` routes
-    the one write (PutObject) through a Recorder; by default it goes straight to the client.
+    the writes (PutObject) through a Recorder; by default they go straight to the client. ``today`` (default: the
+    UTC date) is the roster_date of a member seen for the first time.
     """
     previous_body, previous = read_previous(s3, settings)
+    roster_body = _read_object(s3, settings.bucket, settings.seat_roster_key) if settings.seat_groups else None
+    roster_dates = parse_roster(roster_body) if roster_body is not None else {}
     seen = ids_in_reports(athena, settings, clock, call) if athena is not None else set()
     wanted = seen | set(previous)
     directory = _Directory(identitystore, settings)
     try:
         # DescribeUser only for ids in the reports: ids that left the directory keep their previous row instead.
-        users, memberships, group_count = _read_directory(directory, seen)
+        users, memberships, group_names = _read_directory(directory, seen)
     except Exception as exc:
         if _is_client_error(exc) and _error_code(exc) in _DENIED:
             raise _denied(exc, settings) from None
@@ -229,9 +312,34 @@ def sync_user_mapping(athena: Any, identitystore: Any, s3: Any, settings: SyncSe
         (call or _put)(s3, "PutObject", Bucket=settings.bucket, Key=settings.mapping_key, Body=body,
                        ContentType="text/csv; charset=utf-8", ServerSideEncryption="AES256")
     log.info("user mapping: %d rows, %s", len(rows), "written" if changed else "unchanged")
-    return SyncResult(uri=f"s3://{settings.bucket}/{settings.mapping_key}", users_written=len(rows),
-                      from_directory=counts["directory"], kept_previous=counts["previous"], id_only=counts["id"],
-                      groups=group_count, changed=changed, identity_calls=dict(directory.calls))
+    result = SyncResult(uri=f"s3://{settings.bucket}/{settings.mapping_key}", users_written=len(rows),
+                        from_directory=counts["directory"], kept_previous=counts["previous"], id_only=counts["id"],
+                        groups=len(group_names), changed=changed, identity_calls=dict(directory.calls))
+    if settings.seat_groups:
+        _write_roster(s3, settings, memberships, group_names, roster_dates, roster_body or b"", result,
+                      today or datetime.now(timezone.utc).date(), call)
+    return result
+
+
+def _write_roster(s3: Any, settings: SyncSettings, memberships: Dict[str, List[str]], group_names: Set[str],
+                  previous: Dict[str, date], previous_body: bytes, result: SyncResult, today: date,
+                  call: Optional[Call]) -> None:
+    missing = [group for group in settings.seat_groups if group not in group_names]
+    if missing:
+        # A misspelt or renamed group would empty its part of the roster and lose its members' first-seen dates:
+        # keep the previous roster and fail (the mapping above is already written), so the alarm says why.
+        raise StepFailed(f"seats.groups {', '.join(repr(g) for g in missing)} not found among the "
+                         f"{len(group_names)} Identity Center group(s) of {settings.identity_store_id} (display "
+                         "names, exact spelling); the user mapping was written, the seat roster was kept as it was")
+    rows = build_roster(memberships, settings.seat_groups, previous, today)
+    body = render_roster(rows)
+    result.roster_uri = f"s3://{settings.bucket}/{settings.seat_roster_key}"
+    result.roster_members = len({row["userid"] for row in rows})
+    result.roster_changed = body != previous_body
+    if result.roster_changed:
+        (call or _put)(s3, "PutObject", Bucket=settings.bucket, Key=settings.seat_roster_key, Body=body,
+                       ContentType="text/csv; charset=utf-8", ServerSideEncryption="AES256")
+    log.info("seat roster: %d members, %s", result.roster_members, "written" if result.roster_changed else "unchanged")
 
 
 def _put(client: Any, operation: str, **params: Any) -> Dict[str, Any]:
@@ -242,4 +350,5 @@ def settings_from_config(config: Any) -> SyncSettings:
     """Settings for step 6 from a kiro_analytics.config.Config (duck-typed: this module must not import yaml)."""
     return SyncSettings(bucket=config.bucket_name, mapping_key=config.user_mapping_key,
                         identity_store_id=config.identity_store_id, identity_region=config.identity_region,
-                        database=config.database, workgroup=config.workgroup, account_id=config.account_id)
+                        database=config.database, workgroup=config.workgroup, account_id=config.account_id,
+                        seat_groups=tuple(getattr(config, "seat_groups", ())))

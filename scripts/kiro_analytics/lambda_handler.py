@@ -6,15 +6,31 @@ invocation counts in the function's Errors metric, which the stack's alarm watch
 
 from __future__ import annotations
 
+import json
 import logging
 import os
-from typing import Any, Dict, Mapping
+from typing import Any, Dict, Mapping, Tuple
 
 from .errors import InputError
 from .identity_sync import SyncSettings, sync_user_mapping
 
 log = logging.getLogger(__name__)
 ENVIRONMENT = ("MAPPING_BUCKET", "MAPPING_KEY", "IDENTITY_STORE_ID", "IDENTITY_REGION", "DATABASE", "WORKGROUP")
+# Optional: a JSON list of seat group display names (JSON because a group name may hold a comma); absent or [] = off.
+SEAT_GROUPS = "SEAT_GROUPS"
+
+
+def seat_groups_from_environment(environ: Mapping[str, str]) -> Tuple[str, ...]:
+    text = (environ.get(SEAT_GROUPS) or "").strip()
+    if not text:
+        return ()
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+        raise InputError(f"{SEAT_GROUPS} must be a JSON list of group names, got {text[:200]!r}; redeploy the stack")
+    return tuple(item.strip() for item in value)
 
 
 def settings_from_environment(environ: Mapping[str, str], account_id: str = "") -> SyncSettings:
@@ -25,6 +41,7 @@ def settings_from_environment(environ: Mapping[str, str], account_id: str = "") 
         bucket=environ["MAPPING_BUCKET"], mapping_key=environ["MAPPING_KEY"],
         identity_store_id=environ["IDENTITY_STORE_ID"], identity_region=environ["IDENTITY_REGION"],
         database=environ["DATABASE"], workgroup=environ["WORKGROUP"], account_id=account_id,
+        seat_groups=seat_groups_from_environment(environ), roster_key=environ.get("SEAT_ROSTER_KEY", ""),
         # Leave a minute of the 10-minute function timeout for the directory reads and the write.
         query_timeout=float(environ.get("QUERY_TIMEOUT", "480")),
     )
@@ -57,4 +74,6 @@ def handler(event: Any, context: Any) -> Dict[str, Any]:
     log.info("%s", result.summary())
     return {"uri": result.uri, "users": result.users_written, "changed": result.changed,
             "from_directory": result.from_directory, "kept_previous": result.kept_previous,
-            "id_only": result.id_only, "groups": result.groups, "identity_calls": result.identity_calls}
+            "id_only": result.id_only, "groups": result.groups, "identity_calls": result.identity_calls,
+            "roster_uri": result.roster_uri, "roster_members": result.roster_members,
+            "roster_changed": result.roster_changed}

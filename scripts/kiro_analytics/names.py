@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from typing import Dict, Tuple
 
 from .config import Config
+from .identity_sync import seat_roster_key
 
 RAW_TABLES: Tuple[str, ...] = ("user_report_raw", "kiro_by_user_analytic_raw", "qdev_by_user_analytic_raw")
 USER_MAPPING_TABLE = "user_mapping"
+SEAT_ROSTER_TABLE = "seat_roster"
 # Report family → the raw tables its crawler keeps partitions current for.
 CRAWLER_TABLES: Dict[str, Tuple[str, ...]] = {
     "user-report": ("user_report_raw",),
@@ -120,6 +122,11 @@ class Names:
     @property
     def mapping_uri(self) -> str:
         return f"s3://{self.config.bucket_name}/{self.config.user_mapping_key}"
+
+    @property
+    def seat_roster_key(self) -> str:
+        """Where the user sync writes the seat roster: a folder of its own beside the mapping's (see identity_sync)."""
+        return seat_roster_key(self.config.user_mapping_key)
 
     def arn(self, service: str, resource: str, region: str = "") -> str:
         region = self.config.region if region is None or region == "" else region

@@ -15,6 +15,7 @@ from typing import Dict, List, Mapping, Set
 
 from .config import Config
 from .errors import InputError
+from .identity_sync import seat_roster_key
 from .templating import render
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
@@ -57,6 +58,10 @@ def sql_values(config: Config) -> Dict[str, str]:
         "account_id": config.account_id,
         "region": config.region,
         "user_mapping_prefix": folder + "/",
+        "seat_roster_prefix": posixpath.dirname(seat_roster_key(config.user_mapping_key)) + "/",
+        "seat_default_tier": config.seat_default_tier,
+        "seat_grace_days": str(config.seat_grace_days),
+        "seat_idle_after_days": str(config.seat_idle_after_days),
         "overage_price_per_credit": _number(config.overage_price_per_credit),
         "plan_tier_rows": rows,
     }

@@ -8,6 +8,7 @@ with them; later deploys need one pass.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,8 @@ def stack_parameters(config: Config, names: Names, code_key: str, crawlers_enabl
         "ReportBucketName": config.bucket_name,
         "ReportRoot": config.report_root,
         "UserMappingKey": config.user_mapping_key,
+        "SeatRosterKey": names.seat_roster_key,
+        "SeatGroups": json.dumps(list(config.seat_groups), ensure_ascii=False),
         "IdentityStoreId": config.identity_store_id,
         "IdentityRegion": config.identity_region,
         "CrawlersEnabled": "true" if crawlers_enabled else "false",

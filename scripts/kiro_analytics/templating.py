@@ -23,6 +23,10 @@ VALUE_RULES: Dict[str, Pattern[str]] = {
     # S3 key parts: no quotes, backslashes, whitespace or braces; empty or ending in '/'.
     "prefix": re.compile(r"^([^'\"\\\s{}$]+/)?$"),
     "user_mapping_prefix": re.compile(r"^[^'\"\\\s{}$]+/$"),
+    "seat_roster_prefix": re.compile(r"^[^'\"\\\s{}$]+/$"),
+    "seat_default_tier": re.compile(r"^[A-Z][A-Z0-9_]{0,31}$"),
+    "seat_grace_days": re.compile(r"^[0-9]{1,5}$"),
+    "seat_idle_after_days": re.compile(r"^[0-9]{1,5}$"),
     "account_id": re.compile(r"^[0-9]{12}$"),
     "region": re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]$"),
     "overage_price_per_credit": re.compile(rf"^{_NUMBER}$"),

@@ -1,7 +1,10 @@
 """Local mode: build the Athena views in DuckDB from a folder of reports (or generated sample data).
 
-    python -m kiro_analytics.local [--config FILE] [--data DIR] [--out DIR] [--users FILE]
+    python -m kiro_analytics.local [--config FILE] [--data DIR] [--out DIR] [--users FILE] [--roster FILE]
                                    [--users-count N] [--days N]
+
+Without --data the sample also gets a seat roster listing the members of every sample group (the sample's
+directory has its own groups; seats.groups names the real directory's, for the user-name sync).
 """
 
 from __future__ import annotations
@@ -27,14 +30,15 @@ def _config_path(given: Optional[Path]) -> Path:
     return Path("config.yaml") if Path("config.yaml").is_file() else Path("config.example.yaml")
 
 
-def _sample(config: Config, out: Path, users: int, days: int) -> "tuple[Path, Path]":
+def _sample(config: Config, out: Path, users: int, days: int) -> "tuple[Path, Path, Path]":
     from . import sample_data
 
     end = (datetime.now(timezone.utc) - timedelta(days=1)).date()
     manifest = sample_data.generate(out / "sample-data", users=users, days=days, seed=SAMPLE_SEED, end=end,
                                     account_id=config.account_id, region=config.region, prefix=config.prefix)
     users_csv = sample_data.write_user_map(manifest, out / "sample-user-map.csv")
-    return manifest.root, users_csv
+    roster_csv = sample_data.write_seat_roster(manifest, out / "sample-seat-roster.csv")
+    return manifest.root, users_csv, roster_csv
 
 
 def _render_dashboard(db_path: Path, out: Path, config: Config) -> Optional[Path]:
@@ -58,6 +62,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--data", type=Path, help="folder holding <prefix>AWSLogs/ (default: generate sample data)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT})")
     parser.add_argument("--users", type=Path, help="user map CSV (userid,username,...); default: none, or the sample's")
+    parser.add_argument("--roster", type=Path,
+                        help="seat roster CSV (userid,group,roster_date, as the user sync writes it); "
+                             "default: none, or the sample's")
     parser.add_argument("--users-count", type=int, default=60, help="sample users (without --data; default 60)")
     parser.add_argument("--days", type=int, default=120, help="sample days ending yesterday UTC (default 120)")
     args = parser.parse_args(argv)
@@ -65,12 +72,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from .engine import build
 
         config = load_config(str(_config_path(args.config)))
-        data, users_csv = args.data, args.users
+        data, users_csv, roster_csv = args.data, args.users, args.roster
         if data is None:
-            data, sample_users = _sample(config, args.out, args.users_count, args.days)
+            data, sample_users, sample_roster = _sample(config, args.out, args.users_count, args.days)
             users_csv = users_csv or sample_users
+            roster_csv = roster_csv or sample_roster
             print(f"sample data: {args.users_count} users x {args.days} days in {data}")
-        result = build(data, args.out, config, users_csv)
+        result = build(data, args.out, config, users_csv, roster_csv=roster_csv)
         print(f"DuckDB: {result.db_path}")
         print(f"users: {result.users}; active {result.first_date} .. {result.last_date}; "
               f"credits: {result.total_credits:,.1f}; messages: {result.total_messages:,}")

@@ -21,6 +21,7 @@ from duckdb import ColumnExpression, ConstantExpression, FunctionExpression
 
 from ..config import Config
 from ..errors import InputError
+from ..identity_sync import ROSTER_HEADER
 from ..sqlfiles import SqlObject, load_tables, load_views
 from .translate import table_columns, table_location, table_serde_properties, to_duckdb
 
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 DB_NAME = "kiro_analytics.duckdb"
 PATH_COLUMN = "$path"
 MAPPING_TABLE = "user_mapping"
+ROSTER_TABLE = "seat_roster"
 # A table's partitions are the folders between its LOCATION and the file: region/YYYY/MM/DD/00.
 _NEVER_IN_DATA = "\x01"
 
@@ -139,9 +141,48 @@ def _load_mapping(con: duckdb.DuckDBPyConnection, table: SqlObject, users_csv: O
     return len(rows)
 
 
+def _load_roster(con: duckdb.DuckDBPyConnection, table: SqlObject, roster_csv: Optional[Path],
+                 scratch: Path) -> int:
+    """seat_roster from the sync's seat_roster.csv, read by position after its header, as Athena's table reads it."""
+    columns, _ = table_columns(table)
+    if roster_csv is None:
+        _create_empty(con, table.name, columns)
+        return 0
+    serde = table_serde_properties(table)
+    try:
+        with open(roster_csv, encoding="utf-8-sig", newline="") as handle:
+            lines = list(csv.reader(handle, delimiter=serde.get("separatorChar", ","),
+                                    quotechar=serde.get("quoteChar", '"'),
+                                    escapechar=serde.get("escapeChar", "\\"), doublequote=True))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"{roster_csv}: cannot read the seat roster: {exc}") from None
+    header = tuple(name.strip().lower() for name in (lines[0] if lines else []))
+    if header != ROSTER_HEADER:
+        raise InputError(f"{roster_csv}: the seat roster's header must be {','.join(ROSTER_HEADER)} "
+                         f"(found {','.join(header) or 'nothing'})")
+    rows = [line for line in lines[1:] if line]
+    if not rows:
+        _create_empty(con, table.name, columns)
+        return 0
+    normalised = scratch / ".seat_roster.building.csv"
+    with open(normalised, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow((row + [""] * len(columns))[:len(columns)])
+    relation = con.read_csv(str(normalised), header=True, sep=",", quotechar='"', escapechar='"',
+                            columns={column: "VARCHAR" for column in columns}, auto_detect=False,
+                            na_values=[_NEVER_IN_DATA])
+    relation.select(*[ColumnExpression(column).alias(column) for column in columns]).create(table.name)
+    return len(rows)
+
+
 def build(data_dir: Path, out_dir: Path, config: Config, users_csv: Optional[Path] = None,
-          materialise: bool = True) -> BuildResult:
+          materialise: bool = True, roster_csv: Optional[Path] = None) -> BuildResult:
     """Build <out_dir>/kiro_analytics.duckdb (replacing it) holding every table and view of sql/.
+
+    ``roster_csv`` is a seat_roster.csv as the user sync writes it (userid,group,roster_date); without it the
+    seat_roster table is empty, and so are seat_utilisation and idle_seats.
 
     With materialise (the default) each view's query is stored as a table of the same name (see
     translate.to_duckdb); materialise=False keeps them as DuckDB views, for comparing the two.
@@ -151,6 +192,8 @@ def build(data_dir: Path, out_dir: Path, config: Config, users_csv: Optional[Pat
         raise InputError(f"{data_dir}: data folder not found")
     if users_csv is not None and not Path(users_csv).is_file():
         raise InputError(f"{users_csv}: user map file not found")
+    if roster_csv is not None and not Path(roster_csv).is_file():
+        raise InputError(f"{roster_csv}: seat roster file not found")
     tables = load_tables(config)
     views = load_views(config)
     base = _report_base(data_dir, config)
@@ -167,6 +210,11 @@ def build(data_dir: Path, out_dir: Path, config: Config, users_csv: Optional[Pat
         for table in tables:
             if table.name == MAPPING_TABLE:
                 report_files[table.name] = _load_mapping(con, table, users_csv, out_dir)
+                continue
+            if table.name == ROSTER_TABLE:
+                rostered = _load_roster(con, table, roster_csv, out_dir)
+                if roster_csv is not None:  # the roster is optional: no entry when none was given
+                    report_files[table.name] = rostered
                 continue
             _, partitions = table_columns(table)
             files = _partition_files(_local_folder(base, table, config), len(partitions))
@@ -188,6 +236,7 @@ def build(data_dir: Path, out_dir: Path, config: Config, users_csv: Optional[Pat
         raise
     finally:
         (out_dir / ".user_mapping.building.csv").unlink(missing_ok=True)
+        (out_dir / ".seat_roster.building.csv").unlink(missing_ok=True)
     con.close()
     os.replace(work_path, db_path)
     return BuildResult(db_path=db_path, row_counts=counts, report_files=report_files, **headline)

@@ -20,7 +20,7 @@ import sys
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Sequence
+from typing import Optional, Sequence
 
 from kiro_analytics.errors import InputError, KiroError
 from kiro_analytics.local.sample_files import (
@@ -46,7 +46,7 @@ from kiro_analytics.local.sample_people import (
 __all__ = [
     "CLIENTS", "DOC_TIER_SPELLING", "FIXED_HEADER", "IDENTITY_STORE_ID", "LEGACY_METRICS_GROUPED",
     "LEGACY_METRICS_SORTED", "MAX_ROWS_PER_FILE", "MODELS", "QUIRKS", "SAMPLE_MARKER", "TIER_CREDITS",
-    "SampleManifest", "SampleUser", "generate", "main", "write_user_map",
+    "SampleManifest", "SampleUser", "generate", "main", "write_seat_roster", "write_user_map",
 ]
 
 SAMPLE_MARKER = ".kiro-sample"
@@ -72,6 +72,8 @@ class SampleManifest:
     quirks: dict[str, list[Path]]
     eras: dict[str, date] = field(default_factory=dict)
     external_users: list[SampleUser] = field(default_factory=list)
+    # Directory user id -> the day they started with Kiro (before `start` for people already using it).
+    joined: dict[str, date] = field(default_factory=dict)
 
     @property
     def external_user_ids(self) -> list[str]:
@@ -154,7 +156,8 @@ def generate(out_dir: Path, users: int = 60, days: int = 120, seed: int = 7, end
     return SampleManifest(root=root, account_id=account_id, region=region, prefix=norm_prefix, start=start,
                           end=end, users=[p.user for p in profiles if not p.external],
                           report_files=sorted(writer.report_files), non_report_files=sorted(writer.non_report_files),
-                          quirks=quirks, eras=eras, external_users=[p.user for p in profiles if p.external])
+                          quirks=quirks, eras=eras, external_users=[p.user for p in profiles if p.external],
+                          joined={p.user.userid: p.join for p in profiles if not p.external})
 
 
 def write_user_map(manifest: SampleManifest, path: Path) -> Path:
@@ -169,6 +172,32 @@ def write_user_map(manifest: SampleManifest, path: Path) -> Path:
         writer.writerow(("userid", "username", "user_name", "email", "groups"))
         for u in manifest.users:
             writer.writerow((u.userid, u.display_name, u.username, u.email, ";".join(u.groups)))
+    return path
+
+
+ROSTER_LEAD_DAYS = 7  # the seat is assigned a week before the person starts with Kiro
+
+
+def write_seat_roster(manifest: SampleManifest, path: Path, groups: Optional[Sequence[str]] = None) -> Path:
+    """The seat roster the user-name sync would write (userid,group,roster_date) for the seat groups `groups`.
+
+    Every directory member of those groups (default: every group in the sample) is listed, rostered a week before
+    they joined, or at the sample's start for people who joined long before it. That includes people who never
+    appear in the reports (never activated) and people who stopped (lapsed); users in no seat group are not seat
+    holders, and external users (not in the directory) are never listed.
+    """
+    path = Path(path)
+    wanted = set(groups) if groups is not None else {g for u in manifest.users for g in u.groups}
+    rows = []
+    for user in manifest.users:
+        joined = manifest.joined.get(user.userid, manifest.start)
+        since = max(joined - timedelta(days=ROSTER_LEAD_DAYS), manifest.start - timedelta(days=ROSTER_LEAD_DAYS))
+        rows.extend((user.userid, group, since.isoformat()) for group in sorted(set(user.groups) & wanted))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+        writer.writerow(("userid", "group", "roster_date"))
+        writer.writerows(sorted(rows))
     return path
 
 
