@@ -35,6 +35,7 @@ Options:
   --local         no AWS: build the tables and views in DuckDB and render dashboard.html
   --data DIR      with --local: a folder laid out like the S3 prefix (default: generated sample data)
   --users FILE    with --local: a CSV (userid,username,...) used as the name map
+  --roster FILE   with --local: a CSV (userid,group,roster_date) of seat holders, for idle-seat figures
   -h, --help      this help
 
 Examples:
@@ -94,7 +95,7 @@ on_interrupt() {
 }
 
 main() {
-  CONFIG="config.yaml" OUT="" FROM=1 ONLY="" DRY_RUN=0 LOCAL=0 DATA="" USERS="" CONFIG_GIVEN=0 CHECK=1 CURRENT=1
+  CONFIG="config.yaml" OUT="" FROM=1 ONLY="" DRY_RUN=0 LOCAL=0 DATA="" USERS="" ROSTER="" CONFIG_GIVEN=0 CHECK=1 CURRENT=1
   while [[ $# -gt 0 ]]; do
     case "$1" in
       -h|--help) usage; exit 0 ;;
@@ -104,6 +105,7 @@ main() {
       --out) [[ $# -ge 2 ]] || die "--out needs a folder"; OUT="$2"; shift 2 ;;
       --data) [[ $# -ge 2 ]] || die "--data needs a folder"; DATA="$2"; shift 2 ;;
       --users) [[ $# -ge 2 ]] || die "--users needs a CSV file"; USERS="$2"; shift 2 ;;
+      --roster) [[ $# -ge 2 ]] || die "--roster needs a CSV file"; ROSTER="$2"; shift 2 ;;
       --dry-run) DRY_RUN=1; shift ;;
       --local) LOCAL=1; shift ;;
       --check) CHECK=2; shift ;;
@@ -120,9 +122,10 @@ main() {
     [[ $CONFIG_GIVEN -eq 0 ]] || args+=(--config "$CONFIG")
     [[ -z "$DATA" ]] || args+=(--data "$DATA")
     [[ -z "$USERS" ]] || args+=(--users "$USERS")
+    [[ -z "$ROSTER" ]] || args+=(--roster "$ROSTER")
     PYTHONPATH="$ROOT/scripts" exec "$PYTHON" -m kiro_analytics.local "${args[@]}"
   fi
-  [[ -z "$DATA" && -z "$USERS" ]] || die "--data and --users go with --local"
+  [[ -z "$DATA" && -z "$USERS" && -z "$ROSTER" ]] || die "--data, --users and --roster go with --local"
 
   OUT="${OUT:-build}"
   STEP_FLAGS=()

@@ -120,7 +120,8 @@ def test_failure_names_the_step_and_the_resume_command(fake_tree: Path) -> None:
         (["--from", "3", "--only", "4"], "cannot be combined"),
         (["--bogus"], "unknown option '--bogus'"),
         (["--local", "--from", "2"], "--local builds everything locally"),
-        (["--users", "u.csv"], "--data and --users go with --local"),
+        (["--users", "u.csv"], "--data, --users and --roster go with --local"),
+        (["--roster", "r.csv"], "--data, --users and --roster go with --local"),
         (["--config", "nope.yaml"], "config file 'nope.yaml' not found"),
     ],
 )
