@@ -35,6 +35,7 @@ import pytest
 import sqlglot
 import yaml
 from kiro_analytics import lambda_handler
+from kiro_analytics.athena import load_query
 from kiro_analytics.names import Names
 from kiro_analytics.sqlfiles import SQL_DIR, load_tables, load_views, view_dependencies
 from kiro_analytics.stack import TEMPLATE_PATH, stack_parameters
@@ -89,14 +90,41 @@ class Template:
         if name in self.parameters:
             return self.parameters[name]
         resource = self.resource(name)
+        if resource["Type"] == "AWS::SNS::Topic":  # Ref of a topic is its ARN
+            topic = self.resolve(resource["Properties"]["TopicName"])
+            return f"arn:{PARTITION}:sns:{self.region}:{self.account}:{topic}"
         return str(self.resolve(resource["Properties"][_NAME_PROPERTY[resource["Type"]]]))
+
+    def condition(self, name: str) -> bool:
+        """A template Condition evaluated with the stack's parameters (Equals, Not, And, Or, Condition)."""
+        return self._truth(self.doc["Conditions"][name])
+
+    def _truth(self, node: Any) -> bool:
+        if "Fn::Condition" in node:  # the loader spells !Condition like every other tag
+            return self.condition(node["Fn::Condition"])
+        if "Fn::Equals" in node:
+            left, right = (self.resolve(item) for item in node["Fn::Equals"])
+            return str(left) == str(right)
+        if "Fn::Not" in node:
+            return not self._truth(node["Fn::Not"][0])
+        if "Fn::And" in node:
+            return all(self._truth(item) for item in node["Fn::And"])
+        if "Fn::Or" in node:
+            return any(self._truth(item) for item in node["Fn::Or"])
+        raise AssertionError(f"condition function not handled by this test: {sorted(node)}")
+
+    def exists(self, logical: str) -> bool:
+        condition = self.resource(logical).get("Condition")
+        return condition is None or self.condition(condition)
 
     def get_att(self, logical: str, attribute: str) -> str:
         kind, name = self.resource(logical)["Type"], self.ref(logical)
         arns = {("AWS::S3::Bucket", "Arn"): f"arn:{PARTITION}:s3:::{name}",
                 # CloudFormation's LogGroup Arn ends in ":*", which is what makes it cover the log streams.
                 ("AWS::Logs::LogGroup", "Arn"): f"arn:{PARTITION}:logs:{self.region}:{self.account}:log-group:{name}:*",
-                ("AWS::IAM::Role", "Arn"): f"arn:{PARTITION}:iam::{self.account}:role/{name}"}
+                ("AWS::IAM::Role", "Arn"): f"arn:{PARTITION}:iam::{self.account}:role/{name}",
+                ("AWS::Lambda::Function", "Arn"):
+                    f"arn:{PARTITION}:lambda:{self.region}:{self.account}:function:{name}"}
         return arns[(kind, attribute)]
 
     def _sub(self, variable: str) -> str:
@@ -116,6 +144,9 @@ class Template:
         if "Fn::GetAtt" in node:
             target = node["Fn::GetAtt"]
             return self.get_att(*(target.split(".", 1) if isinstance(target, str) else target))
+        if "Fn::If" in node:
+            name, when_true, when_false = node["Fn::If"]
+            return self.resolve(when_true if self.condition(name) else when_false)
         if "Fn::Split" in node:
             separator, text = node["Fn::Split"]
             return str(self.resolve(text)).split(separator)
@@ -124,9 +155,14 @@ class Template:
         return {key: self.resolve(value) for key, value in node.items()}
 
     def statements(self, role: str) -> List[Dict[str, Any]]:
+        """The role's inline policies and every AWS::IAM::Policy attached to it that this stack creates."""
         found = []
         for policy in self.resource(role)["Properties"].get("Policies", []):
             found += self.resolve(policy["PolicyDocument"]["Statement"])
+        for logical, resource in self.doc["Resources"].items():
+            if resource["Type"] == "AWS::IAM::Policy" and self.exists(logical) and \
+                    {"Ref": role} in resource["Properties"]["Roles"]:
+                found += self.resolve(resource["Properties"]["PolicyDocument"]["Statement"])
         return found
 
 
@@ -309,6 +345,7 @@ def _sync_call_needs(stack: Stack, service: str, operation: str, params: Dict[st
         ("identitystore", "ListGroups"): lambda p: [("identitystore:ListGroups", [store, ids + "group/*"])],
         ("identitystore", "ListGroupMemberships"): lambda p: [(
             "identitystore:ListGroupMemberships", [store, ids + f"group/{p['GroupId']}", ids + "membership/*"])],
+        ("sns", "Publish"): lambda p: [("sns:Publish", [p["TopicArn"]])],
     }
     mapper = table.get((service, operation))
     assert mapper is not None, f"{why} has no IAM mapping in this test: add it to _sync_call_needs"
@@ -452,6 +489,99 @@ def test_sync_role_allows_every_call_the_lambda_makes(sync_stack, monkeypatch):
               "2025/06/01/[$LATEST]0123456789abcdef")
     needs += [Need(a, stream, "Lambda runtime logging") for a in ("logs:CreateLogStream", "logs:PutLogEvents")]
     assert_allowed(stack.template, "SyncRole", needs)
+
+
+def _reached_objects(stack: Stack, names: Iterable[str]) -> List[str]:
+    """The given tables and views and everything those views read, transitively."""
+    views = {view.name: view.path.read_text(encoding="utf-8") for view in load_views(stack.config)}
+    known = set(views) | {table.name for table in load_tables(stack.config)}
+    pending, reached = list(names), set()
+    while pending:
+        name = pending.pop()
+        if name in reached:
+            continue
+        assert name in known, f"{name} is read but sql/ does not define it"
+        reached.add(name)
+        if name in views:
+            pending += sorted(view_dependencies(views[name], name, known))
+    return sorted(reached)
+
+
+@pytest.fixture(params=["seats off", "seats on"])
+def digest_stack(request, tmp_path) -> Stack:
+    """A stack with the digest on (it needs the alarm e-mail for its topic), with and without a seat roster."""
+    from conftest import write_config
+    from kiro_analytics.config import load_config
+
+    overrides: Dict[str, Dict[str, object]] = {"lambda": {"alarm_email": "admins@example.com"}}
+    if request.param == "seats on":
+        overrides["seats"] = {"groups": ["team"]}
+    return _stack(load_config(str(write_config(tmp_path / "config.yaml", overrides))))
+
+
+def test_sync_role_allows_every_call_the_digest_makes(digest_stack, monkeypatch):
+    stack = digest_stack
+    assert stack.template.condition("HasDigest") and stack.template.exists("DigestPublishPolicy")
+    config = stack.config
+    function = stack.template.resolve(stack.template.resource("SyncFunction")["Properties"])
+    topic_arn = function["Environment"]["Variables"]["TOPIC_ARN"]
+    assert topic_arn == stack.template.ref("AlarmTopic")
+    rule = stack.template.resolve(stack.template.resource("DigestSchedule")["Properties"])
+    assert rule["Targets"][0]["Input"] == '{"action": "digest"}'
+    with mock_aws():
+        results_bucket, results_prefix = stack.results_location
+        boto3.client("s3", region_name=config.region).create_bucket(Bucket=results_bucket)
+        boto3.client("athena", region_name=config.region).create_work_group(
+            Name=stack.names.workgroup,
+            Configuration={"ResultConfiguration": {"OutputLocation": f"s3://{results_bucket}/{results_prefix}"}})
+        boto3.client("sns", region_name=config.region).create_topic(Name=stack.names.alarm_topic)
+        for key, value in function["Environment"]["Variables"].items():
+            monkeypatch.setenv(key, str(value))
+        recorder = Recorder()
+        original = lambda_handler.make_digest_clients
+        monkeypatch.setattr(lambda_handler, "make_digest_clients",
+                            lambda: {k: recorder.attach(c) for k, c in original().items()})
+        answers = {"digest_activity": {"first_day": "2025-05-01", "last_day": "2025-06-01",
+                                       "active_users_this_week": "3", "active_users_last_week": "2",
+                                       "credits_this_week": "10.5", "credits_last_week": "7"},
+                   "digest_forecast": {"month": "2025-06-01", "users_projected_over": "1", "users_still_under": "1",
+                                       "projected_overage_cost": "4.2"},
+                   "digest_seats": {"seats": "2", "idle_seats": "1", "never_activated": "0",
+                                    "idle_monthly_cost": "20"},
+                   "digest_freshness": {"newest_report_day": "2025-06-01"}}
+        by_text = {load_query(name): row for name, row in answers.items()}
+        state_manager.set_transition(model_name="athena::execution", transition={"progression": "immediate"})
+        try:
+            with athena_catalog() as athena:
+                athena.answer(lambda sql: [by_text[sql]] if sql in by_text else None)
+                answer = lambda_handler.handler({"action": "digest"}, None)
+        finally:
+            state_manager.unset_transition(model_name="athena::execution")
+    assert answer["action"] == "digest" and answer["message_id"]
+    operations = {(service, operation) for service, operation, _ in recorder.calls}
+    assert operations == {("athena", "StartQueryExecution"), ("athena", "GetQueryExecution"),
+                          ("athena", "GetQueryResults"), ("sns", "Publish")}
+    needs: List[Need] = []
+    for service, operation, params in recorder.calls:
+        needs += _sync_call_needs(stack, service, operation, params)
+        if (service, operation) == ("athena", "StartQueryExecution"):
+            assert params["WorkGroup"] == stack.names.workgroup
+            assert params["QueryExecutionContext"] == {"Database": stack.names.database}
+            objects = _reached_objects(stack, tables_in(params["QueryString"]))
+            needs += athena_query_needs(stack, objects, "a digest query")
+    assert_allowed(stack.template, "SyncRole", needs)
+    # Publish on the digest's topic only.
+    other = topic_arn.rsplit(":", 1)[0] + ":someone-elses-topic"
+    assert unmet(stack.template.statements("SyncRole"), [Need("sns:Publish", other, "t")])
+
+
+def test_digest_off_grants_no_publish(stack):
+    """The default test config has no alarm e-mail: no topic, no digest rule, no sns:Publish, an empty TOPIC_ARN."""
+    assert not stack.template.condition("HasAlarmEmail") and not stack.template.condition("HasDigest")
+    assert not stack.template.exists("DigestSchedule") and not stack.template.exists("DigestPublishPolicy")
+    assert not any("sns:Publish" in str(statement["Action"]) for statement in stack.template.statements("SyncRole"))
+    function = stack.template.resolve(stack.template.resource("SyncFunction")["Properties"])
+    assert function["Environment"]["Variables"]["TOPIC_ARN"] == ""
 
 
 def _dashboard_objects(stack: Stack) -> List[str]:

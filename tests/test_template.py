@@ -50,6 +50,9 @@ def _statements(template):
         for policy in resource.get("Properties", {}).get("Policies", []):
             for statement in policy["PolicyDocument"]["Statement"]:
                 yield logical, statement
+        if resource["Type"] == "AWS::IAM::Policy":  # a conditional policy (the digest's sns:Publish)
+            for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
+                yield logical, statement
 
 
 def test_iam_has_no_wildcard_actions_and_no_writes_on_star(template):
@@ -77,6 +80,7 @@ def test_every_parameter_is_passed_and_used_and_no_name_is_literal(template, con
                 "SyncFunctionName": names.sync_function, "SyncRoleName": names.sync_role,
                 "QuickSightRoleName": names.quicksight_role, "SyncScheduleRuleName": names.sync_schedule_rule,
                 "SyncAlarmName": names.sync_alarm, "AlarmTopicName": names.alarm_topic,
+                "DigestScheduleRuleName": names.digest_schedule_rule,
                 "UserReportCrawlerTables": "user_report_raw",
                 "ByUserAnalyticCrawlerTables": "kiro_by_user_analytic_raw,qdev_by_user_analytic_raw"}
     # The handler names the Python package, which happens to share its spelling with the default database name.
@@ -109,3 +113,23 @@ def test_lambda_schedule_alarm_and_results_bucket(template):
     assert bucket["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"] == {"Ref": "ResultsExpirationDays"}
     trust = resources["QuickSightRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
     assert trust["Principal"] == {"Service": "quicksight.amazonaws.com"}
+
+
+def test_digest_rule_invokes_the_same_function_with_its_action(template):
+    resources = template["Resources"]
+    rule = resources["DigestSchedule"]
+    assert rule["Condition"] == "HasDigest"
+    assert rule["Properties"]["ScheduleExpression"] == {"Ref": "DigestCron"}
+    target = rule["Properties"]["Targets"][0]
+    assert target["Arn"] == {"Fn::GetAtt": "SyncFunction.Arn"} and target["Input"] == '{"action": "digest"}'
+    permission = resources["DigestSchedulePermission"]
+    assert permission["Condition"] == "HasDigest"
+    assert permission["Properties"]["Principal"] == "events.amazonaws.com"
+    assert permission["Properties"]["SourceArn"] == {"Fn::GetAtt": "DigestSchedule.Arn"}
+    policy = resources["DigestPublishPolicy"]
+    assert policy["Condition"] == "HasDigest" and policy["Properties"]["Roles"] == [{"Ref": "SyncRole"}]
+    assert policy["Properties"]["PolicyDocument"]["Statement"] == [
+        {"Sid": "PublishDigest", "Effect": "Allow", "Action": "sns:Publish", "Resource": {"Ref": "AlarmTopic"}}]
+    # The digest needs both a schedule and somewhere to send it.
+    assert template["Conditions"]["HasDigest"] == {"Fn::And": [
+        {"Fn::Condition": "HasAlarmEmail"}, {"Fn::Not": [{"Fn::Equals": [{"Ref": "DigestCron"}, ""]}]}]}

@@ -75,6 +75,8 @@ class Config:
     seat_default_tier: str = "PRO"
     seat_grace_days: int = 14
     seat_idle_after_days: int = 30
+    # Weekly digest e-mail (AWS cron, UTC); empty = off. Sent only when lambda.alarm_email is set too.
+    digest_cron: str = "cron(0 6 ? * MON *)"
 
     @property
     def quicksight_identity_region(self) -> str:
@@ -118,6 +120,7 @@ DEFAULTS: Dict[str, Any] = {
     "seats.default_tier": "PRO",
     "seats.grace_days": 14,
     "seats.idle_after_days": 30,
+    "digest.cron": "cron(0 6 ? * MON *)",
 }
 REQUIRED = (
     "aws.account_id",
@@ -340,8 +343,8 @@ def parse_config(data: Any, source: str = "config.yaml") -> Config:
                                    "letters, digits, '.', '_' and '-'"),
     }
     crons = {}
-    for key in ("schedules.crawler_cron", "schedules.user_sync_cron"):
-        crons[key] = reader.string(key, expected="cron(...)")
+    for key in ("schedules.crawler_cron", "schedules.user_sync_cron", "digest.cron"):
+        crons[key] = reader.string(key, expected="cron(...)", allow_empty=key == "digest.cron")
         if crons[key]:
             problem = _cron_problem(crons[key])
             reader.check(problem is None, f"{key}: {crons[key]!r} is not an AWS cron expression: {problem}")
@@ -375,7 +378,8 @@ def parse_config(data: Any, source: str = "config.yaml") -> Config:
         user_sync_cron=crons["schedules.user_sync_cron"], bytes_scanned_cutoff=cutoff,
         results_expiration_days=expiry, log_retention_days=retention, alarm_email=email,
         overage_price_per_credit=overage, tiers=tiers, source_path=source, seat_groups=seat_groups,
-        seat_default_tier=seat_tier, seat_grace_days=grace, seat_idle_after_days=idle_after, **names,
+        seat_default_tier=seat_tier, seat_grace_days=grace, seat_idle_after_days=idle_after,
+        digest_cron=crons["digest.cron"], **names,
     )
 
 

@@ -1,7 +1,9 @@
-"""The user-sync Lambda: a small adapter over identity_sync.sync_user_mapping, the same function step 6 calls.
+"""The user-sync Lambda: a small adapter over identity_sync.sync_user_mapping, the same function step 6 calls,
+and over digest.send_digest for the weekly digest.
 
-Settings come from environment variables set by infrastructure/cloudformation.yaml. Errors propagate so the
-invocation counts in the function's Errors metric, which the stack's alarm watches.
+The event's "action" picks the job: the daily schedule sends none ("sync"), the digest's rule sends
+{"action": "digest"}. Settings come from environment variables set by infrastructure/cloudformation.yaml. Errors
+propagate so the invocation counts in the function's Errors metric, which the stack's alarm watches.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import logging
 import os
 from typing import Any, Dict, Mapping, Tuple
 
+from .digest import DigestSettings, send_digest
 from .errors import InputError
 from .identity_sync import SyncSettings, sync_user_mapping
 
@@ -18,6 +21,7 @@ log = logging.getLogger(__name__)
 ENVIRONMENT = ("MAPPING_BUCKET", "MAPPING_KEY", "IDENTITY_STORE_ID", "IDENTITY_REGION", "DATABASE", "WORKGROUP")
 # Optional: a JSON list of seat group display names (JSON because a group name may hold a comma); absent or [] = off.
 SEAT_GROUPS = "SEAT_GROUPS"
+ACTIONS = ("sync", "digest")
 
 
 def seat_groups_from_environment(environ: Mapping[str, str]) -> Tuple[str, ...]:
@@ -47,6 +51,22 @@ def settings_from_environment(environ: Mapping[str, str], account_id: str = "") 
     )
 
 
+def digest_settings_from_environment(environ: Mapping[str, str]) -> DigestSettings:
+    missing = [name for name in ("DATABASE", "WORKGROUP") if not environ.get(name)]
+    if missing:
+        raise InputError(f"the function is missing environment variable(s) {', '.join(missing)}; redeploy the stack")
+    return DigestSettings(database=environ["DATABASE"], workgroup=environ["WORKGROUP"],
+                          topic_arn=environ.get("TOPIC_ARN", ""), dashboard_url=environ.get("DASHBOARD_URL", ""),
+                          query_timeout=float(environ.get("QUERY_TIMEOUT", "480")))
+
+
+def action_of(event: Any) -> str:
+    action = event.get("action", "sync") if isinstance(event, Mapping) else "sync"
+    if action not in ACTIONS:
+        raise InputError(f"unknown action {str(action)[:40]!r}; expected one of {', '.join(ACTIONS)}")
+    return str(action)
+
+
 def _account_from(context: Any) -> str:
     arn = str(getattr(context, "invoked_function_arn", "") or "")
     parts = arn.split(":")
@@ -66,8 +86,25 @@ def make_clients(settings: SyncSettings) -> Dict[str, Any]:
     }
 
 
+def make_digest_clients() -> Dict[str, Any]:
+    import boto3
+    from botocore.config import Config
+
+    config = Config(retries={"mode": "standard", "max_attempts": 5}, user_agent_extra="kiro-user-activity-analytics")
+    return {"athena": boto3.client("athena", config=config), "sns": boto3.client("sns", config=config)}
+
+
 def handler(event: Any, context: Any) -> Dict[str, Any]:
     logging.getLogger().setLevel(logging.INFO)
+    if action_of(event) == "digest":
+        digest_settings = digest_settings_from_environment(os.environ)
+        if not digest_settings.topic_arn:  # checked before any query: a digest with nowhere to go costs nothing
+            raise InputError("the digest is off (TOPIC_ARN is empty): set lambda.alarm_email and digest.cron, "
+                             "then redeploy the stack")
+        digest_clients = make_digest_clients()
+        sent = send_digest(digest_clients["athena"], digest_clients["sns"], digest_settings)
+        return {"action": "digest", "message_id": sent.message_id, "subject": sent.message.subject,
+                "last_day": sent.facts.last_day.isoformat()}
     settings = settings_from_environment(os.environ, _account_from(context))
     clients = make_clients(settings)
     result = sync_user_mapping(clients["athena"], clients["identitystore"], clients["s3"], settings)

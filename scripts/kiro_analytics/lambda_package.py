@@ -1,8 +1,8 @@
 """Build the user-sync Lambda zip from this package, byte for byte reproducible.
 
-Only the modules the sync needs go in (no yaml, pyathena, duckdb or sqlglot on that path; the Lambda runtime
-provides boto3). Fixed timestamps and sorted entries make the digest depend on the code alone, so the S3 key
-(which carries the digest) changes exactly when the code does, and CloudFormation updates the function then.
+Only the modules the sync and the weekly digest need go in (no yaml, pyathena, duckdb or sqlglot on that path;
+the Lambda runtime provides boto3). Fixed timestamps and sorted entries make the zip's sha256 depend on the code
+alone, so the S3 key (which carries it) changes exactly when the code does, and CloudFormation updates the function.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from typing import Tuple
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 ROOT = PACKAGE_DIR.parent.parent
-MODULES: Tuple[str, ...] = ("__init__.py", "athena.py", "errors.py", "identity_sync.py", "lambda_handler.py",
-                            "progress.py")
-QUERIES: Tuple[str, ...] = ("distinct_user_ids.sql",)
+MODULES: Tuple[str, ...] = ("__init__.py", "athena.py", "digest.py", "errors.py", "identity_sync.py",
+                            "lambda_handler.py", "progress.py")
+QUERIES: Tuple[str, ...] = ("digest_activity.sql", "digest_forecast.sql", "digest_freshness.sql", "digest_seats.sql",
+                            "distinct_user_ids.sql")
 HANDLER = "kiro_analytics.lambda_handler.handler"
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 

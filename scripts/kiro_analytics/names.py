@@ -90,6 +90,10 @@ class Names:
         return f"{self.prefix}-user-sync-schedule"
 
     @property
+    def digest_schedule_rule(self) -> str:
+        return f"{self.prefix}-weekly-digest-schedule"
+
+    @property
     def sync_alarm(self) -> str:
         return f"{self.prefix}-user-sync-errors"
 
@@ -118,6 +122,11 @@ class Names:
     @property
     def dashboard_id(self) -> str:
         return f"{self.prefix}-dashboard"
+
+    @property
+    def dashboard_console_url(self) -> str:
+        """The dashboard in the QuickSight console of the deploy region (as quicksight.dashboard.console_url)."""
+        return f"https://{self.config.region}.quicksight.aws.amazon.com/sn/dashboards/{self.dashboard_id}"
 
     @property
     def mapping_uri(self) -> str:

@@ -19,6 +19,7 @@ from .errors import StepFailed
 from .lambda_package import build_package
 from .names import CRAWLER_TABLES, RAW_TABLES, USER_MAPPING_TABLE, Names
 from .progress import DEFAULT_CLOCK, Clock, wait_until
+from .sqlfiles import sql_values
 from .tables import current_table, ensure_tables
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ class StackResult:
 
 def stack_parameters(config: Config, names: Names, code_key: str, crawlers_enabled: bool) -> Dict[str, str]:
     """Template parameter → value. The template spells no resource name itself; a test checks both sides agree."""
+    folders = sql_values(config)  # the map and roster tables' LOCATION folders, exactly as their DDL gets them
     parameters = {
         "DatabaseName": names.database,
         "WorkGroupName": names.workgroup,
@@ -60,6 +62,8 @@ def stack_parameters(config: Config, names: Names, code_key: str, crawlers_enabl
         "ReportRoot": config.report_root,
         "UserMappingKey": config.user_mapping_key,
         "SeatRosterKey": names.seat_roster_key,
+        "UserMappingFolder": folders["user_mapping_prefix"],
+        "SeatRosterFolder": folders["seat_roster_prefix"],
         "SeatGroups": json.dumps(list(config.seat_groups), ensure_ascii=False),
         "IdentityStoreId": config.identity_store_id,
         "IdentityRegion": config.identity_region,
@@ -74,6 +78,9 @@ def stack_parameters(config: Config, names: Names, code_key: str, crawlers_enabl
         "SyncSilenceAlarmName": names.sync_silence_alarm,
         "AlarmTopicName": names.alarm_topic,
         "AlarmEmail": config.alarm_email,
+        "DigestScheduleRuleName": names.digest_schedule_rule,
+        "DigestCron": config.digest_cron,
+        "DashboardUrl": names.dashboard_console_url,
         "QuickSightRoleName": names.quicksight_role,
         "LambdaCodeKey": code_key,
         "BytesScannedCutoff": str(config.bytes_scanned_cutoff),
