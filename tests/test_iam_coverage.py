@@ -33,7 +33,7 @@ from urllib.parse import urlparse
 import boto3
 import pytest
 import sqlglot
-import yaml
+from cfn_yaml import load_template
 from kiro_analytics import lambda_handler
 from kiro_analytics.athena import load_query
 from kiro_analytics.names import Names
@@ -54,18 +54,6 @@ SAMPLE_OBJECT = "us-east-1/2025/06/01/00/report.csv"
 # The template, resolved
 # ---------------------------------------------------------------------------------------------------------------
 
-class _Loader(yaml.SafeLoader):
-    pass
-
-
-def _tag(loader, suffix, node):
-    value = (loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode) else
-             loader.construct_sequence(node, deep=True) if isinstance(node, yaml.SequenceNode) else
-             loader.construct_mapping(node, deep=True))
-    return {("Ref" if suffix == "Ref" else f"Fn::{suffix}"): value}
-
-
-_Loader.add_multi_constructor("!", _tag)
 
 # Physical name property per resource type (Ref of these resources returns that name).
 _NAME_PROPERTY = {"AWS::S3::Bucket": "BucketName", "AWS::Logs::LogGroup": "LogGroupName", "AWS::IAM::Role": "RoleName",
@@ -75,7 +63,7 @@ _NAME_PROPERTY = {"AWS::S3::Bucket": "BucketName", "AWS::Logs::LogGroup": "LogGr
 
 class Template:
     def __init__(self, parameters: Dict[str, str], region: str, account: str) -> None:
-        self.doc = yaml.load(TEMPLATE_PATH.read_text(encoding="utf-8"), Loader=_Loader)
+        self.doc = load_template(TEMPLATE_PATH)
         self.parameters = parameters
         self.pseudo = {"AWS::Partition": PARTITION, "AWS::Region": region, "AWS::AccountId": account,
                        "AWS::URLSuffix": "amazonaws.com"}

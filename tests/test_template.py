@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
+from cfn_yaml import load_template
 from kiro_analytics.lambda_package import HANDLER
 from kiro_analytics.names import Names
 from kiro_analytics.stack import INLINE_TEMPLATE_LIMIT, TEMPLATE_PATH, stack_parameters
@@ -16,23 +16,11 @@ CFN_LINT = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "cfn-lint"
 READ_PREFIXES = ("Get", "List", "Describe", "BatchGet")
 
 
-class _Loader(yaml.SafeLoader):
-    pass
-
-
-def _tag(loader, suffix, node):
-    value = (loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode) else
-             loader.construct_sequence(node, deep=True) if isinstance(node, yaml.SequenceNode) else
-             loader.construct_mapping(node, deep=True))
-    return {("Ref" if suffix == "Ref" else f"Fn::{suffix}"): value}
-
-
-_Loader.add_multi_constructor("!", _tag)
 
 
 @pytest.fixture(scope="module")
 def template():
-    return yaml.load(TEMPLATE_PATH.read_text(encoding="utf-8"), Loader=_Loader)
+    return load_template(TEMPLATE_PATH)
 
 
 @pytest.mark.skipif(not CFN_LINT.exists(), reason="cfn-lint not installed in .venv")

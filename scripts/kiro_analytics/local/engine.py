@@ -104,77 +104,62 @@ def _load_raw(con: duckdb.DuckDBPyConnection, table: SqlObject, files: List[Path
     relation.select(*exprs).create(table.name)
 
 
-def _load_mapping(con: duckdb.DuckDBPyConnection, table: SqlObject, users_csv: Optional[Path],
-                  scratch: Path) -> int:
-    """user_mapping from a CSV with a header naming at least userid and username, bound by name."""
-    columns, _ = table_columns(table)
-    if users_csv is None:
-        _create_empty(con, table.name, columns)
-        return 0
-    # Read with the SerDe settings the Athena table declares, so a name reads here as it does in Athena.
+def _read_serde_csv(path: Path, table: SqlObject, what: str) -> List[List[str]]:
+    """Every line of a CSV, read with the SerDe settings the Athena table declares, so a value reads here as it
+    does in Athena (the escape character above all)."""
     serde = table_serde_properties(table)
     try:
-        with open(users_csv, encoding="utf-8-sig", newline="") as handle:
-            rows = list(csv.DictReader(handle, delimiter=serde.get("separatorChar", ","),
-                                       quotechar=serde.get("quoteChar", '"'),
-                                       escapechar=serde.get("escapeChar", "\\"), doublequote=True))
-            header = [name.strip().lower() for name in (rows[0].keys() if rows else [])]
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            return list(csv.reader(handle, delimiter=serde.get("separatorChar", ","),
+                                   quotechar=serde.get("quoteChar", '"'),
+                                   escapechar=serde.get("escapeChar", "\\"), doublequote=True))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise InputError(f"{users_csv}: cannot read the user map: {exc}") from None
-    if rows and not {"userid", "username"} <= set(header):
-        raise InputError(f"{users_csv}: the header must name userid and username (found {', '.join(header)})")
-    # Rewritten with exactly the table's columns, so DuckDB reads it as Athena's OpenCSVSerde would.
-    normalised = scratch / ".user_mapping.building.csv"
-    with open(normalised, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(columns)
-        for row in rows:
-            lowered = {(key or "").strip().lower(): (value or "") for key, value in row.items()}
-            writer.writerow([lowered.get(column, "") for column in columns])
+        raise InputError(f"{path}: cannot read the {what}: {exc}") from None
+
+
+def _create_from_rows(con: duckdb.DuckDBPyConnection, table: SqlObject, columns: Sequence[str],
+                      rows: List[List[str]], scratch: Path) -> int:
+    """The table with exactly ``columns``, all VARCHAR, from rows already in that column order."""
     if not rows:
         _create_empty(con, table.name, columns)
         return 0
+    # Rewritten in plain CSV with exactly the table's columns, so DuckDB's reader needs no guessing.
+    normalised = scratch / f".{table.name}.building.csv"
+    with open(normalised, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows((row + [""] * len(columns))[:len(columns)] for row in rows)
     relation = con.read_csv(str(normalised), header=True, sep=",", quotechar='"', escapechar='"',
                             columns={column: "VARCHAR" for column in columns}, auto_detect=False,
                             na_values=[_NEVER_IN_DATA])
     relation.select(*[ColumnExpression(column).alias(column) for column in columns]).create(table.name)
     return len(rows)
+
+
+def _load_mapping(con: duckdb.DuckDBPyConnection, table: SqlObject, users_csv: Optional[Path],
+                  scratch: Path) -> int:
+    """user_mapping from a CSV with a header naming at least userid and username, bound by name."""
+    columns, _ = table_columns(table)
+    lines = _read_serde_csv(users_csv, table, "user map") if users_csv is not None else []
+    header = [name.strip().lower() for name in (lines[0] if lines else [])]
+    rows = [line for line in lines[1:] if line]
+    if rows and not {"userid", "username"} <= set(header):
+        raise InputError(f"{users_csv}: the header must name userid and username (found {', '.join(header)})")
+    by_name = [dict(zip(header, row)) for row in rows]
+    return _create_from_rows(con, table, columns, [[row.get(column, "") for column in columns] for row in by_name],
+                             scratch)
 
 
 def _load_roster(con: duckdb.DuckDBPyConnection, table: SqlObject, roster_csv: Optional[Path],
                  scratch: Path) -> int:
     """seat_roster from the sync's seat_roster.csv, read by position after its header, as Athena's table reads it."""
     columns, _ = table_columns(table)
-    if roster_csv is None:
-        _create_empty(con, table.name, columns)
-        return 0
-    serde = table_serde_properties(table)
-    try:
-        with open(roster_csv, encoding="utf-8-sig", newline="") as handle:
-            lines = list(csv.reader(handle, delimiter=serde.get("separatorChar", ","),
-                                    quotechar=serde.get("quoteChar", '"'),
-                                    escapechar=serde.get("escapeChar", "\\"), doublequote=True))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise InputError(f"{roster_csv}: cannot read the seat roster: {exc}") from None
+    lines = _read_serde_csv(roster_csv, table, "seat roster") if roster_csv is not None else []
     header = tuple(name.strip().lower() for name in (lines[0] if lines else []))
-    if header != ROSTER_HEADER:
+    if roster_csv is not None and header != ROSTER_HEADER:
         raise InputError(f"{roster_csv}: the seat roster's header must be {','.join(ROSTER_HEADER)} "
                          f"(found {','.join(header) or 'nothing'})")
-    rows = [line for line in lines[1:] if line]
-    if not rows:
-        _create_empty(con, table.name, columns)
-        return 0
-    normalised = scratch / ".seat_roster.building.csv"
-    with open(normalised, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(columns)
-        for row in rows:
-            writer.writerow((row + [""] * len(columns))[:len(columns)])
-    relation = con.read_csv(str(normalised), header=True, sep=",", quotechar='"', escapechar='"',
-                            columns={column: "VARCHAR" for column in columns}, auto_detect=False,
-                            na_values=[_NEVER_IN_DATA])
-    relation.select(*[ColumnExpression(column).alias(column) for column in columns]).create(table.name)
-    return len(rows)
+    return _create_from_rows(con, table, columns, [line for line in lines[1:] if line], scratch)
 
 
 def build(data_dir: Path, out_dir: Path, config: Config, users_csv: Optional[Path] = None,
