@@ -93,7 +93,8 @@ def request_problems(service: str, operation: str, params: Dict[str, Any]) -> Li
         return problems if not params else [f"{op.name} takes no parameters"]
     report = ParamValidator().validate(params, op.input_shape)
     if report.has_errors():
-        problems.extend(line.strip("- ").strip() for line in report.generate_report().splitlines()[1:] if line.strip())
+        # One error per line, no header line (the "Parameter validation failed:" header is the exception's).
+        problems.extend(line.strip() for line in report.generate_report().splitlines() if line.strip())
     _walk(op.input_shape, params, op.name, problems)
     return problems
 
