@@ -26,6 +26,7 @@ from typing import Dict, Iterator, List, Optional
 import boto3
 import pytest
 import sqlglot
+from alarm_branch import assert_with_email, deployed_alarm_branch
 from conftest import ROOT, write_config
 from kiro_analytics.config import load_config
 from kiro_analytics.local import engine
@@ -248,6 +249,19 @@ def test_deploy_rerun_and_teardown(account: Account) -> None:
     again = account.destroy("--yes")
     assert again.returncode == 0 and "removed 0" in again.stdout, again.stdout + again.stderr
 
+
+def test_deploy_with_alarm_email_creates_the_digest_branch(account: Account) -> None:
+    write_config(account.config_path, {"lambda": {"alarm_email": "ops@example.com"}})
+    first = account.deploy("--only", "1")
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    names = Names(load_config(str(account.config_path)))
+    assert_with_email(deployed_alarm_branch(account.client, names), names, "ops@example.com")
+
+    mark = account.emulator.log.mark()
+    again = account.deploy("--only", "1")
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert account.mutating_since(mark) == [], account.mutating_since(mark)
+    assert "unchanged" in step_lines(again.stdout)[1], again.stdout
 
 def test_fault_in_step_7_fails_with_resume_command_then_resume_completes(account: Account) -> None:
     account.emulator.faults.faults.append(Fault("quicksight", "CreateDataSet", code="AccessDeniedException",

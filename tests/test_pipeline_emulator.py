@@ -7,7 +7,10 @@ import io
 
 import boto3
 import pytest
+from alarm_branch import assert_with_email, assert_without_email, deployed_alarm_branch
 from aws_steps import context, script
+from conftest import write_config
+from kiro_analytics.config import load_config
 from kiro_analytics.names import RAW_TABLES, SEAT_ROSTER_TABLE, USER_MAPPING_TABLE, Names
 from kiro_analytics.sqlfiles import load_views
 from moto import mock_aws
@@ -75,6 +78,8 @@ def test_steps_1_to_6_then_rerun_reports_unchanged(aws, config, tmp_path, capsys
     lam = boto3.client("lambda", region_name="us-east-1").get_function(FunctionName=names.sync_function)
     assert lam["Configuration"]["Environment"]["Variables"]["WORKGROUP"] == names.workgroup
     assert "QuickSightRoleArn" in capsys.readouterr().out
+    # No alarm e-mail (the default): alarms without actions, no topic, no digest.
+    assert_without_email(deployed_alarm_branch(_client, names), names)
 
     assert "not in charge" in script(2).action(context(config, 2, tmp_path))  # moto's default: IAM decides
     boto3.client("lakeformation", region_name="us-east-1").put_data_lake_settings(DataLakeSettings={
@@ -107,6 +112,18 @@ def test_steps_1_to_6_then_rerun_reports_unchanged(aws, config, tmp_path, capsys
     assert "(unchanged)" in script(6).action(context(config, 6, tmp_path))
 
 
+def _client(service: str):
+    return boto3.client(service, region_name="us-east-1")
+
+
+def test_step_1_with_an_alarm_email_deploys_topic_alarm_actions_and_digest(aws, tmp_path):
+    config = load_config(str(write_config(tmp_path / "alarm.yaml", {"lambda": {"alarm_email": "ops@example.com"}})))
+    names = Names(config)
+    assert script(1).action(context(config, 1, tmp_path)).startswith("stack created")
+    assert_with_email(deployed_alarm_branch(_client, names), names, "ops@example.com")
+    assert script(1).action(context(config, 1, tmp_path)) == "stack unchanged; code unchanged; tables unchanged"
+
+
 def test_dry_run_of_step_1_records_and_changes_nothing(aws, config, tmp_path):
     result = script(1).action(context(config, 1, tmp_path, dry_run=True))
     assert result.startswith("stack planned; code to upload")
@@ -114,3 +131,14 @@ def test_dry_run_of_step_1_records_and_changes_nothing(aws, config, tmp_path):
     assert "s3-PutObject.json" in recorded and "cloudformation-CreateStack.json" in recorded
     assert recorded.count("athena-StartQueryExecution.json") == len(RAW_TABLES) + 2  # + user_mapping, seat_roster
     assert boto3.client("cloudformation", region_name="us-east-1").list_stacks()["StackSummaries"] == []
+
+
+def test_adding_then_removing_the_alarm_email_updates_the_stack(aws, config, tmp_path):
+    names = Names(config)
+    script(1).action(context(config, 1, tmp_path))
+    assert_without_email(deployed_alarm_branch(_client, names), names)
+    with_email = load_config(str(write_config(tmp_path / "alarm.yaml", {"lambda": {"alarm_email": "ops@example.com"}})))
+    assert script(1).action(context(with_email, 1, tmp_path)).startswith("stack updated")
+    assert_with_email(deployed_alarm_branch(_client, names), names, "ops@example.com")
+    assert script(1).action(context(config, 1, tmp_path)).startswith("stack updated")
+    assert_without_email(deployed_alarm_branch(_client, names), names, after_removal=True)

@@ -1,4 +1,7 @@
-"""CloudFormation models for the resource types moto's CloudFormation skips, backed by moto's own Glue and Athena.
+"""CloudFormation models for the resource types moto's CloudFormation skips, backed by moto's own backends.
+
+Glue databases and crawlers, Athena workgroups, CloudWatch alarms and S3 bucket policies: without these, moto logs
+"No Moto CloudFormation support" and reports CREATE_COMPLETE without creating anything.
 
 Properties are mapped to the matching Create* API request and validated with kiro_analytics.request_validation
 (members, types, enums, lengths, patterns), plus the rules the service checks that the model does not spell out.
@@ -7,6 +10,7 @@ An invalid template therefore fails CreateStack in the test instead of being acc
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from typing import Any, Dict, List
@@ -14,9 +18,22 @@ from typing import Any, Dict, List
 from kiro_analytics.request_validation import operation_model, request_problems
 from moto.athena.models import athena_backends
 from moto.cloudformation import parsing
+from moto.cloudwatch.models import cloudwatch_backends
 from moto.core.common_models import CloudFormationModel
 from moto.glue.models import glue_backends
+from moto.s3.exceptions import MissingBucket
+from moto.s3.models import FakeBucket, s3_backends
+from moto.utilities.utils import get_partition
 
+from .bucket_policy import bucket_policy_problems, get_permission_over_tls
+
+ALARM_PROPERTIES = {"ActionsEnabled", "AlarmActions", "AlarmDescription", "AlarmName", "ComparisonOperator",
+                    "DatapointsToAlarm", "Dimensions", "EvaluateLowSampleCountPercentile", "EvaluationPeriods",
+                    "ExtendedStatistic", "InsufficientDataActions", "MetricName", "Metrics", "Namespace", "OKActions",
+                    "Period", "Statistic", "Tags", "Threshold", "ThresholdMetricId", "TreatMissingData", "Unit"}
+ALARM_ACTION_ARN = re.compile(r"^arn:aws[a-z-]*:(sns|lambda|autoscaling|ec2|ssm|ssm-incidents|swf|automate):\S+$")
+TREAT_MISSING_DATA = ("breaching", "notBreaching", "ignore", "missing")
+BAND_OPERATORS = {"LessThanLowerOrGreaterThanUpperThreshold", "LessThanLowerThreshold", "GreaterThanUpperThreshold"}
 CRAWLER_CONFIGURATION_KEYS = {"Version", "CrawlerOutput", "Grouping", "CreatePartitionIndex",
                               "LakeFormationConfiguration"}
 GLUE_CRON = re.compile(r"^cron\((\S+ ){5}\S+\)$")
@@ -34,6 +51,11 @@ def coerce(shape: Any, value: Any) -> Any:
         return [coerce(shape.member, item) for item in value]
     if shape.type_name in ("integer", "long") and isinstance(value, str) and value.lstrip("-").isdigit():
         return int(value)
+    if shape.type_name in ("double", "float") and isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value  # left as a string, so validation reports the wrong type
     if shape.type_name == "boolean" and isinstance(value, str):
         return value.lower() == "true"
     return value
@@ -48,7 +70,7 @@ def checked(service: str, operation: str, params: Dict[str, Any], extra: List[st
 
 
 class _Named:
-    """What the three stand-in types share: a physical id that is the resource name, no Fn::GetAtt attributes.
+    """What the stand-in types share: a physical id that is the resource name, no Fn::GetAtt attributes.
 
     A mixin, not a base class: moto finds models through CloudFormationModel.__subclasses__(), direct ones only.
     """
@@ -177,22 +199,186 @@ class AthenaWorkGroupModel(_Named, CloudFormationModel):
         athena_backends[account_id][region_name].work_groups.pop(resource_name, None)
 
 
+class CloudWatchAlarmModel(_Named, CloudFormationModel):
+    CFN_TYPE = "AWS::CloudWatch::Alarm"
+    NAME_PROPERTY = "AlarmName"
+
+    @staticmethod
+    def request(name: str, props: Dict[str, Any]) -> Dict[str, Any]:
+        """The PutMetricAlarm request, checked as CloudWatch checks it (the PutMetricAlarm reference's rules)."""
+        extra = [f"{key} is not an Alarm property" for key in sorted(set(props) - ALARM_PROPERTIES)]
+        if "Metrics" in props:
+            extra.append("Metrics (metric math) is not supported by this stand-in")
+        params = coerce(operation_model("cloudwatch", "PutMetricAlarm").input_shape, {**props, "AlarmName": name})
+        for key in ("ComparisonOperator", "EvaluationPeriods"):  # required by CloudFormation, optional in the model
+            if key not in params:
+                extra.append(f"{key} is required")
+        for key in ("MetricName", "Namespace", "Period"):
+            if key not in params:
+                extra.append(f"{key} is required for an alarm on a single metric")
+        if ("Statistic" in params) == ("ExtendedStatistic" in params):
+            extra.append("exactly one of Statistic or ExtendedStatistic is required")
+        if "Threshold" not in params and "ThresholdMetricId" not in params:
+            extra.append("Threshold is required for a static-threshold alarm")
+        if (params.get("ComparisonOperator") in BAND_OPERATORS) != ("ThresholdMetricId" in params):
+            extra.append(f"ComparisonOperator {params.get('ComparisonOperator')} goes with ThresholdMetricId "
+                         "(anomaly bands) and only with it")
+        period, periods = params.get("Period"), params.get("EvaluationPeriods")
+        if isinstance(period, int) and period not in (10, 20, 30) and period % 60:
+            extra.append(f"Period {period}: CloudWatch accepts 10, 20, 30 or a multiple of 60")
+        if isinstance(period, int) and isinstance(periods, int):
+            limit = 86400 if period < 3600 else 604800
+            if period * periods > limit:
+                extra.append(f"Period x EvaluationPeriods = {period * periods} s: at most {limit} s for a "
+                             f"{'sub-hour' if period < 3600 else 'period of an hour or more'}")
+        datapoints = params.get("DatapointsToAlarm")
+        if isinstance(datapoints, int) and isinstance(periods, int) and datapoints > periods:
+            extra.append(f"DatapointsToAlarm {datapoints} is more than EvaluationPeriods {periods}")
+        if params.get("TreatMissingData", "missing") not in TREAT_MISSING_DATA:
+            extra.append(f"TreatMissingData {params['TreatMissingData']!r} is not one of {TREAT_MISSING_DATA}")
+        for key in ("AlarmActions", "OKActions", "InsufficientDataActions"):
+            extra += [f"{key}: {action!r} is not an action ARN" for action in params.get(key, [])
+                      if not isinstance(action, str) or not ALARM_ACTION_ARN.match(action)]
+        return checked("cloudwatch", "PutMetricAlarm", params, extra)
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        params = cls.request(resource_name, cloudformation_json.get("Properties", {}))
+        cloudwatch_backends[account_id][region_name].put_metric_alarm(
+            name=params["AlarmName"], namespace=params["Namespace"], metric_name=params["MetricName"],
+            comparison_operator=params["ComparisonOperator"], evaluation_periods=params["EvaluationPeriods"],
+            period=params["Period"], threshold=params.get("Threshold"), statistic=params.get("Statistic"),
+            description=params.get("AlarmDescription"), dimensions=params.get("Dimensions", []),
+            alarm_actions=params.get("AlarmActions", []), datapoints_to_alarm=params.get("DatapointsToAlarm"),
+            extended_statistic=params.get("ExtendedStatistic"), ok_actions=params.get("OKActions", []),
+            insufficient_data_actions=params.get("InsufficientDataActions", []), unit=params.get("Unit"),
+            actions_enabled=params.get("ActionsEnabled", True), treat_missing_data=params.get("TreatMissingData"),
+            evaluate_low_sample_count_percentile=params.get("EvaluateLowSampleCountPercentile"),
+            threshold_metric_id=params.get("ThresholdMetricId"), tags=params.get("Tags"))
+        return cls(params["AlarmName"])
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json,
+                                        account_id, region_name):
+        # PutMetricAlarm overwrites the whole configuration; a new name is a replacement.
+        updated = cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+        if updated.name != original_resource.name:
+            cls.delete_from_cloudformation_json(original_resource.name, cloudformation_json, account_id, region_name)
+        return updated
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        cloudwatch_backends[account_id][region_name].delete_alarms([resource_name])
+
+
+class S3BucketPolicyModel(_Named, CloudFormationModel):
+    """The physical id is the bucket's name (one policy per bucket)."""
+
+    CFN_TYPE = "AWS::S3::BucketPolicy"
+    NAME_PROPERTY = ""
+
+    @staticmethod
+    def policy(props: Dict[str, Any], account_id: str, region_name: str) -> Dict[str, Any]:
+        extra = [f"{key} is not a BucketPolicy property" for key in sorted(set(props) - {"Bucket", "PolicyDocument"})]
+        bucket, document = props.get("Bucket"), props.get("PolicyDocument")
+        if not isinstance(bucket, str) or not bucket:
+            extra.append(f"Bucket {bucket!r} is not a bucket name")
+            bucket = ""
+        elif bucket not in s3_backends[account_id][get_partition(region_name)].buckets:
+            extra.append(f"Bucket {bucket!r} does not exist")
+        if isinstance(document, str):  # a Json property may also be given as JSON text
+            try:
+                document = json.loads(document)
+            except ValueError as error:
+                extra.append(f"PolicyDocument is not JSON: {error}")
+        extra += bucket_policy_problems(document, bucket) if not isinstance(document, str) else []
+        return checked("s3", "PutBucketPolicy", {"Bucket": bucket, "Policy": json.dumps(document)}, extra)
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        params = cls.policy(cloudformation_json.get("Properties", {}), account_id, region_name)
+        s3_backends[account_id][get_partition(region_name)].put_bucket_policy(params["Bucket"],
+                                                                             params["Policy"].encode())
+        return cls(params["Bucket"])
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json,
+                                        account_id, region_name):
+        updated = cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+        if updated.name != original_resource.name:
+            cls.delete_from_cloudformation_json(original_resource.name, cloudformation_json, account_id, region_name)
+        return updated
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        with contextlib.suppress(MissingBucket):  # the stack deleted the bucket first: its policy went with it
+            s3_backends[account_id][get_partition(region_name)].delete_bucket_policy(resource_name)
+
+
 _original_update = parsing.ResourceMap.update
 
 
+def _conditions_in(node: Any) -> set:
+    if isinstance(node, dict):
+        found = {node["Fn::If"][0]} if isinstance(node.get("Fn::If"), list) else set()
+        return found.union(*(_conditions_in(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_conditions_in(value) for value in node))
+    return set()
+
+
 def _update_with_conditions(self, template, parameters=None):
-    """moto's update ignores a Condition that turns true; CloudFormation then creates the resource. Do the same."""
+    """What CloudFormation does on update when a Condition changes value and moto does not: a resource whose
+    Condition turns true is created, one whose Condition turns false is deleted, and one whose properties use
+    Fn::If on a condition that changed is updated (moto only updates resources that Ref a changed parameter)."""
+    before = {name: bool(self.lazy_condition_map[name]) for name in self.lazy_condition_map}
+    modified = set(self.build_resource_diff(template, parameters)["Modify"])
     _original_update(self, template, parameters)
+    flipped = {name for name, value in before.items()
+               if name in self.lazy_condition_map and bool(self.lazy_condition_map[name]) != value}
     for logical_id, resource in template["Resources"].items():
         condition = resource.get("Condition")
-        if condition and self.lazy_condition_map[condition] and logical_id not in self._parsed_resources:
+        exists = self._parsed_resources.get(logical_id) is not None
+        if condition and self.lazy_condition_map[condition] and not exists:
             _ = self[logical_id]
+        elif condition and not self.lazy_condition_map[condition] and exists:
+            self._delete_resource(self._parsed_resources.pop(logical_id), resource)
+        elif exists and logical_id not in modified and _conditions_in(resource.get("Properties", {})) & flipped:
+            updated = parsing.parse_and_update_resource(logical_id, resource, self, account_id=self._account_id,
+                                                        region_name=self._region_name)
+            if updated is not None:  # None: moto cannot update this type
+                self._parsed_resources[logical_id] = updated
+
+
+_original_parse_condition = parsing.parse_condition
+
+
+def _long_form(node: Any) -> Any:
+    if isinstance(node, dict):
+        if list(node) == ["Fn::Condition"]:
+            return {"Condition": node["Fn::Condition"]}
+        return {key: _long_form(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_long_form(value) for value in node]
+    return node
+
+
+def _parse_condition_short_form(condition, resources_map, condition_map):
+    """moto's YAML loader turns `!Condition X` into {"Fn::Condition": X}, but its parse_condition only reads the
+    long form {"Condition": X}; an `!And [!Condition X, ...]` then counts as false and its resources are skipped
+    while the stack says CREATE_COMPLETE. CloudFormation accepts both forms."""
+    return _original_parse_condition(_long_form(condition), resources_map, condition_map)
 
 
 def register() -> None:
     """Make moto's CloudFormation see the models above (its type map is cached on first use)."""
     parsing.ResourceMap.update = _update_with_conditions
+    parsing.parse_condition = _parse_condition_short_form
+    FakeBucket.get_permission = get_permission_over_tls
     parsing.get_model_list.cache_clear()
     parsing.get_model_map.cache_clear()
     parsing.get_name_type_map.cache_clear()
-    assert parsing.get_model_map()["AWS::Glue::Crawler"] is GlueCrawlerModel
+    models = parsing.get_model_map()
+    for model in (GlueDatabaseModel, GlueCrawlerModel, AthenaWorkGroupModel, CloudWatchAlarmModel,
+                  S3BucketPolicyModel):
+        assert models[model.CFN_TYPE] is model, model.CFN_TYPE
