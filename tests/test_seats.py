@@ -24,8 +24,9 @@ from conftest import VALID_CONFIG
 from kiro_analytics import lambda_handler
 from kiro_analytics.config import load_config, parse_config
 from kiro_analytics.errors import ConfigError, InputError, StepFailed
-from kiro_analytics.identity_sync import ROSTER_HEADER, SyncSettings, seat_roster_key, sync_user_mapping
+from kiro_analytics.identity_sync import SyncSettings, sync_user_mapping
 from kiro_analytics.names import Names
+from kiro_analytics.seat_roster import ROSTER_HEADER, seat_roster_key
 from kiro_analytics.sqlfiles import load_tables, sql_values
 from kiro_analytics.stack import stack_parameters
 from local_expected import ROOT, bare_id, read_reports, user_days

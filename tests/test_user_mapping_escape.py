@@ -10,10 +10,11 @@ from typing import List
 
 import duckdb
 import pytest
-from kiro_analytics.identity_sync import MAPPING_HEADER, clean_field, parse_mapping, render_mapping
+from kiro_analytics.identity_sync import MAPPING_HEADER, parse_mapping, render_mapping
 from kiro_analytics.local import engine, sample_data
 from kiro_analytics.sqlfiles import load_tables
 from kiro_analytics.tables import parse_table_ddl
+from kiro_analytics.user_csv import clean_field
 
 NAMES = {
     "00000000-0000-4000-8000-000000000001": 'DOMAIN\\ann "the" O\'Brien, Jr. 李小龙',

@@ -16,11 +16,7 @@ Ships in the Lambda zip: standard library and this package's Lambda-safe modules
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
-import posixpath
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
@@ -28,19 +24,12 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 from .athena import load_query, run_query
 from .errors import StepFailed
 from .progress import DEFAULT_CLOCK, Clock
+from .seat_roster import build_roster, parse_roster, render_roster, require_groups, seat_roster_key
+from .user_csv import clean_field, normalise_user_id, read_rows, render_rows
 
 log = logging.getLogger(__name__)
 
 MAPPING_HEADER: Tuple[str, ...] = ("userid", "username", "user_name", "email", "groups")
-ROSTER_HEADER: Tuple[str, ...] = ("userid", "group", "roster_date")
-ROSTER_FILE = "seat_roster.csv"
-_STORE_PREFIX = re.compile(r"^d-[0-9a-f]{10}\.", re.IGNORECASE)
-# Athena's OpenCSVSerde reads one line per record and cannot read a quoted field that spans lines, so line breaks
-# inside a name become spaces (U+2028/2029 too: some readers treat them as line ends).
-_LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
-# Every other control character but tab is dropped: U+0001 is the mapping table's OpenCSVSerde escapeChar
-# (sql/tables/user_mapping.sql), which must never occur in the data.
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]+")
 _DENIED = ("AccessDeniedException", "AccessDenied", "UnauthorizedException", "UnrecognizedClientException")
 
 Call = Callable[..., Dict[str, Any]]
@@ -62,16 +51,6 @@ class SyncSettings:
     @property
     def seat_roster_key(self) -> str:
         return self.roster_key or seat_roster_key(self.mapping_key)
-
-
-def seat_roster_key(mapping_key: str) -> str:
-    """The roster's key: its own folder beside the mapping's (``user-mapping-seat-roster/seat_roster.csv``).
-
-    Athena reads every object under a table's LOCATION, subfolders included, so a roster inside the mapping folder
-    would be read as mapping rows; a sibling folder named after the mapping's keeps two stacks' rosters apart.
-    """
-    folder = posixpath.dirname(mapping_key.strip("/"))
-    return f"{folder}-seat-roster/{ROSTER_FILE}" if folder else f"seat-roster/{ROSTER_FILE}"
 
 
 @dataclass
@@ -96,15 +75,6 @@ class SyncResult:
             text += (f"; {self.roster_members} seat holder(s) in {self.roster_uri} "
                      f"({'written' if self.roster_changed else 'unchanged'})")
         return text
-
-
-def normalise_user_id(value: str) -> str:
-    """Reports quote ids and sometimes prefix the identity store id (d-xxxxxxxxxx.<id>): keep the bare id."""
-    return _STORE_PREFIX.sub("", value.strip().strip('"').strip()).lower()
-
-
-def clean_field(value: Optional[str]) -> str:
-    return _LINE_BREAKS.sub(" ", _CONTROL.sub("", value or "")).strip()
 
 
 def _error_code(exc: BaseException) -> str:
@@ -161,64 +131,12 @@ def _user_row(user: Dict[str, Any], groups: str) -> Dict[str, str]:
 
 def parse_mapping(body: bytes) -> Dict[str, Dict[str, str]]:
     """Rows of a mapping CSV by user id; a file with another header is refused rather than guessed at."""
-    text = body.decode("utf-8-sig")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    if tuple(reader.fieldnames or ()) != MAPPING_HEADER:
-        raise StepFailed(f"the existing user mapping has header {reader.fieldnames}, expected {list(MAPPING_HEADER)}; "
-                         "move it aside (it is not overwritten) and run the sync again")
-    return {row["userid"]: {key: row.get(key) or "" for key in MAPPING_HEADER} for row in reader if row.get("userid")}
+    return {row["userid"]: row for row in read_rows(body, MAPPING_HEADER, "user mapping") if row["userid"]}
 
 
 def render_mapping(rows: Iterable[Dict[str, str]]) -> bytes:
-    """RFC 4180 CSV (CRLF, doubled quotes), UTF-8, no BOM, sorted by user id: unchanged input gives equal bytes."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(MAPPING_HEADER)
-    for row in sorted(rows, key=lambda r: r["userid"]):
-        writer.writerow([clean_field(row.get(key)) for key in MAPPING_HEADER])
-    return buffer.getvalue().encode("utf-8")
-
-
-def parse_roster(body: bytes) -> Dict[str, date]:
-    """Earliest roster_date per user id of a roster CSV; another header or a bad date is refused, not guessed at."""
-    reader = csv.DictReader(io.StringIO(body.decode("utf-8-sig"), newline=""))
-    if tuple(reader.fieldnames or ()) != ROSTER_HEADER:
-        raise StepFailed(f"the existing seat roster has header {reader.fieldnames}, expected {list(ROSTER_HEADER)}; "
-                         "move it aside (it is not overwritten) and run the sync again")
-    earliest: Dict[str, date] = {}
-    for row in reader:
-        user_id = normalise_user_id(row.get("userid") or "")
-        if not user_id:
-            continue
-        try:
-            day = date.fromisoformat((row.get("roster_date") or "").strip())
-        except ValueError:
-            raise StepFailed(f"the existing seat roster has roster_date {row.get('roster_date')!r} for {user_id}, "
-                             "expected YYYY-MM-DD; fix or move it aside (it is not overwritten)") from None
-        earliest[user_id] = min(day, earliest.get(user_id, day))
-    return earliest
-
-
-def build_roster(memberships: Dict[str, List[str]], seat_groups: Iterable[str], previous: Dict[str, date],
-                 today: date) -> List[Dict[str, str]]:
-    """One row per (member, seat group); a member's roster_date is the earliest recorded for them, else today."""
-    wanted = set(seat_groups)
-    rows: List[Dict[str, str]] = []
-    for user_id in sorted(memberships):
-        groups = sorted(set(memberships[user_id]) & wanted)
-        since = min(previous.get(user_id, today), today).isoformat()
-        rows.extend({"userid": user_id, "group": group, "roster_date": since} for group in groups)
-    return rows
-
-
-def render_roster(rows: Iterable[Dict[str, str]]) -> bytes:
-    """Same CSV dialect as the mapping, sorted by user and group: an unchanged roster gives equal bytes."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(ROSTER_HEADER)
-    for row in sorted(rows, key=lambda r: (r["userid"], r["group"])):
-        writer.writerow([clean_field(row.get(key)) for key in ROSTER_HEADER])
-    return buffer.getvalue().encode("utf-8")
+    """The mapping CSV, sorted by user id: unchanged input gives equal bytes."""
+    return render_rows(MAPPING_HEADER, rows, lambda row: row["userid"])
 
 
 def _read_object(s3: Any, bucket: str, key: str) -> Optional[bytes]:
@@ -324,13 +242,8 @@ def sync_user_mapping(athena: Any, identitystore: Any, s3: Any, settings: SyncSe
 def _write_roster(s3: Any, settings: SyncSettings, memberships: Dict[str, List[str]], group_names: Set[str],
                   previous: Dict[str, date], previous_body: bytes, result: SyncResult, today: date,
                   call: Optional[Call]) -> None:
-    missing = [group for group in settings.seat_groups if group not in group_names]
-    if missing:
-        # A misspelt or renamed group would empty its part of the roster and lose its members' first-seen dates:
-        # keep the previous roster and fail (the mapping above is already written), so the alarm says why.
-        raise StepFailed(f"seats.groups {', '.join(repr(g) for g in missing)} not found among the "
-                         f"{len(group_names)} Identity Center group(s) of {settings.identity_store_id} (display "
-                         "names, exact spelling); the user mapping was written, the seat roster was kept as it was")
+    # Keep the previous roster and fail (the mapping above is already written), so the alarm says why.
+    require_groups(settings.seat_groups, group_names, settings.identity_store_id)
     rows = build_roster(memberships, settings.seat_groups, previous, today)
     body = render_roster(rows)
     result.roster_uri = f"s3://{settings.bucket}/{settings.seat_roster_key}"

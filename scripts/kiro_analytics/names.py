@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Dict, Tuple
 
 from .config import Config
-from .identity_sync import seat_roster_key
+from .seat_roster import seat_roster_key
 
 RAW_TABLES: Tuple[str, ...] = ("user_report_raw", "kiro_by_user_analytic_raw", "qdev_by_user_analytic_raw")
 USER_MAPPING_TABLE = "user_mapping"

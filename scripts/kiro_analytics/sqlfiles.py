@@ -15,7 +15,7 @@ from typing import Dict, List, Mapping, Set
 
 from .config import Config
 from .errors import InputError
-from .identity_sync import seat_roster_key
+from .seat_roster import seat_roster_key
 from .templating import render
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"

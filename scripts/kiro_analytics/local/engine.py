@@ -21,7 +21,7 @@ from duckdb import ColumnExpression, ConstantExpression, FunctionExpression
 
 from ..config import Config
 from ..errors import InputError
-from ..identity_sync import ROSTER_HEADER
+from ..seat_roster import ROSTER_HEADER
 from ..sqlfiles import SqlObject, load_tables, load_views
 from .translate import table_columns, table_location, table_serde_properties, to_duckdb
 
