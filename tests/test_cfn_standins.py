@@ -255,3 +255,37 @@ def test_yaml_short_form_condition_and_conditions_that_change_on_update(aws):
     cf.update_stack(StackName="s", TemplateBody=CONDITIONAL, Parameters=[{"ParameterKey": "Email",
                                                                           "ParameterValue": "ops@example.com"}])
     assert _state(aws) == (["digest"], [[topic]])
+
+
+def _glue_athena_template(cutoff: str, description: str = "reports", database: str = "kiro_db") -> str:
+    return json.dumps({"AWSTemplateFormatVersion": "2010-09-09", "Resources": {
+        "Database": {"Type": "AWS::Glue::Database", "Properties": {
+            "CatalogId": "123456789012", "DatabaseInput": {"Name": database, "Description": description}}},
+        "WorkGroup": {"Type": "AWS::Athena::WorkGroup", "Properties": {
+            "Name": "kiro-wg", "State": "ENABLED", "WorkGroupConfiguration": {
+                "EnforceWorkGroupConfiguration": True, "BytesScannedCutoffPerQuery": cutoff,
+                "ResultConfiguration": {"OutputLocation": "s3://results-bucket/athena/"}}}}}})
+
+
+def test_workgroup_and_database_updates_are_validated_and_applied(aws):
+    """An update must reach the emulated service (a changed scan cap shows) or fail the stack when the service would
+    refuse it; updating the database keeps its tables."""
+    cfn = aws["cloudformation"]
+    athena, glue = boto3.client("athena", region_name="us-east-1"), boto3.client("glue", region_name="us-east-1")
+    cfn.create_stack(StackName="s", TemplateBody=_glue_athena_template("10000000000"))
+    glue.create_table(DatabaseName="kiro_db", TableInput={"Name": "t"})
+    cfn.update_stack(StackName="s", TemplateBody=_glue_athena_template("20000000000", description="changed"))
+    configuration = athena.get_work_group(WorkGroup="kiro-wg")["WorkGroup"]["Configuration"]
+    assert configuration["BytesScannedCutoffPerQuery"] == 20_000_000_000
+    assert [table["Name"] for table in glue.get_tables(DatabaseName="kiro_db")["TableList"]] == ["t"]
+
+    with pytest.raises((ClientError, InvalidTemplateResource)):
+        cfn.update_stack(StackName="s", TemplateBody=_glue_athena_template("5"))  # Athena's minimum is 10 MB
+        status = cfn.describe_stacks(StackName="s")["Stacks"][0]["StackStatus"]
+        assert status != "UPDATE_COMPLETE", "an invalid scan cap was accepted"
+        raise InvalidTemplateResource(status)
+    with pytest.raises((ClientError, InvalidTemplateResource)):
+        cfn.update_stack(StackName="s", TemplateBody=_glue_athena_template("20000000000", database="renamed"))
+        status = cfn.describe_stacks(StackName="s")["Stacks"][0]["StackStatus"]
+        assert status != "UPDATE_COMPLETE", "a database rename (a replacement dropping the tables) was accepted"
+        raise InvalidTemplateResource(status)

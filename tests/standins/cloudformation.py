@@ -97,6 +97,13 @@ class _Named:
     def has_cfn_attr(cls, attr: str) -> bool:
         return False
 
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json,
+                                        account_id, region_name):
+        """Put-style semantics: the new properties are validated and replace the old resource, renamed or not."""
+        cls.delete_from_cloudformation_json(original_resource.name, cloudformation_json, account_id, region_name)
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
 
 class GlueDatabaseModel(_Named, CloudFormationModel):
     CFN_TYPE = "AWS::Glue::Database"
@@ -114,6 +121,14 @@ class GlueDatabaseModel(_Named, CloudFormationModel):
     @classmethod
     def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json,
                                         account_id, region_name):
+        # Not a replacement: deleting the database would drop its tables. Validate the new input, keep the rest.
+        props = cloudformation_json["Properties"]
+        params = checked("glue", "UpdateDatabase", {"CatalogId": props.get("CatalogId"),
+                                                    "Name": original_resource.name,
+                                                    "DatabaseInput": props.get("DatabaseInput")}, [])
+        if params["DatabaseInput"]["Name"] != original_resource.name:
+            raise InvalidTemplateResource("renaming the Glue database would need a replacement, which drops its "
+                                          "tables; the stand-in refuses it")
         return original_resource
 
     @classmethod
@@ -160,12 +175,6 @@ class GlueCrawlerModel(_Named, CloudFormationModel):
         return cls(params["Name"])
 
     @classmethod
-    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json,
-                                        account_id, region_name):
-        cls.delete_from_cloudformation_json(original_resource.name, cloudformation_json, account_id, region_name)
-        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
-
-    @classmethod
     def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
         glue_backends[account_id][region_name].delete_crawler(resource_name)
 
@@ -188,11 +197,6 @@ class AthenaWorkGroupModel(_Named, CloudFormationModel):
         athena_backends[account_id][region_name].create_work_group(
             params["Name"], params["Configuration"], params["Description"], params["Tags"])
         return cls(params["Name"])
-
-    @classmethod
-    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json,
-                                        account_id, region_name):
-        return original_resource
 
     @classmethod
     def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
@@ -258,15 +262,6 @@ class CloudWatchAlarmModel(_Named, CloudFormationModel):
         return cls(params["AlarmName"])
 
     @classmethod
-    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json,
-                                        account_id, region_name):
-        # PutMetricAlarm overwrites the whole configuration; a new name is a replacement.
-        updated = cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
-        if updated.name != original_resource.name:
-            cls.delete_from_cloudformation_json(original_resource.name, cloudformation_json, account_id, region_name)
-        return updated
-
-    @classmethod
     def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
         cloudwatch_backends[account_id][region_name].delete_alarms([resource_name])
 
@@ -300,14 +295,6 @@ class S3BucketPolicyModel(_Named, CloudFormationModel):
         s3_backends[account_id][get_partition(region_name)].put_bucket_policy(params["Bucket"],
                                                                              params["Policy"].encode())
         return cls(params["Bucket"])
-
-    @classmethod
-    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json,
-                                        account_id, region_name):
-        updated = cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
-        if updated.name != original_resource.name:
-            cls.delete_from_cloudformation_json(original_resource.name, cloudformation_json, account_id, region_name)
-        return updated
 
     @classmethod
     def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
