@@ -576,24 +576,12 @@ def _dashboard_objects(stack: Stack) -> List[str]:
     """Every table and view the QuickSight datasets can reach: their RelationalTables and what those read."""
     import json
 
-    views = {view.name: view.path.read_text(encoding="utf-8") for view in load_views(stack.config)}
-    known = set(views) | {table.name for table in load_tables(stack.config)}
-    pending = []
-    for path in sorted((SQL_DIR.parent / "quicksight" / "datasets").glob("*.json")):
-        for physical in json.loads(path.read_text(encoding="utf-8"))["PhysicalTableMap"].values():
-            if "RelationalTable" in physical:
-                pending.append(physical["RelationalTable"]["Name"])
-    assert pending, "no QuickSight dataset reads an Athena table or view"
-    reached = set()
-    while pending:
-        name = pending.pop()
-        if name in reached:
-            continue
-        assert name in known, f"a QuickSight dataset reads {name}, which sql/ does not define"
-        reached.add(name)
-        if name in views:
-            pending += sorted(view_dependencies(views[name], name, known))
-    return sorted(reached)
+    read = [physical["RelationalTable"]["Name"]
+            for path in sorted((SQL_DIR.parent / "quicksight" / "datasets").glob("*.json"))
+            for physical in json.loads(path.read_text(encoding="utf-8"))["PhysicalTableMap"].values()
+            if "RelationalTable" in physical]
+    assert read, "no QuickSight dataset reads an Athena table or view"
+    return _reached_objects(stack, read)
 
 
 def test_quicksight_role_allows_what_the_athena_connector_needs(stack):
