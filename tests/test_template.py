@@ -23,8 +23,8 @@ def template():
     return load_template(TEMPLATE_PATH)
 
 
-@pytest.mark.skipif(not CFN_LINT.exists(), reason="cfn-lint not installed in .venv")
 def test_cfn_lint_is_clean():
+    assert CFN_LINT.exists(), "cfn-lint is missing from .venv: run ./tests/run.sh, which installs requirements-dev.txt"
     run = subprocess.run([str(CFN_LINT), str(TEMPLATE_PATH)], capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
 
