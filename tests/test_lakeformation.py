@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Dict, FrozenSet, Set, Tuple
+from unittest import mock
 
 import boto3
 import pytest
@@ -122,7 +123,9 @@ def test_in_charge_grants_every_principal_then_rerun_grants_nothing(aws, cfg):
     _take_charge(aws["lf"])
     assert lake_formation_in_charge(aws["lf"]) is True
     recorder = Recorder()
-    result = grant_missing(aws["lf"], aws["sts"], aws["glue"], recorder, cfg, Names(cfg))
+    with mock.patch.object(aws["lf"], "list_permissions", wraps=aws["lf"].list_permissions) as listing:
+        result = grant_missing(aws["lf"], aws["sts"], aws["glue"], recorder, cfg, Names(cfg))
+    assert listing.call_count == 43 * 2  # a look before each grant, and one after it to verify it
 
     expected = _expected(cfg)
     assert _listed(aws["lf"]) == expected
@@ -134,9 +137,11 @@ def test_in_charge_grants_every_principal_then_rerun_grants_nothing(aws, cfg):
                                 "verified with ListPermissions")
 
     rerun = Recorder()
-    again = grant_missing(aws["lf"], aws["sts"], aws["glue"], rerun, cfg, Names(cfg))
+    with mock.patch.object(aws["lf"], "list_permissions", wraps=aws["lf"].list_permissions) as listing:
+        again = grant_missing(aws["lf"], aws["sts"], aws["glue"], rerun, cfg, Names(cfg))
     assert _grants(rerun) == 0 and rerun.calls == []
     assert again.granted == [] and again.already == 43
+    assert listing.call_count == 43  # one look per wanted grant; nothing granted, so nothing listed again
     assert _listed(aws["lf"]) == expected
 
 

@@ -42,6 +42,12 @@ def test_order_is_derived_not_alphabetical(tmp_path):
     assert [v.name for v in load_views(CONFIG, sql_dir)] == ["z_base", "a_top"]
 
 
+def test_reads_come_from_the_code_not_comments_or_strings(tmp_path):
+    sql_dir = _sql_dir(tmp_path, {"a_top": "SELECT 'z_base' AS note, x.* FROM z_base x -- not from t\n",
+                                  "z_base": "SELECT * FROM ${database}.t /* unlike a_top */"})
+    assert {v.name: set(v.reads) for v in load_views(CONFIG, sql_dir)} == {"z_base": {"t"}, "a_top": {"z_base"}}
+
+
 def test_cycle_names_both_files(tmp_path):
     sql_dir = _sql_dir(tmp_path, {"v1": "SELECT * FROM ${database}.v2", "v2": "SELECT * FROM ${database}.v1"})
     with pytest.raises(InputError, match=r"v1\.sql and .*v2\.sql depend on each other"):

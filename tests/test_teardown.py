@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import dataclasses
 import subprocess
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Dict
 
 import boto3
 import pytest
 from aws_steps import context, script
+from botocore.stub import Stubber
 from conftest import ROOT, write_config
 from kiro_analytics.config import load_config
+from kiro_analytics.errors import StepFailed
 from kiro_analytics.local import sample_data
 from kiro_analytics.names import Names
 from kiro_analytics.plan import Recorder
@@ -204,6 +207,23 @@ def test_a_key_under_the_report_root_is_refused_before_any_call(tmp_path):
         with pytest.raises(ReportDeletionRefused):
             teardown._s3_delete(config.bucket_name, "AWSLogs/123456789012/KiroLogs/user_report/x.csv")
         assert sent == []
+
+
+def test_a_failed_stack_delete_names_the_resources_that_failed(tmp_path):
+    config = load_config(str(write_config(tmp_path / "config.yaml")))
+    ctx = context(config, 0, tmp_path)
+    cfn = ctx.clients.client("cloudformation")
+    name, when = Names(config).stack, datetime(2026, 1, 1, tzinfo=timezone.utc)
+    with Stubber(cfn) as stub:
+        stub.add_response("describe_stacks", {"Stacks": [
+            {"StackName": name, "StackStatus": "DELETE_FAILED", "CreationTime": when}]})
+        stub.add_response("describe_stack_events", {"StackEvents": [
+            {"StackId": name, "EventId": "1", "StackName": name, "LogicalResourceId": "ResultsBucket",
+             "ResourceType": "AWS::S3::Bucket", "ResourceStatus": "DELETE_FAILED", "Timestamp": when,
+             "ResourceStatusReason": "The bucket you tried to delete is not empty"}]})
+        with pytest.raises(StepFailed, match=r"DELETE_FAILED:\n  - ResultsBucket \(AWS::S3::Bucket\): "
+                                             r"DELETE_FAILED: The bucket you tried to delete is not empty"):
+            Teardown(ctx, [], clock=CLOCK)._stack_deleted()
 
 
 def test_destroy_answering_no_exits_2_and_deletes_nothing(emulator, config_file, tmp_path, python_exe):

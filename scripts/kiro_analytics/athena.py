@@ -30,7 +30,8 @@ def load_query(name: str) -> str:
     raise InputError(f"query file sql/queries/{name}.sql not found")
 
 
-def _direct(client: Any, operation: str, **params: Any) -> Dict[str, Any]:
+def direct_call(client: Any, operation: str, **params: Any) -> Dict[str, Any]:
+    """Send ``operation`` (e.g. "PutObject") straight to the client: the default where no Recorder routes writes."""
     method = "".join("_" + c.lower() if c.isupper() else c for c in operation).lstrip("_")
     return getattr(client, method)(**params)
 
@@ -38,7 +39,7 @@ def _direct(client: Any, operation: str, **params: Any) -> Dict[str, Any]:
 def start_query(athena: Any, sql: str, workgroup: str, database: str,
                 call: Optional[Call] = None) -> str:
     """Start a query in the workgroup (it enforces the result location); the execution id, or "" in a dry run."""
-    response = (call or _direct)(
+    response = (call or direct_call)(
         athena, "StartQueryExecution", QueryString=sql, WorkGroup=workgroup,
         QueryExecutionContext={"Database": database},
     )

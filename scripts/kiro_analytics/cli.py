@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable, List, Optional
 
 from .config import Config, load_config
-from .errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, KiroError, NotBuiltError
+from .errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, KiroError, error_code, error_message
 from .names import Names
 
 
@@ -56,8 +56,7 @@ def describe_error(exc: BaseException) -> str:
     except ImportError:  # pragma: no cover - boto3 is a hard dependency of the AWS path
         return str(exc)
     if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        return f"AWS {exc.operation_name} failed: {error.get('Code', 'Error')}: {error.get('Message', '')}"
+        return f"AWS {exc.operation_name} failed: {error_code(exc) or 'Error'}: {error_message(exc)}"
     if isinstance(exc, NoCredentialsError):
         return "no AWS credentials found: set aws.profile in the config, or AWS_PROFILE / AWS_ACCESS_KEY_ID"
     if isinstance(exc, NoRegionError):
@@ -107,11 +106,4 @@ def run_command(label: str, resume: str, action: Action, argv: Optional[List[str
     return EXIT_OK
 
 
-def not_built(number: int, title: str, issue: str) -> int:
-    """Entry point of a step whose capability has not landed: it fails loudly instead of pretending."""
-    def action(_: StepContext) -> str:
-        raise NotBuiltError(f"not built yet ({issue}); nothing was changed")
-    return run_step(number, title, action)
-
-
-__all__ = ["EXIT_BAD_INPUT", "StepContext", "describe_error", "not_built", "run_command", "run_step", "setup_logging"]
+__all__ = ["StepContext", "describe_error", "run_command", "run_step", "setup_logging"]

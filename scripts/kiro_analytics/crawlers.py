@@ -17,19 +17,22 @@ CRAWL_TIMEOUT = 30 * 60
 RECENT_DAYS = 7  # Kiro can deliver a day or two late; a week covers it without listing a year of folders
 
 
-def _crawler(glue: Any, name: str) -> Dict[str, Any]:
+def _crawler_or_none(glue: Any, name: str) -> Optional[Dict[str, Any]]:
     try:
         return glue.get_crawler(Name=name)["Crawler"]
     except glue.exceptions.EntityNotFoundException:
-        raise StepFailed(f"crawler {name} does not exist: run step 1 (./deploy.sh --only 1) first") from None
+        return None
 
 
-def _exists(glue: Any, name: str) -> bool:
-    try:
-        glue.get_crawler(Name=name)
-        return True
-    except glue.exceptions.EntityNotFoundException:
-        return False
+def _not_deployed(name: str) -> StepFailed:
+    return StepFailed(f"crawler {name} does not exist: run step 1 (./deploy.sh --only 1) first")
+
+
+def _crawler(glue: Any, name: str) -> Dict[str, Any]:
+    crawler = _crawler_or_none(glue, name)
+    if crawler is None:
+        raise _not_deployed(name)
+    return crawler
 
 
 def _start_time(crawler: Dict[str, Any]) -> Optional[Any]:
@@ -78,10 +81,12 @@ def run_crawlers(glue: Any, recorder: Any, names: Names, timeout: float = CRAWL_
     how: Dict[str, str] = {}
     current: Dict[str, str] = {}
     for family, name in names.crawlers.items():
-        if recorder.dry_run and not _exists(glue, name):
+        crawler = _crawler_or_none(glue, name)
+        if crawler is None and recorder.dry_run:
             current[name] = "would start once step 1 has created it"
             continue
-        crawler = _crawler(glue, name)
+        if crawler is None:
+            raise _not_deployed(name)
         before[name] = _start_time(crawler)
         crawled_before = (crawler.get("LastCrawl") or {}).get("Status") == "SUCCEEDED"
         if s3 is not None and crawler.get("State") == "READY" and crawled_before and not missing_partitions(

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Collection, Iterable
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
-EXIT_NOT_BUILT = 3
 EXIT_INTERRUPTED = 130
 
 
@@ -33,11 +32,25 @@ class ConfigError(InputError):
         super().__init__(f"{path}: {len(self.problems)} problem(s):\n{lines}")
 
 
-class NotBuiltError(KiroError):
-    """A step whose capability has not landed yet: it must never pretend to succeed."""
-
-    exit_code = EXIT_NOT_BUILT
-
-
 class StepFailed(KiroError):
     """A deploy step failed in AWS; the message carries the service's own error text."""
+
+
+# Duck-typed on botocore's ClientError (its ``response`` dict): this module ships in the Lambda without botocore
+# being imported by it, and every client's modelled exceptions (glue.exceptions.…) are ClientErrors too.
+def error_code(exc: BaseException) -> str:
+    """The AWS error code of a ClientError (e.g. "NoSuchKey", "404"); "" for any other exception."""
+    response = getattr(exc, "response", None)
+    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
+
+
+def error_message(exc: BaseException) -> str:
+    """The service's own error message of a ClientError; "" for any other exception."""
+    response = getattr(exc, "response", None)
+    return str(response.get("Error", {}).get("Message", "")) if isinstance(response, dict) else ""
+
+
+def is_missing(exc: BaseException, codes: Collection[str]) -> bool:
+    """True when ``exc`` is an AWS error whose code is one of ``codes``: the caller's own "not found" codes."""
+    code = error_code(exc)
+    return bool(code) and code in codes

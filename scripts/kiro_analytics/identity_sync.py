@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
-from .athena import load_query, run_query
-from .errors import StepFailed
+from .athena import direct_call, load_query, run_query
+from .errors import StepFailed, error_code, error_message, is_missing
 from .progress import DEFAULT_CLOCK, Clock
 from .seat_roster import build_roster, parse_roster, render_roster, require_groups, seat_roster_key
 from .user_csv import clean_field, normalise_user_id, read_rows, render_rows
@@ -77,15 +77,6 @@ class SyncResult:
         return text
 
 
-def _error_code(exc: BaseException) -> str:
-    response = getattr(exc, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", ""))
-
-
-def _is_client_error(exc: BaseException) -> bool:
-    return hasattr(exc, "response") and isinstance(getattr(exc, "response", None), dict)
-
-
 class _Directory:
     """Counts every Identity Store request so tests and the result can prove the O(users/100 + groups) bound."""
 
@@ -114,7 +105,7 @@ class _Directory:
         try:
             return self.client.describe_user(IdentityStoreId=self.settings.identity_store_id, UserId=user_id)
         except Exception as exc:
-            if _is_client_error(exc) and _error_code(exc) in ("ResourceNotFoundException", "ValidationException"):
+            if is_missing(exc, ("ResourceNotFoundException", "ValidationException")):
                 return None  # external IdP or Builder ID users are not in the store: they keep their id as name
             raise
 
@@ -144,7 +135,7 @@ def _read_object(s3: Any, bucket: str, key: str) -> Optional[bytes]:
     try:
         return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     except Exception as exc:
-        if _is_client_error(exc) and _error_code(exc) in ("NoSuchKey", "404"):
+        if is_missing(exc, ("NoSuchKey", "404")):
             return None
         raise
 
@@ -183,7 +174,7 @@ def _denied(exc: BaseException, settings: SyncSettings) -> StepFailed:
     account = settings.account_id or "this account"
     return StepFailed(
         f"Identity Center refused the directory read in {settings.identity_region} from account {account} "
-        f"({_error_code(exc)}: {getattr(exc, 'response', {}).get('Error', {}).get('Message', exc)}). Run the sync "
+        f"({error_code(exc)}: {error_message(exc) or exc}). Run the sync "
         f"with credentials of the Identity Center management (or delegated administrator) account, in region "
         f"{settings.identity_region} (identity_center.region), with identitystore:ListUsers/ListGroups/"
         f"ListGroupMemberships/DescribeUser on store {settings.identity_store_id}. The previous mapping was kept.")
@@ -208,7 +199,7 @@ def sync_user_mapping(athena: Any, identitystore: Any, s3: Any, settings: SyncSe
         # DescribeUser only for ids in the reports: ids that left the directory keep their previous row instead.
         users, memberships, group_names = _read_directory(directory, seen)
     except Exception as exc:
-        if _is_client_error(exc) and _error_code(exc) in _DENIED:
+        if error_code(exc) in _DENIED:
             raise _denied(exc, settings) from None
         raise
     rows: List[Dict[str, str]] = []
@@ -227,7 +218,7 @@ def sync_user_mapping(athena: Any, identitystore: Any, s3: Any, settings: SyncSe
     body = render_mapping(rows)
     changed = body != previous_body
     if changed:
-        (call or _put)(s3, "PutObject", Bucket=settings.bucket, Key=settings.mapping_key, Body=body,
+        (call or direct_call)(s3, "PutObject", Bucket=settings.bucket, Key=settings.mapping_key, Body=body,
                        ContentType="text/csv; charset=utf-8", ServerSideEncryption="AES256")
     log.info("user mapping: %d rows, %s", len(rows), "written" if changed else "unchanged")
     result = SyncResult(uri=f"s3://{settings.bucket}/{settings.mapping_key}", users_written=len(rows),
@@ -250,13 +241,9 @@ def _write_roster(s3: Any, settings: SyncSettings, memberships: Dict[str, List[s
     result.roster_members = len({row["userid"] for row in rows})
     result.roster_changed = body != previous_body
     if result.roster_changed:
-        (call or _put)(s3, "PutObject", Bucket=settings.bucket, Key=settings.seat_roster_key, Body=body,
+        (call or direct_call)(s3, "PutObject", Bucket=settings.bucket, Key=settings.seat_roster_key, Body=body,
                        ContentType="text/csv; charset=utf-8", ServerSideEncryption="AES256")
     log.info("seat roster: %d members, %s", result.roster_members, "written" if result.roster_changed else "unchanged")
-
-
-def _put(client: Any, operation: str, **params: Any) -> Dict[str, Any]:
-    return client.put_object(**params)
 
 
 def settings_from_config(config: Any) -> SyncSettings:

@@ -107,17 +107,19 @@ def grant_missing(lakeformation: Any, sts: Any, glue: Any, recorder: Any, config
     people = principals(config, names, caller_role_arn(sts))
     result = GrantResult(in_charge=True, principals=people)
     registered = _bucket_registered(lakeformation, config.bucket_name)
-    wanted = _wanted(config, names, objects, people, registered)
-    for principal, resource, permissions in wanted:
+    granted: List[Tuple[str, Dict, List[str]]] = []
+    for principal, resource, permissions in _wanted(config, names, objects, people, registered):
         missing = [p for p in permissions if p not in _held(lakeformation, principal, resource)]
         if not missing:
             result.already += 1
             continue
         recorder.call(lakeformation, "GrantPermissions", Principal={"DataLakePrincipalIdentifier": principal},
                       Resource=resource, Permissions=missing)
+        granted.append((principal, resource, missing))
         result.granted.append(f"{','.join(missing)} on {next(iter(resource))} {_label(resource)} to {principal}")
     if not recorder.dry_run:
-        absent = [f"{perms} on {_label(res)} for {who}" for who, res, perms in wanted
+        # What was held before needs no second look; only the new grants are listed again.
+        absent = [f"{perms} on {_label(res)} for {who}" for who, res, perms in granted
                   if not set(perms) <= _held(lakeformation, who, res)]
         if absent:
             raise StepFailed("Lake Formation does not list these grants after granting them:\n"

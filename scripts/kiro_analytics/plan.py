@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
+from botocore import xform_name
+
 from .request_validation import operation_model, validate_request
 
 log = logging.getLogger(__name__)
@@ -45,7 +47,7 @@ class Recorder:
             self._write(service, api_name, params)
             log.info("would call %s %s", service, api_name)
             return {}
-        method = operation if operation[0].islower() else _snake(operation)
+        method = operation if operation[0].islower() else xform_name(operation)
         return getattr(client, method)(**params)
 
     def _write(self, service: str, operation: str, params: Dict[str, Any]) -> None:
@@ -63,12 +65,3 @@ class Recorder:
             raise DryRunViolation(
                 f"{model.service_model.service_name} {model.name} was about to be sent during --dry-run"
             )
-
-
-def _snake(name: str) -> str:
-    out = []
-    for index, char in enumerate(name):
-        if char.isupper() and index and not name[index - 1].isupper():
-            out.append("_")
-        out.append(char.lower())
-    return "".join(out)

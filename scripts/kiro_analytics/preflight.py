@@ -12,11 +12,14 @@ from typing import Any, Callable, List, Optional
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .config import QS_PRINCIPAL_RE, Config
+from .digest import STALE_AFTER_DAYS
+from .errors import error_code, is_missing
 from .lakeformation import lake_formation_in_charge
 from .report_location import describe_nearby, newest_report_day
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
-STALE_AFTER_DAYS = 3
+BUCKET_MISSING = ("404", "NoSuchBucket", "NotFound")
+IDENTITY_STORE_UNREACHABLE = ("AccessDeniedException", "ResourceNotFoundException", "ValidationException")
 
 
 @dataclass(frozen=True)
@@ -27,15 +30,11 @@ class Check:
     fix: str = ""
 
 
-def _error_code(exc: Exception) -> str:
-    return exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else type(exc).__name__
-
-
 def _guard(name: str, fix: str, check: Callable[[], Check]) -> Check:
     try:
         return check()
     except (ClientError, BotoCoreError) as exc:
-        return Check(FAIL, name, f"{_error_code(exc)}: {exc}", fix)
+        return Check(FAIL, name, f"{error_code(exc) or type(exc).__name__}: {exc}", fix)
 
 
 def check_credentials(config: Config, sts: Any) -> Check:
@@ -62,8 +61,8 @@ def check_bucket(config: Config, s3: Any) -> Check:
         try:
             s3.head_bucket(Bucket=config.bucket_name)
         except ClientError as exc:
-            code = _error_code(exc)
-            if code in ("404", "NoSuchBucket", "NotFound"):
+            code = error_code(exc)
+            if code in BUCKET_MISSING:
                 return Check(FAIL, "bucket", f"s3://{config.bucket_name} does not exist",
                              "set s3.bucket_name to the bucket Kiro delivers reports to")
             return Check(FAIL, "bucket", f"s3://{config.bucket_name} is not readable ({code})",
@@ -97,7 +96,7 @@ def check_quicksight(config: Config, quicksight: Any, quicksight_identity: Any) 
         try:
             subscription = quicksight.describe_account_subscription(AwsAccountId=config.account_id)["AccountInfo"]
         except ClientError as exc:
-            if _error_code(exc) == "ResourceNotFoundException":
+            if is_missing(exc, ("ResourceNotFoundException",)):
                 return Check(FAIL, "quicksight", "QuickSight is not subscribed in this account",
                              "sign up for QuickSight Enterprise edition in the QuickSight console")
             raise
@@ -110,7 +109,7 @@ def check_quicksight(config: Config, quicksight: Any, quicksight_identity: Any) 
         try:
             quicksight_identity.describe_user(AwsAccountId=config.account_id, Namespace=namespace, UserName=user)
         except ClientError as exc:
-            if _error_code(exc) == "ResourceNotFoundException":
+            if is_missing(exc, ("ResourceNotFoundException",)):
                 return Check(FAIL, "quicksight", f"user {user!r} not found in namespace {namespace!r} "
                              f"({config.quicksight_identity_region})",
                              "copy the user ARN from QuickSight → Manage users, in the QuickSight identity region")
@@ -124,9 +123,9 @@ def check_identity_store(config: Config, identitystore: Any) -> Check:
         try:
             identitystore.list_users(IdentityStoreId=config.identity_store_id, MaxResults=1)
         except ClientError as exc:
-            if _error_code(exc) in ("AccessDeniedException", "ResourceNotFoundException", "ValidationException"):
+            if error_code(exc) in IDENTITY_STORE_UNREACHABLE:
                 return Check(FAIL, "identity store", f"{config.identity_store_id} in {config.identity_region}: "
-                             f"{_error_code(exc)}",
+                             f"{error_code(exc)}",
                              "run from the Identity Center management (or delegated admin) account, set "
                              "identity_center.region to its home region and check identity_store_id")
             raise

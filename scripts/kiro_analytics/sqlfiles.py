@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Dict, List, Mapping, Set
+from typing import Dict, FrozenSet, List, Mapping, Set
 
 from .config import Config
 from .errors import InputError
@@ -35,6 +35,7 @@ class SqlObject:
     kind: str  # "table" | "view"
     path: Path
     sql: str  # rendered, ready for Athena
+    reads: FrozenSet[str] = frozenset()  # a view's tables and views, from its file text (load_views fills it)
 
 
 def _number(value: float) -> str:
@@ -104,18 +105,19 @@ def view_dependencies(raw_text: str, own_name: str, known: Set[str]) -> Set[str]
 
 
 def order_views(views: List[SqlObject], raw_texts: Mapping[str, str], tables: Mapping[str, Path]) -> List[SqlObject]:
-    """Topological order from the SQL text; a missing object or a cycle raises InputError naming both files."""
-    by_name = {view.name: view for view in views}
-    known = set(by_name) | set(tables)
-    needs: Dict[str, Set[str]] = {}
+    """Topological order from the SQL text, each view with its ``reads``; a missing object or a cycle raises
+    InputError naming both files."""
+    known = {view.name for view in views} | set(tables)
+    by_name: Dict[str, SqlObject] = {}
     for view in views:
-        deps = view_dependencies(raw_texts[view.name], view.name, known | _qualified_names(raw_texts[view.name]))
+        deps = view_dependencies(raw_texts[view.name], view.name, known)
         for dep in sorted(deps):
             if dep not in known:
                 missing = view.path.parent.parent / "tables" / f"{dep}.sql"
                 raise InputError(f"{view.path}: reads {dep}, which is neither a view in {view.path.parent} "
                                  f"nor a table ({missing} does not exist)")
-        needs[view.name] = {dep for dep in deps if dep in by_name}
+        by_name[view.name] = replace(view, reads=frozenset(deps))
+    needs = {name: {dep for dep in view.reads if dep in by_name} for name, view in by_name.items()}
     ordered: List[SqlObject] = []
     done: Set[str] = set()
     while len(ordered) < len(views):
@@ -129,10 +131,6 @@ def order_views(views: List[SqlObject], raw_texts: Mapping[str, str], tables: Ma
             ordered.append(by_name[name])
             done.add(name)
     return ordered
-
-
-def _qualified_names(raw_text: str) -> Set[str]:
-    return set(_QUALIFIED_RE.findall(_strip_comments_and_strings(raw_text)))
 
 
 def _find_cycle(start: str, needs: Mapping[str, Set[str]], done: Set[str]) -> List[str]:
@@ -164,8 +162,6 @@ def content_digests(config: Config, sql_dir: Path = SQL_DIR) -> Dict[str, str]:
 
     digests = {table.name: digest(table.sql) for table in load_tables(config, sql_dir)}
     views = load_views(config, sql_dir)
-    known = set(digests) | {view.name for view in views}
     for view in views:  # dependency order: what a view reads is digested before it
-        reads = view_dependencies(view.path.read_text(encoding="utf-8"), view.name, known)
-        digests[view.name] = digest(view.sql + "".join(digests[name] for name in sorted(reads) if name in digests))
+        digests[view.name] = digest(view.sql + "".join(digests[name] for name in sorted(view.reads) if name in digests))
     return digests

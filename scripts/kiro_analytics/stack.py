@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from .config import Config
-from .errors import StepFailed
+from .errors import StepFailed, error_code, error_message, is_missing
 from .lambda_package import build_package
 from .names import CRAWLER_TABLES, RAW_TABLES, USER_MAPPING_TABLE, Names
 from .progress import DEFAULT_CLOCK, Clock, wait_until
@@ -31,6 +31,7 @@ TAGS = [{"Key": "project", "Value": "kiro-user-activity-analytics"}]
 FAILED = ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED", "DELETE_FAILED", "DELETE_COMPLETE",
           "UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED", "UPDATE_FAILED", "IMPORT_ROLLBACK_COMPLETE",
           "IMPORT_ROLLBACK_FAILED")
+S3_MISSING = ("404", "NoSuchKey", "NotFound")
 CRAWLER_PARAMETERS = {"user-report": "UserReportCrawler", "by-user-analytic": "ByUserAnalyticCrawler"}
 
 
@@ -98,8 +99,7 @@ def _exists(s3: Any, bucket: str, key: str) -> bool:
         s3.head_object(Bucket=bucket, Key=key)
         return True
     except Exception as exc:
-        code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
-        if code in ("404", "NoSuchKey", "NotFound"):
+        if is_missing(exc, S3_MISSING):
             return False
         raise
 
@@ -127,11 +127,11 @@ def _template_source(s3: Any, recorder: Any, config: Config, names: Names) -> Di
 
 
 def describe_stack(cfn: Any, name: str) -> Optional[Dict[str, Any]]:
+    """The stack, or None when there is none (CloudFormation says so with a ValidationError "… does not exist")."""
     try:
         stacks = cfn.describe_stacks(StackName=name)["Stacks"]
     except Exception as exc:
-        message = str(getattr(exc, "response", {}).get("Error", {}).get("Message", ""))
-        if "does not exist" in message:
+        if error_code(exc) == "ValidationError" and "does not exist" in error_message(exc):
             return None
         raise
     return stacks[0] if stacks else None
@@ -196,7 +196,7 @@ def apply_stack(cfn: Any, recorder: Any, config: Config, names: Names, template:
         try:
             recorder.call(cfn, "UpdateStack", **request)
         except Exception as exc:
-            if "No updates are to be performed" in str(getattr(exc, "response", {}).get("Error", {}).get("Message")):
+            if "No updates are to be performed" in error_message(exc):
                 return "unchanged"
             raise
         action = "updated"
@@ -229,17 +229,13 @@ def deploy(clients: Any, recorder: Any, config: Config, names: Names, tables: Li
     template = _template_source(s3, recorder, config, names)
     needed = (*RAW_TABLES, USER_MAPPING_TABLE)
 
-    def tables_exist() -> bool:
-        try:
-            return all(current_table(glue, names.database, table) is not None for table in needed)
-        except glue.exceptions.EntityNotFoundException:
-            return False  # the database itself does not exist yet
-
-    had_tables = tables_exist()
+    # current_table answers None for a missing database as well (both are EntityNotFoundException).
+    had_tables = all(current_table(glue, names.database, table) is not None for table in needed)
     action = apply_stack(cfn, recorder, config, names, template,
                          stack_parameters(config, names, code_key, had_tables), clock)
     made = ensure_tables(glue, athena, recorder.call, tables, names.database, names.workgroup, clock)
-    if not had_tables and not recorder.dry_run and tables_exist():
+    # ensure_tables either created every table or raised, so the crawlers can be switched on now.
+    if not had_tables and not recorder.dry_run:
         second = apply_stack(cfn, recorder, config, names, template,
                              stack_parameters(config, names, code_key, True), clock)
         action = action if second == "unchanged" else ("created" if action == "created" else second)

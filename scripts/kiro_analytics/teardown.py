@@ -12,13 +12,14 @@ from typing import Any, Callable, List, Optional
 
 from botocore.exceptions import ClientError
 
-from .errors import KiroError, StepFailed
+from .errors import KiroError, StepFailed, is_missing
 from .names import ANALYSES, RAW_TABLES, SEAT_ROSTER_TABLE, USER_MAPPING_TABLE, Names
 from .progress import DEFAULT_CLOCK, Clock, wait_until
+from .stack import describe_stack, failure_reasons
 
 log = logging.getLogger(__name__)
-GONE_CODES = {"ResourceNotFoundException", "EntityNotFoundException", "NoSuchKey", "NoSuchBucket", "404",
-              "ValidationError", "NotFound"}
+# What QuickSight, Glue and S3 answer for something already deleted (the stack: stack.describe_stack → None).
+GONE_CODES = ("ResourceNotFoundException", "EntityNotFoundException", "NoSuchKey", "NoSuchBucket", "404", "NotFound")
 
 
 class ReportDeletionRefused(KiroError):
@@ -34,14 +35,6 @@ class TeardownResult:
     def summary(self) -> str:
         verb = "would remove" if self.dry_run else "removed"
         return f"{verb} {len(self.removed)}, already gone {len(self.already_gone)}"
-
-
-def _gone(exc: ClientError) -> bool:
-    error = exc.response.get("Error", {})
-    code = error.get("Code", "")
-    if code == "ValidationError":  # CloudFormation says "Stack … does not exist" this way
-        return "does not exist" in error.get("Message", "")
-    return code in GONE_CODES
 
 
 class Teardown:
@@ -61,7 +54,7 @@ class Teardown:
                 probe()
             call()
         except ClientError as exc:
-            if not _gone(exc):
+            if not is_missing(exc, GONE_CODES):
                 raise
             self.result.already_gone.append(label)
             log.info("already gone: %s", label)
@@ -113,7 +106,7 @@ class Teardown:
             found = {summary["DataSetId"] for page in qs.get_paginator("list_data_sets").paginate(
                 AwsAccountId=account) for summary in page.get("DataSetSummaries", [])}
         except ClientError as exc:
-            if not _gone(exc):
+            if not is_missing(exc, GONE_CODES):
                 raise
             return []
         source_arn = self.names.arn("quicksight", f"datasource/{self.names.data_source_id}")
@@ -126,7 +119,7 @@ class Teardown:
                     "PhysicalTableMap", {})
             except ClientError as exc:
                 # One we may not even describe was not made by this deployment's identity: leave it.
-                if _gone(exc) or exc.response.get("Error", {}).get("Code") == "AccessDeniedException":
+                if is_missing(exc, (*GONE_CODES, "AccessDeniedException")):
                     continue
                 raise
             if any(next(iter(table.values()), {}).get("DataSourceArn") == source_arn for table in tables.values()):
@@ -151,7 +144,7 @@ class Teardown:
             pages = list(s3.get_paginator("list_objects_v2").paginate(Bucket=self.config.bucket_name,
                                                                       Prefix=code_prefix))
         except ClientError as exc:
-            if _gone(exc):
+            if is_missing(exc, GONE_CODES):
                 return
             raise
         for page in pages:
@@ -165,7 +158,7 @@ class Teardown:
         try:
             pages = list(s3.get_paginator("list_object_versions").paginate(Bucket=bucket))
         except ClientError as exc:
-            if _gone(exc):
+            if is_missing(exc, GONE_CODES):
                 self.result.already_gone.append(f"objects in s3://{bucket}")
                 return
             raise
@@ -186,13 +179,9 @@ class Teardown:
 
     def stack(self) -> None:
         cfn = self.ctx.clients.client("cloudformation")
-        try:
-            cfn.describe_stacks(StackName=self.names.stack)
-        except ClientError as exc:
-            if _gone(exc):
-                self.result.already_gone.append(f"stack {self.names.stack}")
-                return
-            raise
+        if describe_stack(cfn, self.names.stack) is None:
+            self.result.already_gone.append(f"stack {self.names.stack}")
+            return
         self._empty_results_bucket()
         self.ctx.recorder.call(cfn, "DeleteStack", StackName=self.names.stack)
         self.result.removed.append(f"stack {self.names.stack}")
@@ -202,14 +191,14 @@ class Teardown:
 
     def _stack_deleted(self) -> Any:
         cfn = self.ctx.clients.client("cloudformation")
-        try:
-            status = cfn.describe_stacks(StackName=self.names.stack)["Stacks"][0]["StackStatus"]
-        except ClientError as exc:
-            if _gone(exc):
-                return True, "DELETE_COMPLETE", None
-            raise
+        stack = describe_stack(cfn, self.names.stack)
+        if stack is None:
+            return True, "DELETE_COMPLETE", None
+        status = stack["StackStatus"]
         if status == "DELETE_FAILED":
-            raise StepFailed(f"stack {self.names.stack} DELETE_FAILED; see its events in the CloudFormation console")
+            reasons = failure_reasons(cfn, self.names.stack)
+            detail = "\n".join(f"  - {reason}" for reason in reasons) or "  (no failed resource events found)"
+            raise StepFailed(f"stack {self.names.stack} DELETE_FAILED:\n{detail}")
         return status == "DELETE_COMPLETE", status, None
 
     def run(self) -> TeardownResult:

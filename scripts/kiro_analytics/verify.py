@@ -12,12 +12,11 @@ from typing import Any, Dict, List, Optional
 
 from .athena import load_query, run_query
 from .config import Config
+from .digest import STALE_AFTER_DAYS
 from .errors import StepFailed
 from .names import RAW_TABLES
 from .progress import DEFAULT_CLOCK, Clock
 from .report_location import describe_nearby
-
-STALE_AFTER_DAYS = 3
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,12 @@ import json
 import re
 from typing import Any, Callable, Dict, List, Optional
 
+from .cli import StepContext
 from .errors import InputError
+from .lakeformation import grant_missing
 from .request_validation import validate_request
+from .sqlfiles import load_views
+from .tables import current_table
 
 _VIEW = re.compile(r"CREATE\s+OR\s+REPLACE\s+VIEW\s+\S+\s+AS\s+(.*?)\s*;?\s*$", re.I | re.S)
 _LEADING_COMMENTS = re.compile(r"^(\s*--[^\n]*\n)*\s*")
@@ -42,10 +46,8 @@ def stored_body(table: Dict[str, Any]) -> Optional[str]:
 
 
 def _stored(glue: Any, database: str, name: str) -> Optional[str]:
-    try:
-        return stored_body(glue.get_table(DatabaseName=database, Name=name)["Table"])
-    except glue.exceptions.EntityNotFoundException:
-        return None
+    table = current_table(glue, database, name)
+    return None if table is None else stored_body(table)
 
 
 def apply_views(glue: Any, athena: Any, recorder: Any, views: List[Any], database: str, workgroup: str,
@@ -54,14 +56,14 @@ def apply_views(glue: Any, athena: Any, recorder: Any, views: List[Any], databas
 
     ``execute`` runs one statement (pyathena cursor.execute in step 5); under --dry-run the request is recorded.
     A view whose dependency changed is replaced as well: Athena views go stale when what they read changes.
+    ``views`` come from sqlfiles.load_views (in dependency order, each with its ``reads``).
     """
     outcome: Dict[str, str] = {}
     changed: set = set()
     for view in views:
         body = view_body(view.sql)
         stored = _stored(glue, database, view.name)
-        depends_on_changed = any(re.search(rf"\b{re.escape(name)}\b", body) for name in changed)
-        if stored is not None and _normalise(stored) == _normalise(body) and not depends_on_changed:
+        if stored is not None and _normalise(stored) == _normalise(body) and not view.reads & changed:
             outcome[view.name] = "unchanged"
             continue
         params = {"QueryString": view.sql, "WorkGroup": workgroup, "QueryExecutionContext": {"Database": database}}
@@ -81,3 +83,18 @@ def pyathena_executor(session: Any, region: str, workgroup: str, database: str) 
 
     cursor = connect(session=session, region_name=region, work_group=workgroup, schema_name=database).cursor()
     return lambda sql: cursor.execute(sql)
+
+
+def deploy(ctx: StepContext) -> str:
+    """The whole of step 5: the views, then their Lake Formation grants; returns the step's result line."""
+    config, clients = ctx.config, ctx.clients
+    execute = None if ctx.dry_run else pyathena_executor(clients.session, config.region, config.workgroup,
+                                                         config.database)
+    result = apply_views(clients.client("glue"), clients.client("athena"), ctx.recorder, load_views(config),
+                         config.database, config.workgroup, execute)
+    # Views exist only from here on, so their Lake Formation SELECT grants (when LF governs) follow them here.
+    grants = grant_missing(clients.client("lakeformation"), clients.client("sts"), clients.client("glue"),
+                           ctx.recorder, config, ctx.names)
+    counts = {state: sum(1 for s in result.values() if s == state) for state in sorted(set(result.values()))}
+    grant_note = f"; Lake Formation: {len(grants.granted)} grant(s) added" if grants.in_charge else ""
+    return f"{len(result)} view(s): " + ", ".join(f"{n} {state}" for state, n in counts.items()) + grant_note

@@ -10,10 +10,8 @@ import hashlib
 import json
 from typing import Any, Dict, List, Mapping, Optional
 
-from botocore.exceptions import ClientError
-
 from ..cli import StepContext
-from ..errors import StepFailed
+from ..errors import StepFailed, is_missing
 from . import definitions, references
 
 HASH_TAG = "kiro:definition-sha256"
@@ -43,15 +41,11 @@ def definition_hash(document: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def is_not_found(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException"
-
-
 def describe_or_none(call: Any, **params: Any) -> Optional[Dict[str, Any]]:
     try:
         return call(**params)
-    except ClientError as exc:
-        if is_not_found(exc):
+    except Exception as exc:
+        if is_missing(exc, ("ResourceNotFoundException",)):
             return None
         raise
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Mapping, Set, Tuple
 
+from botocore import xform_name
+
 from ..config import Config
 
 log = logging.getLogger(__name__)
@@ -70,7 +72,7 @@ def ensure(kind: str, resource_id: str, client: Any, recorder: Any, config: Conf
     """Grant the missing actions on an existing asset; returns "unchanged" or what was granted."""
     id_param, describe, update = OPERATIONS[kind]
     base = {"AwsAccountId": config.account_id, id_param: resource_id}
-    current = getattr(client, _snake(describe))(**base).get("Permissions", [])
+    current = getattr(client, xform_name(describe))(**base).get("Permissions", [])
     grants = missing(current, desired(kind, config))
     if not grants:
         return "unchanged"
@@ -79,6 +81,3 @@ def ensure(kind: str, resource_id: str, client: Any, recorder: Any, config: Conf
              resource_id, ", ".join(sorted(grants)))
     return f"granted to {len(grants)} principal(s)"
 
-
-def _snake(name: str) -> str:
-    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
