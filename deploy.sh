@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Deploy Kiro User Activity Analytics: nine numbered steps, or the whole thing locally with --local.
+# Deploy Kiro User Activity Analytics: the numbered STEPS below, or the whole thing locally with --local.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -52,11 +52,14 @@ die() { printf 'error: %s\n' "$*" >&2; exit 2; }
 # The project venv, created or updated only when a requirements file changed.
 ensure_python() { PYTHON="$("$ROOT/scripts/bin/ensure-venv.sh" "$1")"; }
 
+# A step number: digits only (no leading zero), within 1..${#STEPS[@]}.
+valid_step() { [[ "$1" =~ ^[1-9][0-9]*$ ]] && (($1 <= ${#STEPS[@]})); }
+
 parse_steps() {
   local list="$1" item
   IFS=',' read -r -a SELECTED <<<"$list"
   for item in "${SELECTED[@]}"; do
-    [[ "$item" =~ ^[1-9]$ ]] || die "--only takes step numbers 1-9 separated by commas, got '$list'"
+    valid_step "$item" || die "--only takes step numbers 1-${#STEPS[@]} separated by commas, got '$list'"
   done
 }
 
@@ -68,7 +71,7 @@ run_step() {
   local script="${STEPS[$((number - 1))]%%|*}" title="${STEPS[$((number - 1))]#*|}"
   local started rc=0
   CURRENT="$number"
-  printf '\n[%d/9] %s\n' "$number" "$title"
+  printf '\n[%d/%d] %s\n' "$number" "${#STEPS[@]}" "$title"
   started=$SECONDS
   "$PYTHON" "$ROOT/scripts/$script" --config "$CONFIG" --out "$OUT" "${STEP_FLAGS[@]}" || rc=$?
   local took=$((SECONDS - started))
@@ -100,7 +103,7 @@ main() {
     case "$1" in
       -h|--help) usage; exit 0 ;;
       --config) [[ $# -ge 2 ]] || die "--config needs a file"; CONFIG="$2"; CONFIG_GIVEN=1; shift 2 ;;
-      --from) [[ $# -ge 2 && "$2" =~ ^[1-9]$ ]] || die "--from needs a step number 1-9"; FROM="$2"; shift 2 ;;
+      --from) valid_step "${2:-}" || die "--from needs a step number 1-${#STEPS[@]}"; FROM="$2"; shift 2 ;;
       --only) [[ $# -ge 2 ]] || die "--only needs step numbers"; ONLY="$2"; shift 2 ;;
       --out) [[ $# -ge 2 ]] || die "--out needs a folder"; OUT="$2"; shift 2 ;;
       --data) [[ $# -ge 2 ]] || die "--data needs a folder"; DATA="$2"; shift 2 ;;

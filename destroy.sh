@@ -8,8 +8,9 @@ usage() {
   cat <<EOF2
 Usage: ./destroy.sh [--config FILE] [--yes] [--dry-run] [--out DIR]
 
-Deletes, in reverse deploy order: the QuickSight dashboard, analyses, datasets and data source; the Athena
-views and tables; the user-name map and Lambda package; the Athena results; then the CloudFormation stack.
+Deletes, in this order: the QuickSight dashboard, analyses, datasets and data source; the Athena views and
+tables; the Athena results, then the CloudFormation stack (so its scheduled Lambda cannot write the map again);
+then the user-name map, the seat roster and the Lambda packages in your report bucket.
 Asks for confirmation unless --yes. Safe to rerun: what is already gone is reported as such.
 EOF2
 }

@@ -58,6 +58,7 @@ def test_prefix_gets_trailing_slash() -> None:
         ({"s3": {"bucket_name": "xn--bucket"}}, "s3.bucket_name"),
         ({"s3": {"prefix": "/kiro/AWSLogs/"}}, "s3.prefix"),
         ({"s3": {"user_mapping_key": "AWSLogs/map.csv"}}, "s3.user_mapping_key"),
+        ({"s3": {"user_mapping_key": "user_mapping.csv"}}, "s3.user_mapping_key"),
         ({"identity_center": {"identity_store_id": "1234567890"}}, "identity_center.identity_store_id"),
         ({"quicksight": {"user_arn": "arn:aws:iam::123456789012:user/admin"}}, "quicksight.user_arn"),
         ({"quicksight": {"user_arn": "arn:aws:quicksight:us-east-1:999999999999:user/default/a"}},

@@ -53,12 +53,13 @@ def test_rebuild_replaces_and_failed_build_keeps_the_old_db(tmp_path):
 
 
 def test_cli_builds_sample_and_reports(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("kiro_analytics.local.__main__._render_dashboard", lambda *args: None)
+    monkeypatch.setattr("kiro_analytics.local.html_dashboard.render", lambda db, out, config: out / "dashboard.html")
     code = main(["--config", str(ROOT / "config.example.yaml"), "--out", str(tmp_path / "out"),
                  "--users-count", "6", "--days", "20"])
     out = capsys.readouterr().out
     assert code == EXIT_OK
     assert f"DuckDB: {tmp_path / 'out' / 'kiro_analytics.duckdb'}" in out and "users: " in out
+    assert f"dashboard: {tmp_path / 'out' / 'dashboard.html'}" in out
     assert (tmp_path / "out" / "sample-data" / "AWSLogs").is_dir()
 
 

@@ -499,11 +499,13 @@ def test_prefix_option(tmp_path: Path) -> None:
 def test_user_map_round_trip(sample: sd.SampleManifest, tmp_path: Path) -> None:
     path = sd.write_user_map(sample, tmp_path / "map" / "user_mapping.csv")
     raw = path.read_bytes()
-    assert raw.startswith(b"userid,username,user_name,email,groups\n") and b"\r" not in raw
+    # The sync's format: CRLF line ends, rows sorted by user id.
+    assert raw.startswith(b"userid,username,user_name,email,groups\r\n") and raw.count(b"\n") == raw.count(b"\r\n")
     with open(path, encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == len(sample.users)
-    for row, u in zip(rows, sample.users):
+    assert [row["userid"] for row in rows] == sorted(u.userid for u in sample.users)
+    for row, u in zip(rows, sorted(sample.users, key=lambda u: u.userid)):
         assert row == {"userid": u.userid, "username": u.display_name, "user_name": u.username,
                        "email": u.email, "groups": ";".join(u.groups)}
         assert UUID_RE.match(u.userid)

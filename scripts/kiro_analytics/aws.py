@@ -1,5 +1,7 @@
 """The one AWS client factory: region from config, adaptive retries, emulator endpoint from the environment.
 
+The Lambda builds its clients with boto_config() too, so this module ships in its zip and must not import yaml.
+
 boto3 itself honours AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>, which is how tests point every
 subprocess at a local emulator; nothing here needs to know about tests.
 """
@@ -7,12 +9,13 @@ subprocess at a local emulator; nothing here needs to know about tests.
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
 
 import boto3
 from botocore.config import Config as BotoConfig
 
-from .config import Config
+if TYPE_CHECKING:  # config imports yaml, which the Lambda zip (which ships this module) does not have
+    from .config import Config
 
 USER_AGENT = "kiro-user-activity-analytics"
 

@@ -322,6 +322,9 @@ def parse_config(data: Any, source: str = "config.yaml") -> Config:
                                 "a key like user-mapping/user_mapping.csv")
     reader.check("AWSLogs/" not in mapping_key, f"s3.user_mapping_key: {mapping_key!r} must not be under an "
                                                 "AWSLogs/ folder (the deploy never writes among the reports)")
+    # The mapping table's LOCATION is the key's folder; the bucket root would hold the reports too.
+    reader.check(not mapping_key or "/" in mapping_key, f"s3.user_mapping_key: {mapping_key!r} must be inside a "
+                                                        "folder, e.g. user-mapping/user_mapping.csv")
     store = reader.string("identity_center.identity_store_id", IDENTITY_STORE_RE,
                           "d- followed by 10 hex characters, e.g. d-1234567890")
     identity_region = reader.string("identity_center.region", REGION_RE, "an AWS region such as us-east-1",

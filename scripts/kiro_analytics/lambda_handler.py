@@ -13,6 +13,7 @@ import logging
 import os
 from typing import Any, Dict, Mapping, Tuple
 
+from .aws import boto_config
 from .digest import DigestSettings, send_digest
 from .errors import InputError
 from .identity_sync import SyncSettings, sync_user_mapping
@@ -75,10 +76,9 @@ def _account_from(context: Any) -> str:
 
 def make_clients(settings: SyncSettings) -> Dict[str, Any]:
     import boto3
-    from botocore.config import Config
 
-    # The Identity Store publishes no rate limit: adaptive retries back off on throttling by themselves.
-    config = Config(retries={"mode": "adaptive", "max_attempts": 10}, user_agent_extra="kiro-user-activity-analytics")
+    # The Identity Store publishes no rate limit: boto_config's adaptive retries back off on throttling by themselves.
+    config = boto_config()
     return {
         "athena": boto3.client("athena", config=config),
         "s3": boto3.client("s3", config=config),
@@ -88,9 +88,8 @@ def make_clients(settings: SyncSettings) -> Dict[str, Any]:
 
 def make_digest_clients() -> Dict[str, Any]:
     import boto3
-    from botocore.config import Config
 
-    config = Config(retries={"mode": "standard", "max_attempts": 5}, user_agent_extra="kiro-user-activity-analytics")
+    config = boto_config()
     return {"athena": boto3.client("athena", config=config), "sns": boto3.client("sns", config=config)}
 
 

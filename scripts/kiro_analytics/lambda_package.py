@@ -16,7 +16,7 @@ from typing import Tuple
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 ROOT = PACKAGE_DIR.parent.parent
-MODULES: Tuple[str, ...] = ("__init__.py", "athena.py", "digest.py", "errors.py", "identity_sync.py",
+MODULES: Tuple[str, ...] = ("__init__.py", "athena.py", "aws.py", "digest.py", "errors.py", "identity_sync.py",
                             "lambda_handler.py", "progress.py", "seat_roster.py", "user_csv.py")
 QUERIES: Tuple[str, ...] = ("digest_activity.sql", "digest_forecast.sql", "digest_freshness.sql", "digest_seats.sql",
                             "distinct_user_ids.sql")

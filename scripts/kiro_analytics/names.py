@@ -125,18 +125,17 @@ class Names:
 
     @property
     def dashboard_console_url(self) -> str:
-        """The dashboard in the QuickSight console of the deploy region (as quicksight.dashboard.console_url)."""
+        """The dashboard in the QuickSight console of the deploy region (step 9 prints it; the digest links to it)."""
         return f"https://{self.config.region}.quicksight.aws.amazon.com/sn/dashboards/{self.dashboard_id}"
-
-    @property
-    def mapping_uri(self) -> str:
-        return f"s3://{self.config.bucket_name}/{self.config.user_mapping_key}"
 
     @property
     def seat_roster_key(self) -> str:
         """Where the user sync writes the seat roster: a folder of its own beside the mapping's (see identity_sync)."""
         return seat_roster_key(self.config.user_mapping_key)
 
-    def arn(self, service: str, resource: str, region: str = "") -> str:
-        region = self.config.region if region is None or region == "" else region
-        return f"arn:aws:{service}:{region}:{self.config.account_id}:{resource}"
+    def arn(self, service: str, resource: str) -> str:
+        return f"arn:aws:{service}:{self.config.region}:{self.config.account_id}:{resource}"
+
+    def role_arn(self, role_name: str) -> str:
+        """IAM is global: no region in a role's ARN."""
+        return f"arn:aws:iam::{self.config.account_id}:role/{role_name}"

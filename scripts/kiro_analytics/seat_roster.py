@@ -23,8 +23,7 @@ def seat_roster_key(mapping_key: str) -> str:
     Athena reads every object under a table's LOCATION, subfolders included, so a roster inside the mapping folder
     would be read as mapping rows; a sibling folder named after the mapping's keeps two stacks' rosters apart.
     """
-    folder = posixpath.dirname(mapping_key.strip("/"))
-    return f"{folder}-seat-roster/{ROSTER_FILE}" if folder else f"seat-roster/{ROSTER_FILE}"
+    return f"{posixpath.dirname(mapping_key.strip('/'))}-seat-roster/{ROSTER_FILE}"
 
 
 def parse_roster(body: bytes) -> Dict[str, date]:

@@ -10,8 +10,6 @@ directory has its own groups; seats.groups names the real directory's, for the u
 from __future__ import annotations
 
 import argparse
-import importlib
-import inspect
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -41,20 +39,6 @@ def _sample(config: Config, out: Path, users: int, days: int) -> "tuple[Path, Pa
     return manifest.root, users_csv, roster_csv
 
 
-def _render_dashboard(db_path: Path, out: Path, config: Config) -> Optional[Path]:
-    """Call html_dashboard.render when that module (written separately) is present."""
-    try:
-        module = importlib.import_module("kiro_analytics.local.html_dashboard")
-    except ModuleNotFoundError as exc:
-        if exc.name != "kiro_analytics.local.html_dashboard":
-            raise
-        return None
-    render = getattr(module, "render", None)
-    if render is None or len(inspect.signature(render).parameters) < 3:
-        return None
-    return Path(render(db_path, out, config))
-
-
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kiro_analytics.local",
                                      description="Build the Kiro analytics views locally in DuckDB.")
@@ -70,6 +54,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     try:
         from .engine import build
+        from .html_dashboard import render
 
         config = load_config(str(_config_path(args.config)))
         data, users_csv, roster_csv = args.data, args.users, args.roster
@@ -82,9 +67,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"DuckDB: {result.db_path}")
         print(f"users: {result.users}; active {result.first_date} .. {result.last_date}; "
               f"credits: {result.total_credits:,.1f}; messages: {result.total_messages:,}")
-        dashboard = _render_dashboard(result.db_path, args.out, config)
-        if dashboard is not None:
-            print(f"dashboard: {dashboard}")
+        print(f"dashboard: {render(result.db_path, args.out, config)}")
     except KiroError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

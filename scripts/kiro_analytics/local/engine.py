@@ -21,6 +21,7 @@ from duckdb import ColumnExpression, ConstantExpression, FunctionExpression
 
 from ..config import Config
 from ..errors import InputError
+from ..names import SEAT_ROSTER_TABLE, USER_MAPPING_TABLE
 from ..seat_roster import ROSTER_HEADER
 from ..sqlfiles import SqlObject, load_tables, load_views
 from .translate import table_columns, table_location, table_serde_properties, to_duckdb
@@ -29,8 +30,6 @@ log = logging.getLogger(__name__)
 
 DB_NAME = "kiro_analytics.duckdb"
 PATH_COLUMN = "$path"
-MAPPING_TABLE = "user_mapping"
-ROSTER_TABLE = "seat_roster"
 # A table's partitions are the folders between its LOCATION and the file: region/YYYY/MM/DD/00.
 _NEVER_IN_DATA = "\x01"
 
@@ -117,6 +116,10 @@ def _read_serde_csv(path: Path, table: SqlObject, what: str) -> List[List[str]]:
         raise InputError(f"{path}: cannot read the {what}: {exc}") from None
 
 
+def _scratch_file(scratch: Path, table_name: str) -> Path:
+    return scratch / f".{table_name}.building.csv"
+
+
 def _create_from_rows(con: duckdb.DuckDBPyConnection, table: SqlObject, columns: Sequence[str],
                       rows: List[List[str]], scratch: Path) -> int:
     """The table with exactly ``columns``, all VARCHAR, from rows already in that column order."""
@@ -124,7 +127,7 @@ def _create_from_rows(con: duckdb.DuckDBPyConnection, table: SqlObject, columns:
         _create_empty(con, table.name, columns)
         return 0
     # Rewritten in plain CSV with exactly the table's columns, so DuckDB's reader needs no guessing.
-    normalised = scratch / f".{table.name}.building.csv"
+    normalised = _scratch_file(scratch, table.name)
     with open(normalised, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(columns)
@@ -193,10 +196,10 @@ def build(data_dir: Path, out_dir: Path, config: Config, users_csv: Optional[Pat
     con = duckdb.connect(str(work_path), config={"preserve_insertion_order": False})
     try:
         for table in tables:
-            if table.name == MAPPING_TABLE:
+            if table.name == USER_MAPPING_TABLE:
                 report_files[table.name] = _load_mapping(con, table, users_csv, out_dir)
                 continue
-            if table.name == ROSTER_TABLE:
+            if table.name == SEAT_ROSTER_TABLE:
                 rostered = _load_roster(con, table, roster_csv, out_dir)
                 if roster_csv is not None:  # the roster is optional: no entry when none was given
                     report_files[table.name] = rostered
@@ -220,8 +223,8 @@ def build(data_dir: Path, out_dir: Path, config: Config, users_csv: Optional[Pat
         work_path.unlink(missing_ok=True)
         raise
     finally:
-        (out_dir / ".user_mapping.building.csv").unlink(missing_ok=True)
-        (out_dir / ".seat_roster.building.csv").unlink(missing_ok=True)
+        for name in (USER_MAPPING_TABLE, SEAT_ROSTER_TABLE):
+            _scratch_file(out_dir, name).unlink(missing_ok=True)
     con.close()
     os.replace(work_path, db_path)
     return BuildResult(db_path=db_path, row_counts=counts, report_files=report_files, **headline)

@@ -13,7 +13,6 @@ that a short sample still shows every quirk. `SampleManifest.eras` says where ea
 from __future__ import annotations
 
 import argparse
-import csv
 import random
 import shutil
 import sys
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from kiro_analytics.errors import InputError, KiroError
+from kiro_analytics.identity_sync import render_mapping
 from kiro_analytics.local.sample_files import (
     DOC_TIER_SPELLING,
     FIXED_HEADER,
@@ -42,6 +42,7 @@ from kiro_analytics.local.sample_people import (
     era_starts,
     make_profiles,
 )
+from kiro_analytics.seat_roster import render_roster
 
 __all__ = [
     "CLIENTS", "DOC_TIER_SPELLING", "FIXED_HEADER", "IDENTITY_STORE_ID", "LEGACY_METRICS_GROUPED",
@@ -167,11 +168,9 @@ def write_user_map(manifest: SampleManifest, path: Path) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
-        writer.writerow(("userid", "username", "user_name", "email", "groups"))
-        for u in manifest.users:
-            writer.writerow((u.userid, u.display_name, u.username, u.email, ";".join(u.groups)))
+    # The sync's own writer, so the local build reads exactly the bytes the deployed sync would write.
+    path.write_bytes(render_mapping({"userid": u.userid, "username": u.display_name, "user_name": u.username,
+                                     "email": u.email, "groups": ";".join(u.groups)} for u in manifest.users))
     return path
 
 
@@ -192,12 +191,10 @@ def write_seat_roster(manifest: SampleManifest, path: Path, groups: Optional[Seq
     for user in manifest.users:
         joined = manifest.joined.get(user.userid, manifest.start)
         since = max(joined - timedelta(days=ROSTER_LEAD_DAYS), manifest.start - timedelta(days=ROSTER_LEAD_DAYS))
-        rows.extend((user.userid, group, since.isoformat()) for group in sorted(set(user.groups) & wanted))
+        rows.extend({"userid": user.userid, "group": group, "roster_date": since.isoformat()}
+                    for group in sorted(set(user.groups) & wanted))
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-        writer.writerow(("userid", "group", "roster_date"))
-        writer.writerows(sorted(rows))
+    path.write_bytes(render_roster(rows))
     return path
 
 

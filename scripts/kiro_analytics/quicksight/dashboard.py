@@ -69,7 +69,7 @@ def deploy(context: StepContext) -> str:
         if published.get("Status") in assets.SUCCESS and assets.stored_hash(client, arn) == digest:
             grant = permissions.ensure("dashboard", dashboard_id, client, context.recorder, context.config)
             return (f"{dashboard_id} unchanged (version {published.get('VersionNumber')} published); "
-                    f"permissions {grant}; {console_url(context)}")
+                    f"permissions {grant}; {context.names.dashboard_console_url}")
         response = context.recorder.call(client, "UpdateDashboard", **body)
         action = "updated"
     else:
@@ -90,9 +90,4 @@ def deploy(context: StepContext) -> str:
         context.recorder.call(client, "TagResource", ResourceArn=arn, Tags=assets.hash_tags(digest))
         if not context.dry_run:
             permissions.ensure("dashboard", dashboard_id, client, context.recorder, context.config)
-    return f"{dashboard_id} {action}: version {number} published; {console_url(context)}"
-
-
-def console_url(context: StepContext) -> str:
-    """Where people open it: the QuickSight console of the deploy region."""
-    return f"https://{context.config.region}.quicksight.aws.amazon.com/sn/dashboards/{context.names.dashboard_id}"
+    return f"{dashboard_id} {action}: version {number} published; {context.names.dashboard_console_url}"
