@@ -154,9 +154,14 @@ def test_changed_dataset_is_updated_and_refreshed_now(config, standin):
     columns = standin.datasets[dataset_id]["PhysicalTableMap"]["view"]["RelationalTable"]["InputColumns"]
     columns.pop()  # as if the view gained a column since the last deploy
     before = len(standin.calls)
+    started = {key for key in standin.ingestions if key[0] == dataset_id}
     result = datasets.deploy(make_context(config, standin, 7))
-    assert mutations(standin, before) == ["UpdateDataSet", "CreateIngestion", "TagResource"]
+    # The update starts the SPICE refresh itself; deploy waits on that one instead of starting a second.
+    assert mutations(standin, before) == ["UpdateDataSet", "TagResource"]
     assert "1 updated, 0 refreshed for a changed view" in result
+    (new,) = {key for key in standin.ingestions if key[0] == dataset_id} - started
+    waited = {p["IngestionId"] for op, p in standin.calls[before:] if op == "DescribeIngestion"}
+    assert waited == {new[1]}
     standin.datasets[dataset_id]["PhysicalTableMap"]["view"]["RelationalTable"]["InputColumns"].pop()
     standin.fail_asset("ingestion", [{"Type": "SQL_TABLE_NOT_FOUND", "Message": "view daily_summary missing"}])
     with pytest.raises(StepFailed, match="SQL_TABLE_NOT_FOUND: view daily_summary missing"):

@@ -13,12 +13,15 @@ from typing import List
 import boto3
 import pytest
 from kiro_analytics.plan import Recorder
-from kiro_analytics.sqlfiles import load_views
+from kiro_analytics.progress import Clock
+from kiro_analytics.sqlfiles import load_tables, load_views
+from kiro_analytics.tables import ensure_tables
 from kiro_analytics.views import apply_views, pyathena_executor, stored_body, view_body
 from moto import mock_aws
 from moto.moto_api import state_manager
 from standins.athena import athena_catalog
 
+CLOCK = Clock(now=lambda: 0.0, sleep=lambda _: None)
 _NAME = re.compile(r"CREATE\s+OR\s+REPLACE\s+VIEW\s+\w+\.(\w+)", re.I)
 
 
@@ -34,6 +37,10 @@ def aws(config):
             athena.create_work_group(Name=config.workgroup, Configuration={
                 "ResultConfiguration": {"OutputLocation": "s3://results/athena/"},
                 "EnforceWorkGroupConfiguration": True})
+            # Step 1's raw tables, as Athena needs them before a view that reads them can be created.
+            ensure_tables(glue, athena, Recorder().call, load_tables(config), config.database, config.workgroup,
+                          clock=CLOCK)
+            standin.sql.clear()
             execute = pyathena_executor(boto3.Session(region_name="us-east-1"), "us-east-1", config.workgroup,
                                         config.database)
             yield {"glue": glue, "athena": athena, "standin": standin, "execute": execute}

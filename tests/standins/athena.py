@@ -3,6 +3,11 @@
 moto accepts any SQL and changes nothing. This stand-in applies CREATE EXTERNAL TABLE and CREATE OR REPLACE VIEW
 the way Athena does (an EXTERNAL_TABLE / a VIRTUAL_VIEW with Presto view text) and refuses other DDL it does not
 understand, so the steps' idempotency can be tested end to end. SELECTs can be answered per query with ``answer``.
+
+It also refuses what Athena refuses, so a test cannot pass on SQL that would fail in an account: the query ends
+FAILED with Athena's kind of StateChangeReason (which run_query and pyathena raise) when a view reads a table or
+view the catalog lacks, when CREATE EXTERNAL TABLE without IF NOT EXISTS meets an existing table, and when a
+SELECT has no responder (an unanswered SELECT is a test that forgot its data, not an empty result).
 """
 
 from __future__ import annotations
@@ -15,12 +20,19 @@ from typing import Callable, Dict, Iterator, List, Optional
 
 from kiro_analytics.tables import parse_table_ddl
 from kiro_analytics.views import view_body
+from moto.athena.exceptions import QueryStillRunning
 from moto.athena.models import AthenaBackend, QueryResults
+from moto.athena.responses import AthenaResponse
 from moto.glue.models import glue_backends
 
 VIEW = re.compile(r"^\s*CREATE\s+OR\s+REPLACE\s+VIEW\s+(\w+)\.(\w+)\s+AS\s+(.*?)\s*;?\s*$", re.I | re.S)
-TABLE = re.compile(r"^\s*CREATE\s+EXTERNAL\s+TABLE", re.I)
+TABLE = re.compile(r"^\s*CREATE\s+EXTERNAL\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?(?:(\w+)\.)?(\w+)", re.I)
+SELECT = re.compile(r"^\s*\(?\s*(SELECT|WITH)\b", re.I)
+# A qualified name: [awsdatacatalog.]schema.object, not the tail of a longer dotted name.
+QUALIFIED = re.compile(r"(?<![\w.\"])(?:awsdatacatalog\.)?(\w+)\.(\w+)\b(?!\s*\.)", re.I)
+_COMMENT_OR_STRING = re.compile(r"--[^\n]*|'(?:[^']|'')*'")
 Answer = Callable[[str], Optional[List[Dict[str, object]]]]
+_FAILED = [("QUEUED", "RUNNING"), ("RUNNING", "FAILED")]
 
 
 def presto_view_text(body: str) -> str:
@@ -32,19 +44,39 @@ def _strip_comments(sql: str) -> str:
     return "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--"))
 
 
+def _blank_comments_and_strings(sql: str) -> str:
+    """The SQL with comments and string literals blanked out, same length, so offsets still point into ``sql``."""
+    return _COMMENT_OR_STRING.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), sql)
+
+
+def _position(sql: str, offset: int) -> str:
+    line = sql.count("\n", 0, offset) + 1
+    return f"line {line}:{offset - (sql.rfind(chr(10), 0, offset) + 1) + 1}"
+
+
 class AthenaCatalogStandIn:
     def __init__(self) -> None:
         self.sql: List[str] = []
         self.answers: List[Answer] = []
+        self.failures: Dict[str, str] = {}  # execution id -> StateChangeReason
 
     def answer(self, responder: Answer) -> None:
         self.answers.append(responder)
 
-    def apply(self, backend: AthenaBackend, query: str, database: str) -> None:
+    def apply(self, backend: AthenaBackend, query: str, database: str) -> Optional[str]:
+        """Apply DDL to the Glue catalog; the reason Athena would fail the query, or None when it succeeds."""
         glue = glue_backends[backend.account_id][backend.region_name]
         code = _strip_comments(query)
-        if TABLE.match(code):
+        table = TABLE.match(code)
+        if table:
+            if_not_exists, db, _ = table.groups()
+            db = (db or database).lower()
             spec = parse_table_ddl(query)
+            if spec.name in glue.get_database(db).tables:
+                if if_not_exists:
+                    return None
+                return (f"FAILED: Execution Error, return code 1 from org.apache.hadoop.hive.ql.exec.DDLTask. "
+                        f"AlreadyExistsException(message:Table already exists: {db}.{spec.name})")
             table_input = {
                 "Name": spec.name, "TableType": "EXTERNAL_TABLE", "Parameters": {"EXTERNAL": "TRUE"},
                 "PartitionKeys": [{"Name": n, "Type": t} for n, t in spec.partition_keys],
@@ -53,12 +85,15 @@ class AthenaCatalogStandIn:
                     "SerdeInfo": {"SerializationLibrary": spec.serde,
                                   "Parameters": dict(spec.serde_parameters, **{"serialization.format": "1"})}},
             }
-            if spec.name not in glue.get_database(database).tables:  # IF NOT EXISTS
-                glue.create_table(database, spec.name, table_input)
-            return
+            glue.create_table(db, spec.name, table_input)
+            return None
         view = VIEW.match(code)
         if view:
             db, name, _ = view.groups()
+            db, name = db.lower(), name.lower()
+            missing = self._missing_reference(glue, query, db)
+            if missing:
+                return missing
             body = view_body(query)  # Athena keeps the text after AS as sent, comments included
             table_input = {"Name": name, "TableType": "VIRTUAL_VIEW", "ViewOriginalText": presto_view_text(body),
                            "ViewExpandedText": "/* Presto View */", "Parameters": {"presto_view": "true"},
@@ -67,9 +102,25 @@ class AthenaCatalogStandIn:
                 glue.update_table(db, name, table_input)
             else:
                 glue.create_table(db, name, table_input)
-            return
+            return None
         if re.match(r"^\s*(CREATE|DROP|ALTER)\b", code, re.I):
             raise ValueError(f"stand-in does not understand this DDL: {code[:120]!r}")
+        return None
+
+    @staticmethod
+    def _missing_reference(glue, query: str, database: str) -> Optional[str]:
+        """Athena's TABLE_NOT_FOUND for the first schema.object the view reads that the catalog does not hold."""
+        schemas = {name.lower() for name in glue.databases} | {database}
+        code = _blank_comments_and_strings(query)
+        view = VIEW.match(code)
+        for ref in QUALIFIED.finditer(code, view.start(3) if view else 0):  # the body, not the view's own name
+            schema, name = ref.group(1).lower(), ref.group(2).lower()
+            if schema not in schemas:
+                continue  # an alias.column, not a catalog object
+            if schema not in glue.databases or name not in glue.get_database(schema).tables:
+                return (f"TABLE_NOT_FOUND: {_position(query, ref.start())}: "
+                        f"Table 'awsdatacatalog.{schema}.{name}' does not exist")
+        return None
 
     def results(self, query: str) -> Optional[QueryResults]:
         for responder in self.answers:
@@ -86,19 +137,46 @@ class AthenaCatalogStandIn:
 @contextlib.contextmanager
 def athena_catalog() -> Iterator[AthenaCatalogStandIn]:
     stand_in = AthenaCatalogStandIn()
-    original = AthenaBackend.start_query_execution
+    original_start = AthenaBackend.start_query_execution
+    original_results = AthenaBackend.get_query_results
+    original_describe = AthenaResponse.get_query_execution
 
     def start_query_execution(self, query, context, config, workgroup, execution_parameters):
         stand_in.sql.append(query)
-        stand_in.apply(self, query, (context or {}).get("Database", "default"))
-        execution_id = original(self, query, context, config, workgroup, execution_parameters)
-        answer = stand_in.results(query)
-        if answer is not None:
-            self.query_results[execution_id] = answer
+        reason = stand_in.apply(self, query, (context or {}).get("Database", "default"))
+        execution_id = original_start(self, query, context, config, workgroup, execution_parameters)
+        if reason is None and SELECT.match(_strip_comments(query)):
+            answer = stand_in.results(query)
+            if answer is None:
+                reason = f"stand-in has no answer for this SELECT: {' '.join(query.split())[:200]!r}"
+            else:
+                self.query_results[execution_id] = answer
+        if reason is not None:
+            # Runs through QUEUED and RUNNING like any query, then ends FAILED instead of SUCCEEDED.
+            self.executions[execution_id]._transitions = list(_FAILED)
+            stand_in.failures[execution_id] = reason
         return execution_id
 
+    def get_query_results(self, exec_id):
+        if exec_id in stand_in.failures:
+            raise QueryStillRunning("FAILED")  # Athena's InvalidRequestException for a failed query
+        return original_results(self, exec_id)
+
+    def get_query_execution(self):
+        body = json.loads(original_describe(self))
+        execution = body["QueryExecution"]
+        reason = stand_in.failures.get(execution["QueryExecutionId"])
+        if reason is not None and execution["Status"]["State"] == "FAILED":
+            execution["Status"]["StateChangeReason"] = reason
+            execution["Status"]["AthenaError"] = {"ErrorCategory": 2, "Retryable": False, "ErrorMessage": reason}
+        return json.dumps(body)
+
     AthenaBackend.start_query_execution = start_query_execution
+    AthenaBackend.get_query_results = get_query_results
+    AthenaResponse.get_query_execution = get_query_execution
     try:
         yield stand_in
     finally:
-        AthenaBackend.start_query_execution = original
+        AthenaBackend.start_query_execution = original_start
+        AthenaBackend.get_query_results = original_results
+        AthenaResponse.get_query_execution = original_describe

@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import uuid
 from typing import Any, Dict, List, Optional, Tuple
 
 import botocore.session
@@ -190,9 +191,14 @@ class QuickSightStandIn:
                                     "PhysicalTableMap": PhysicalTableMap, "ImportMode": ImportMode, **rest}
         self._grant(arn, Permissions)
         self._tag(arn, Tags)
-        ingestion = self._ingest(DataSetId, f"initial-{DataSetId}")
-        return {"Arn": arn, "DataSetId": DataSetId, "IngestionArn": ingestion["Arn"],
-                "IngestionId": ingestion["IngestionId"]}
+        return {"Arn": arn, "DataSetId": DataSetId, **self._ingest_if_spice(DataSetId, ImportMode)}
+
+    def _ingest_if_spice(self, dataset_id: str, import_mode: str) -> Dict[str, Any]:
+        """The service starts a SPICE dataset's ingestion itself on create and on update, and names it in the reply."""
+        if import_mode != "SPICE":
+            return {}
+        ingestion = self._ingest(dataset_id, str(uuid.uuid4()))
+        return {"IngestionArn": ingestion["Arn"], "IngestionId": ingestion["IngestionId"]}
 
     def DescribeDataSet(self, AwsAccountId: str, DataSetId: str) -> Dict[str, Any]:
         dataset = self.datasets.get(DataSetId)
@@ -209,7 +215,7 @@ class QuickSightStandIn:
             raise _not_found("data set", DataSetId)
         self._check_dataset(PhysicalTableMap)
         dataset.update(Name=Name, PhysicalTableMap=PhysicalTableMap, ImportMode=ImportMode, **rest)
-        return {"Arn": dataset["Arn"], "DataSetId": DataSetId}
+        return {"Arn": dataset["Arn"], "DataSetId": DataSetId, **self._ingest_if_spice(DataSetId, ImportMode)}
 
     def DescribeDataSetPermissions(self, AwsAccountId: str, DataSetId: str) -> Dict[str, Any]:
         dataset = self.datasets.get(DataSetId)

@@ -29,7 +29,7 @@ INGESTION_TIMEOUT = 1800.0
 
 
 def role_arn(context: StepContext) -> str:
-    return f"arn:aws:iam::{context.config.account_id}:role/{context.names.quicksight_role}"
+    return context.names.role_arn(context.names.quicksight_role)
 
 
 def data_source_arn(context: StepContext) -> str:
@@ -116,8 +116,9 @@ def _dataset_differs(current: Mapping[str, Any], want: Mapping[str, Any]) -> boo
     return _normal(current.get("PhysicalTableMap")) != _normal(want["PhysicalTableMap"])
 
 
-def ensure_dataset(context: StepContext, view: str, view_digest: str) -> str:
-    """Create, update or leave one dataset; returns created | updated | unchanged."""
+def ensure_dataset(context: StepContext, view: str, view_digest: str) -> Tuple[str, str]:
+    """Create, update or leave one dataset: (created | updated | unchanged, the id of the ingestion an update
+    started, or "")."""
     client, account = context.clients.quicksight(), context.config.account_id
     dataset_id = context.names.dataset_id(view)
     want = desired_dataset(context, view)
@@ -126,15 +127,17 @@ def ensure_dataset(context: StepContext, view: str, view_digest: str) -> str:
         context.recorder.call(client, "CreateDataSet", AwsAccountId=account, DataSetId=dataset_id,
                               Permissions=permissions.as_request(permissions.desired("dataset", context.config)),
                               Tags=assets.hash_tags(view_digest, assets.VIEW_TAG), **want)
-        return "created"
+        return "created", ""
+    ingestion_id = ""
     if _dataset_differs(current["DataSet"], want):
-        context.recorder.call(client, "UpdateDataSet", AwsAccountId=account, DataSetId=dataset_id, **want)
-        outcome = "updated"
+        # Updating a SPICE dataset starts its full refresh by itself; the reply names that ingestion.
+        response = context.recorder.call(client, "UpdateDataSet", AwsAccountId=account, DataSetId=dataset_id, **want)
+        outcome, ingestion_id = "updated", str(response.get("IngestionId", ""))
     else:
         outcome = "unchanged"
     if not context.dry_run:
         permissions.ensure("dataset", dataset_id, client, context.recorder, context.config)
-    return outcome
+    return outcome, ingestion_id
 
 
 def refresh_time(base: str, index: int) -> str:
@@ -195,16 +198,19 @@ def deploy(context: StepContext) -> str:
     client = context.clients.quicksight()
     digests = content_digests(context.config)
     for index, view in enumerate(definitions.dataset_files()):
-        outcome = ensure_dataset(context, view, digests[view])
+        outcome, update_ingestion = ensure_dataset(context, view, digests[view])
         ensure_schedule(context, view, index, existed=outcome != "created")
-        # Creating a SPICE dataset ingests once by itself. An updated dataset, or one whose view (or anything the
-        # view reads) changed since its last refresh, needs an explicit refresh, or SPICE shows the old rows.
+        # Creating or updating a SPICE dataset ingests once by itself: an update is waited on, not refreshed again
+        # (a second, overlapping ingestion). One whose view (or anything the view reads) changed since its last
+        # refresh but whose definition did not needs an explicit refresh, or SPICE shows the old rows.
         arn = assets.dataset_arn(context, view)
         if outcome == "unchanged" and assets.stored_hash(client, arn, assets.VIEW_TAG) != digests[view]:
             outcome = "view changed"
         outcomes[view] = outcome
         log.info("dataset %s: %s", context.names.dataset_id(view), outcome)
-        if outcome in ("updated", "view changed"):
+        if outcome == "updated" and (update_ingestion or context.dry_run):
+            ingestions.append((view, update_ingestion))  # "" under --dry-run, where nothing is waited on
+        elif outcome in ("updated", "view changed"):
             ingestions.append((view, start_ingestion(context, view)))
     for view, ingestion_id in ingestions:
         if not context.dry_run:
