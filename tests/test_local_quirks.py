@@ -131,8 +131,12 @@ def q(hand, sql):
     return hand[0].execute(sql).fetchall()
 
 
+ACTIVITY = ("activity_date, userid, client_type, subscription_tier, chat_conversations, credits_used, overage_cap, "
+            "overage_credits_used, overage_enabled, total_messages, new_user, user_email")
+
+
 def activity(hand):
-    rows = q(hand, "SELECT * FROM user_activity_daily")
+    rows = q(hand, f"SELECT {ACTIVITY} FROM user_activity_daily")
     return {(r[0].isoformat(), r[1], r[2]): r[3:] for r in rows}
 
 

@@ -55,7 +55,8 @@ def test_user_activity_daily_types(sample):
         ("activity_date", "DATE"), ("userid", "VARCHAR"), ("client_type", "VARCHAR"),
         ("subscription_tier", "VARCHAR"), ("chat_conversations", "BIGINT"), ("credits_used", "DOUBLE"),
         ("overage_cap", "DOUBLE"), ("overage_credits_used", "DOUBLE"), ("overage_enabled", "BOOLEAN"),
-        ("total_messages", "BIGINT"), ("new_user", "BOOLEAN"), ("user_email", "VARCHAR")]
+        ("total_messages", "BIGINT"), ("new_user", "BOOLEAN"), ("user_email", "VARCHAR"),
+        ("usage_limit", "DOUBLE"), ("region", "VARCHAR")]
 
 
 def test_model_usage_daily_matches_files(sample):

@@ -14,12 +14,19 @@ from kiro_analytics.local.translate import SUPPORTED_FUNCTIONS, expression_to_du
 from kiro_analytics.sqlfiles import load_views
 from local_expected import ROOT
 
+# The patterns report_lines.sql uses, as written there.
+HEADER_RE = r"^[ \t]*[A-Za-z][A-Za-z0-9_.]*[ \t]*(,[ \t]*[A-Za-z][A-Za-z0-9_.]*[ \t]*)*[ \t\r]*$"
+DECIMAL_RE = r"-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?"
+
 # (function name as translate.py names it, Athena query, Trino result)
 CASES = [
     ("ARRAY_POSITION", "SELECT array_position(ARRAY['date', 'userid'], 'userid')", 2),
     # Trino returns 0 for a missing element (DuckDB NULL): the views always wrap it in NULLIF(..., 0).
     ("ARRAY_POSITION", "SELECT NULLIF(array_position(ARRAY['date'], 'new_user'), 0)", None),
     ("ARRAY_SIZE", "SELECT cardinality(ARRAY['a', 'b', 'c'])", 3),
+    # report_lines: a header naming a column twice is an unknown layout (only the size is read).
+    ("ARRAY_DISTINCT", "SELECT cardinality(array_distinct(split('date,userid,date', ',')))", 2),
+    ("ARRAY_DISTINCT", "SELECT cardinality(array_distinct(split('date,userid', ',')))", 2),
     ("ARG_MAX", "SELECT max_by(x, y) FROM (VALUES ('PRO', 1), ('POWER', 4), ('PRO_PLUS', 2)) AS t (x, y)", "POWER"),
     ("CASE", "SELECT CASE 'PROPLUS' WHEN 'PRO' THEN 'a' WHEN 'PROPLUS' THEN 'b' ELSE 'c' END", "b"),
     ("CHR", "SELECT chr(65)", "A"),
@@ -27,6 +34,9 @@ CASES = [
     ("COALESCE", "SELECT COALESCE(TRY_CAST(NULL AS BIGINT), 0)", 0),
     ("COUNT", "SELECT count(DISTINCT x) FROM (VALUES 1, 1, 2, NULL) AS t (x)", 2),
     ("COUNT", "SELECT count(*) FROM (VALUES 1, NULL) AS t (x)", 2),
+    # report_lines: from_utf8(to_utf8(line)) keeps valid text as it is (Trino replaces invalid bytes by U+FFFD).
+    ("DECODE", "SELECT from_utf8(to_utf8('Kiro, é 中'))", "Kiro, é 中"),
+    ("ENCODE", "SELECT length(from_utf8(to_utf8('é')))", 1),
     ("DATE_ADD", "SELECT TRY_CAST(date_add('day', 29, DATE '2026-02-10') AS DATE)", date(2026, 3, 11)),
     ("DATE_ADD", "SELECT TRY_CAST(date_add('month', 1, DATE '2026-12-01') AS DATE)", date(2027, 1, 1)),
     # monthly_credit_forecast: days in a month and days elapsed; Trino returns BIGINT whole days for DATEs.
@@ -49,6 +59,11 @@ CASES = [
     ("GREATEST", "SELECT greatest(3.5e0 - 5, 0)", 0.0),
     ("GREATEST", "SELECT greatest(TRY_CAST(NULL AS DOUBLE), 0)", None),  # Trino: NULL if any argument is NULL
     ("LENGTH", "SELECT length('claude_opus_4.6_messages')", 24),
+    # ingest_ledger: header drift compares a file's header with the previous export's.
+    ("LAG", "SELECT p FROM (SELECT v, lag(v) OVER (PARTITION BY g ORDER BY k) AS p FROM (VALUES ('x', 1, 'a'), "
+            "('x', 2, 'b'), ('y', 3, 'c')) AS t (g, k, v)) AS r WHERE v = 'b'", "a"),
+    ("LAG", "SELECT p FROM (SELECT v, lag(v) OVER (PARTITION BY g ORDER BY k) AS p FROM (VALUES ('x', 1, 'a'), "
+            "('y', 3, 'c')) AS t (g, k, v)) AS r WHERE v = 'c'", None),
     ("LOWER", "SELECT lower('Date,UserId')", "date,userid"),
     ("UPPER", "SELECT upper('Pro Plus')", "PRO PLUS"),
     ("MAX", "SELECT max(x) FROM (VALUES '202605020105', '202605020205') AS t (x)", "202605020205"),
@@ -67,12 +82,27 @@ CASES = [
     ("REGEXP_EXTRACT", "SELECT NULLIF(regexp_extract('report.csv', '.*([0-9]{12})', 1), '')", None),
     ("REGEXP_REPLACE", "SELECT regexp_replace('d-1234567890.3c1d-aa', '^d-[0-9A-Za-z]+[.]', '')", "3c1d-aa"),
     ("REGEXP_REPLACE", "SELECT regexp_replace('a.b.c', '[.]', '')", "abc"),  # Trino replaces every match
+    # Trino's documented example, then the patterns report_lines uses: a header line is names only; a number is
+    # digits (whole) or a decimal; a date is ISO or MM-DD-YYYY. Trino searches anywhere, so ^...$ anchors them.
+    ("REGEXP_LIKE", "SELECT regexp_like('1a 2b 14m', '\\d+b')", True),
+    ("REGEXP_LIKE", f"SELECT regexp_like(' Date , UserId,claude_opus_4.6_messages', '{HEADER_RE}')", True),
+    ("REGEXP_LIKE", f"SELECT regexp_like('2026-05-01,aaaa-bbbb,KIRO_IDE', '{HEADER_RE}')", False),
+    ("REGEXP_LIKE", f"SELECT regexp_like('Date,UserId,', '{HEADER_RE}')", False),
+    ("REGEXP_LIKE", "SELECT regexp_like('1.5', '^[0-9,]*$')", False),
+    ("REGEXP_LIKE", "SELECT regexp_like('12,,0', '^[0-9,]*$')", True),
+    ("REGEXP_LIKE", f"SELECT regexp_like('1.2E-4', '^{DECIMAL_RE}$')", True),
+    ("REGEXP_LIKE", f"SELECT regexp_like('0x10', '^{DECIMAL_RE}$')", False),
+    ("REGEXP_LIKE", "SELECT regexp_like('05-01-2026', '^[0-9]{4}-[0-9]{2}-[0-9]{2}$')", False),
+    ("REGEXP_LIKE", "SELECT regexp_like('5-1-2026', '^[0-9]{1,2}-[0-9]{1,2}-[0-9]{4}$')", True),
+    ("REGEXP_LIKE", "SELECT regexp_like(' \t', '^[ \\t\\r]*$')", True),
     ("REPLACE", "SELECT replace('\"3c1d\"', '\"', '')", "3c1d"),
     ("ROW_NUMBER", "SELECT v FROM (SELECT v, g, row_number() OVER (PARTITION BY g ORDER BY v DESC) AS rn "
                    "FROM (VALUES (1, 'a'), (1, 'b'), (2, 'c')) AS t (g, v)) AS r WHERE rn = 1 AND g = 1", "b"),
     ("SPLIT", "SELECT cardinality(split('a,,b,', ','))", 4),
     ("SPLIT", "SELECT element_at(split('a,,b', ','), 2)", ""),
     ("SPLIT_PART", "SELECT split_part('05-01-2026', '-', 3)", "2026"),
+    ("STR_POSITION", "SELECT strpos('high', 'ig')", 2),
+    ("STR_POSITION", "SELECT strpos('2026-05-01,x', chr(65533))", 0),
     ("SUBSTRING", "SELECT substr('auto_messages', 1, 4)", "auto"),
     ("SUBSTRING", "SELECT substr('auto_messages', 5)", "_messages"),
     ("TIMESTAMP_TRUNC", "SELECT TRY_CAST(date_trunc('month', d) AS DATE) FROM (VALUES DATE '2026-05-17') AS t (d)",
@@ -139,3 +169,8 @@ def test_supported_list_is_exactly_what_is_tested():
     covered = {name for name, _, _ in CASES}
     assert set(SUPPORTED_FUNCTIONS) <= covered, set(SUPPORTED_FUNCTIONS) - covered
     assert set(_view_functions()) <= set(SUPPORTED_FUNCTIONS)
+
+
+def test_patterns_checked_here_are_the_ones_report_lines_uses():
+    text = (ROOT / "sql" / "views" / "report_lines.sql").read_text(encoding="utf-8")
+    assert f"'{HEADER_RE}'" in text and text.count(DECIMAL_RE) == 4

@@ -1,58 +1,380 @@
--- Internal: every data line of every report file (user_report and both legacy sources), paired with
--- its own file's header line, so the views bind columns by header name, never by position.
--- Quotes are dropped before splitting (ids, ARNs, e-mails and numbers never contain a comma);
--- a byte-order mark would otherwise hide the header. The export stamp is the LAST 12-digit run
--- of the file name (the account id is 12 digits too, and split parts add _part_N after it).
--- family is part of the header join so a filter on it prunes the other tables' scans in Athena.
+-- Internal: every non-blank line of every report file (user_report and both legacy sources), classified ONCE,
+-- here, and typed: the ingest ledger, the freshness view and the typed views all read this view (so it can
+-- become a table later without changing its SQL). Rules (sql/README.md, "How a line is read"):
+--   * A line is its file's header when every field is a name (letters, digits, _ and .): no data line is,
+--     because a date holds a hyphen. Names are trimmed and lower-cased, so columns are found by name in any
+--     order; quotes and a byte-order mark are dropped first (no field of these reports holds a comma).
+--   * status: 'header', 'used' (the line a view reads), 'superseded' (the same key in a newer export, or a
+--     later path of the same stamp), or 'rejected' with reject_reason: no header, unknown header layout
+--     (two different header lines, or a name twice), missing required column, not UTF-8, truncated line
+--     (fewer fields than the header), extra fields (more: a quoted comma), bad date, no user id, bad number.
+--   * The key is (family, region, activity_date, userid, client_type): the same user, day and client in two
+--     regions are two real rows (two profiles), both used. Legacy lines of both sources share one key per
+--     region and day (client 'ALL'); the newest export stamp wins, then KiroLogs (source_rank 1), then path.
+--   * Numbers are checked by pattern before any cast (DuckDB's casts accept '1.5' as a whole number and
+--     '0x10'; Trino's do not), so both engines reject and read the same lines.
+--   * from_utf8(to_utf8(...)) turns bytes that are not UTF-8 into U+FFFD in Athena (Trino keeps them raw);
+--     the local engine decodes the same way, so such a line is rejected 'not UTF-8' in both.
+-- The export stamp is the LAST 12-digit run of the file name (the account id is 12 digits too, and split
+-- parts add _part_N after it); region is the folder after user_report/ or by_user_analytic/. family is a
+-- constant of each branch, so a filter on it prunes the other tables' scans in Athena.
 CREATE OR REPLACE VIEW ${database}.report_lines AS
 WITH raw AS (
-    SELECT
-        'user_report' AS family,
-        0 AS source_rank,
-        "$path" AS source_path,
-        replace(replace(line, '"', ''), chr(65279), '') AS clean_line
+    SELECT 'user_report' AS family, 0 AS source_rank, "$path" AS source_path, from_utf8(to_utf8(line)) AS text_line
     FROM ${database}.user_report_raw
     UNION ALL
-    SELECT
-        'by_user_analytic' AS family,
-        1 AS source_rank,
-        "$path" AS source_path,
-        replace(replace(line, '"', ''), chr(65279), '') AS clean_line
+    SELECT 'by_user_analytic' AS family, 1 AS source_rank, "$path" AS source_path, from_utf8(to_utf8(line)) AS text_line
     FROM ${database}.kiro_by_user_analytic_raw
     UNION ALL
-    SELECT
-        'by_user_analytic' AS family,
-        2 AS source_rank,
-        "$path" AS source_path,
-        replace(replace(line, '"', ''), chr(65279), '') AS clean_line
+    SELECT 'by_user_analytic' AS family, 2 AS source_rank, "$path" AS source_path, from_utf8(to_utf8(line)) AS text_line
     FROM ${database}.qdev_by_user_analytic_raw
 ),
-marked AS (
+cleaned AS (
     SELECT
         family,
         source_rank,
         source_path,
-        clean_line,
-        (lower(clean_line) LIKE 'date,userid%' OR lower(clean_line) LIKE 'userid,date%') AS is_header
+        strpos(text_line, chr(65533)) > 0 AS not_utf8,
+        replace(replace(text_line, '"', ''), chr(65279), '') AS clean_line
     FROM raw
 ),
-headers AS (
-    SELECT family, source_path, max(clean_line) AS header_line
-    FROM marked
+lines AS (
+    SELECT
+        family,
+        source_rank,
+        source_path,
+        not_utf8,
+        clean_line,
+        regexp_like(clean_line, '^[ \t]*[A-Za-z][A-Za-z0-9_.]*[ \t]*(,[ \t]*[A-Za-z][A-Za-z0-9_.]*[ \t]*)*[ \t\r]*$') AS is_header
+    FROM cleaned
+    WHERE NOT regexp_like(clean_line, '^[ \t\r]*$')
+),
+header_lines AS (
+    SELECT
+        family,
+        source_path,
+        regexp_replace(regexp_replace(lower(clean_line), '[ \t\r]*,[ \t\r]*', ','), '^[ \t\r]+|[ \t\r]+$', '')
+            AS header_text
+    FROM lines
     WHERE is_header
+),
+headers AS (
+    SELECT family, source_path, count(DISTINCT header_text) AS header_layouts, max(header_text) AS header_text
+    FROM header_lines
     GROUP BY family, source_path
+),
+layouts AS (
+    SELECT
+        family,
+        source_path,
+        header_layouts,
+        header_text,
+        header,
+        cardinality(header) AS header_columns,
+        cardinality(array_distinct(header)) < cardinality(header) AS duplicate_columns,
+        NULLIF(array_position(header, 'date'), 0) AS p_date,
+        NULLIF(array_position(header, 'userid'), 0) AS p_userid,
+        NULLIF(array_position(header, 'client_type'), 0) AS p_client_type,
+        NULLIF(array_position(header, 'chat_conversations'), 0) AS p_chat_conversations,
+        NULLIF(array_position(header, 'credits_used'), 0) AS p_credits_used,
+        NULLIF(array_position(header, 'overage_cap'), 0) AS p_overage_cap,
+        NULLIF(array_position(header, 'overage_credits_used'), 0) AS p_overage_credits_used,
+        NULLIF(array_position(header, 'overage_enabled'), 0) AS p_overage_enabled,
+        NULLIF(array_position(header, 'subscription_tier'), 0) AS p_subscription_tier,
+        NULLIF(array_position(header, 'total_messages'), 0) AS p_total_messages,
+        NULLIF(array_position(header, 'new_user'), 0) AS p_new_user,
+        NULLIF(array_position(header, 'user_email'), 0) AS p_user_email,
+        NULLIF(array_position(header, 'usage_limit'), 0) AS p_usage_limit,
+        NULLIF(array_position(header, 'chat_aicodelines'), 0) AS p_chat_aicodelines,
+        NULLIF(array_position(header, 'chat_messagesinteracted'), 0) AS p_chat_messagesinteracted,
+        NULLIF(array_position(header, 'chat_messagessent'), 0) AS p_chat_messagessent,
+        NULLIF(array_position(header, 'codefix_acceptanceeventcount'), 0) AS p_codefix_acceptanceeventcount,
+        NULLIF(array_position(header, 'codefix_acceptedlines'), 0) AS p_codefix_acceptedlines,
+        NULLIF(array_position(header, 'codefix_generatedlines'), 0) AS p_codefix_generatedlines,
+        NULLIF(array_position(header, 'codefix_generationeventcount'), 0) AS p_codefix_generationeventcount,
+        NULLIF(array_position(header, 'codereview_failedeventcount'), 0) AS p_codereview_failedeventcount,
+        NULLIF(array_position(header, 'codereview_findingscount'), 0) AS p_codereview_findingscount,
+        NULLIF(array_position(header, 'codereview_succeededeventcount'), 0) AS p_codereview_succeededeventcount,
+        NULLIF(array_position(header, 'dev_acceptanceeventcount'), 0) AS p_dev_acceptanceeventcount,
+        NULLIF(array_position(header, 'dev_acceptedlines'), 0) AS p_dev_acceptedlines,
+        NULLIF(array_position(header, 'dev_generatedlines'), 0) AS p_dev_generatedlines,
+        NULLIF(array_position(header, 'dev_generationeventcount'), 0) AS p_dev_generationeventcount,
+        NULLIF(array_position(header, 'docgeneration_acceptedfileupdates'), 0) AS p_docgeneration_acceptedfileupdates,
+        NULLIF(array_position(header, 'docgeneration_acceptedfilescreations'), 0) AS p_docgeneration_acceptedfilescreations,
+        NULLIF(array_position(header, 'docgeneration_acceptedlineadditions'), 0) AS p_docgeneration_acceptedlineadditions,
+        NULLIF(array_position(header, 'docgeneration_acceptedlineupdates'), 0) AS p_docgeneration_acceptedlineupdates,
+        NULLIF(array_position(header, 'docgeneration_eventcount'), 0) AS p_docgeneration_eventcount,
+        NULLIF(array_position(header, 'docgeneration_rejectedfilecreations'), 0) AS p_docgeneration_rejectedfilecreations,
+        NULLIF(array_position(header, 'docgeneration_rejectedfileupdates'), 0) AS p_docgeneration_rejectedfileupdates,
+        NULLIF(array_position(header, 'docgeneration_rejectedlineadditions'), 0) AS p_docgeneration_rejectedlineadditions,
+        NULLIF(array_position(header, 'docgeneration_rejectedlineupdates'), 0) AS p_docgeneration_rejectedlineupdates,
+        NULLIF(array_position(header, 'inlinechat_acceptanceeventcount'), 0) AS p_inlinechat_acceptanceeventcount,
+        NULLIF(array_position(header, 'inlinechat_acceptedlineadditions'), 0) AS p_inlinechat_acceptedlineadditions,
+        NULLIF(array_position(header, 'inlinechat_acceptedlinedeletions'), 0) AS p_inlinechat_acceptedlinedeletions,
+        NULLIF(array_position(header, 'inlinechat_dismissaleventcount'), 0) AS p_inlinechat_dismissaleventcount,
+        NULLIF(array_position(header, 'inlinechat_dismissedlineadditions'), 0) AS p_inlinechat_dismissedlineadditions,
+        NULLIF(array_position(header, 'inlinechat_dismissedlinedeletions'), 0) AS p_inlinechat_dismissedlinedeletions,
+        NULLIF(array_position(header, 'inlinechat_rejectedlineadditions'), 0) AS p_inlinechat_rejectedlineadditions,
+        NULLIF(array_position(header, 'inlinechat_rejectedlinedeletions'), 0) AS p_inlinechat_rejectedlinedeletions,
+        NULLIF(array_position(header, 'inlinechat_rejectioneventcount'), 0) AS p_inlinechat_rejectioneventcount,
+        NULLIF(array_position(header, 'inlinechat_totaleventcount'), 0) AS p_inlinechat_totaleventcount,
+        NULLIF(array_position(header, 'inline_aicodelines'), 0) AS p_inline_aicodelines,
+        NULLIF(array_position(header, 'inline_acceptancecount'), 0) AS p_inline_acceptancecount,
+        NULLIF(array_position(header, 'inline_suggestionscount'), 0) AS p_inline_suggestionscount,
+        NULLIF(array_position(header, 'testgeneration_acceptedlines'), 0) AS p_testgeneration_acceptedlines,
+        NULLIF(array_position(header, 'testgeneration_acceptedtests'), 0) AS p_testgeneration_acceptedtests,
+        NULLIF(array_position(header, 'testgeneration_eventcount'), 0) AS p_testgeneration_eventcount,
+        NULLIF(array_position(header, 'testgeneration_generatedlines'), 0) AS p_testgeneration_generatedlines,
+        NULLIF(array_position(header, 'testgeneration_generatedtests'), 0) AS p_testgeneration_generatedtests,
+        NULLIF(array_position(header, 'transformation_eventcount'), 0) AS p_transformation_eventcount,
+        NULLIF(array_position(header, 'transformation_linesgenerated'), 0) AS p_transformation_linesgenerated,
+        NULLIF(array_position(header, 'transformation_linesingested'), 0) AS p_transformation_linesingested
+    FROM (SELECT family, source_path, header_layouts, header_text, split(header_text, ',') AS header FROM headers) AS h
+),
+cells AS (
+    SELECT
+        l.family,
+        l.source_rank,
+        l.source_path,
+        l.is_header,
+        l.not_utf8,
+        l.fields,
+        h.header,
+        h.header_text,
+        h.header_layouts,
+        h.header_columns,
+        h.duplicate_columns,
+        CASE l.family
+            WHEN 'user_report' THEN h.p_date IS NULL OR h.p_userid IS NULL OR h.p_client_type IS NULL
+                OR h.p_chat_conversations IS NULL OR h.p_credits_used IS NULL OR h.p_overage_cap IS NULL
+                OR h.p_overage_credits_used IS NULL OR h.p_overage_enabled IS NULL
+                OR h.p_subscription_tier IS NULL OR h.p_total_messages IS NULL
+            ELSE h.p_date IS NULL OR h.p_userid IS NULL
+        END AS missing_required,
+        h.p_new_user IS NOT NULL AS has_new_user,
+        h.p_user_email IS NOT NULL AS has_user_email,
+        h.p_usage_limit IS NOT NULL AS has_usage_limit,
+        trim(element_at(l.fields, h.p_date)) AS c_date,
+        trim(element_at(l.fields, h.p_userid)) AS c_userid,
+        trim(element_at(l.fields, h.p_client_type)) AS c_client_type,
+        trim(element_at(l.fields, h.p_chat_conversations)) AS c_chat_conversations,
+        trim(element_at(l.fields, h.p_credits_used)) AS c_credits_used,
+        trim(element_at(l.fields, h.p_overage_cap)) AS c_overage_cap,
+        trim(element_at(l.fields, h.p_overage_credits_used)) AS c_overage_credits_used,
+        trim(element_at(l.fields, h.p_overage_enabled)) AS c_overage_enabled,
+        trim(element_at(l.fields, h.p_subscription_tier)) AS c_subscription_tier,
+        trim(element_at(l.fields, h.p_total_messages)) AS c_total_messages,
+        trim(element_at(l.fields, h.p_new_user)) AS c_new_user,
+        trim(element_at(l.fields, h.p_user_email)) AS c_user_email,
+        trim(element_at(l.fields, h.p_usage_limit)) AS c_usage_limit,
+        trim(element_at(l.fields, h.p_chat_aicodelines)) AS c_chat_aicodelines,
+        trim(element_at(l.fields, h.p_chat_messagesinteracted)) AS c_chat_messagesinteracted,
+        trim(element_at(l.fields, h.p_chat_messagessent)) AS c_chat_messagessent,
+        trim(element_at(l.fields, h.p_codefix_acceptanceeventcount)) AS c_codefix_acceptanceeventcount,
+        trim(element_at(l.fields, h.p_codefix_acceptedlines)) AS c_codefix_acceptedlines,
+        trim(element_at(l.fields, h.p_codefix_generatedlines)) AS c_codefix_generatedlines,
+        trim(element_at(l.fields, h.p_codefix_generationeventcount)) AS c_codefix_generationeventcount,
+        trim(element_at(l.fields, h.p_codereview_failedeventcount)) AS c_codereview_failedeventcount,
+        trim(element_at(l.fields, h.p_codereview_findingscount)) AS c_codereview_findingscount,
+        trim(element_at(l.fields, h.p_codereview_succeededeventcount)) AS c_codereview_succeededeventcount,
+        trim(element_at(l.fields, h.p_dev_acceptanceeventcount)) AS c_dev_acceptanceeventcount,
+        trim(element_at(l.fields, h.p_dev_acceptedlines)) AS c_dev_acceptedlines,
+        trim(element_at(l.fields, h.p_dev_generatedlines)) AS c_dev_generatedlines,
+        trim(element_at(l.fields, h.p_dev_generationeventcount)) AS c_dev_generationeventcount,
+        trim(element_at(l.fields, h.p_docgeneration_acceptedfileupdates)) AS c_docgeneration_acceptedfileupdates,
+        trim(element_at(l.fields, h.p_docgeneration_acceptedfilescreations)) AS c_docgeneration_acceptedfilescreations,
+        trim(element_at(l.fields, h.p_docgeneration_acceptedlineadditions)) AS c_docgeneration_acceptedlineadditions,
+        trim(element_at(l.fields, h.p_docgeneration_acceptedlineupdates)) AS c_docgeneration_acceptedlineupdates,
+        trim(element_at(l.fields, h.p_docgeneration_eventcount)) AS c_docgeneration_eventcount,
+        trim(element_at(l.fields, h.p_docgeneration_rejectedfilecreations)) AS c_docgeneration_rejectedfilecreations,
+        trim(element_at(l.fields, h.p_docgeneration_rejectedfileupdates)) AS c_docgeneration_rejectedfileupdates,
+        trim(element_at(l.fields, h.p_docgeneration_rejectedlineadditions)) AS c_docgeneration_rejectedlineadditions,
+        trim(element_at(l.fields, h.p_docgeneration_rejectedlineupdates)) AS c_docgeneration_rejectedlineupdates,
+        trim(element_at(l.fields, h.p_inlinechat_acceptanceeventcount)) AS c_inlinechat_acceptanceeventcount,
+        trim(element_at(l.fields, h.p_inlinechat_acceptedlineadditions)) AS c_inlinechat_acceptedlineadditions,
+        trim(element_at(l.fields, h.p_inlinechat_acceptedlinedeletions)) AS c_inlinechat_acceptedlinedeletions,
+        trim(element_at(l.fields, h.p_inlinechat_dismissaleventcount)) AS c_inlinechat_dismissaleventcount,
+        trim(element_at(l.fields, h.p_inlinechat_dismissedlineadditions)) AS c_inlinechat_dismissedlineadditions,
+        trim(element_at(l.fields, h.p_inlinechat_dismissedlinedeletions)) AS c_inlinechat_dismissedlinedeletions,
+        trim(element_at(l.fields, h.p_inlinechat_rejectedlineadditions)) AS c_inlinechat_rejectedlineadditions,
+        trim(element_at(l.fields, h.p_inlinechat_rejectedlinedeletions)) AS c_inlinechat_rejectedlinedeletions,
+        trim(element_at(l.fields, h.p_inlinechat_rejectioneventcount)) AS c_inlinechat_rejectioneventcount,
+        trim(element_at(l.fields, h.p_inlinechat_totaleventcount)) AS c_inlinechat_totaleventcount,
+        trim(element_at(l.fields, h.p_inline_aicodelines)) AS c_inline_aicodelines,
+        trim(element_at(l.fields, h.p_inline_acceptancecount)) AS c_inline_acceptancecount,
+        trim(element_at(l.fields, h.p_inline_suggestionscount)) AS c_inline_suggestionscount,
+        trim(element_at(l.fields, h.p_testgeneration_acceptedlines)) AS c_testgeneration_acceptedlines,
+        trim(element_at(l.fields, h.p_testgeneration_acceptedtests)) AS c_testgeneration_acceptedtests,
+        trim(element_at(l.fields, h.p_testgeneration_eventcount)) AS c_testgeneration_eventcount,
+        trim(element_at(l.fields, h.p_testgeneration_generatedlines)) AS c_testgeneration_generatedlines,
+        trim(element_at(l.fields, h.p_testgeneration_generatedtests)) AS c_testgeneration_generatedtests,
+        trim(element_at(l.fields, h.p_transformation_eventcount)) AS c_transformation_eventcount,
+        trim(element_at(l.fields, h.p_transformation_linesgenerated)) AS c_transformation_linesgenerated,
+        trim(element_at(l.fields, h.p_transformation_linesingested)) AS c_transformation_linesingested
+    FROM (SELECT family, source_rank, source_path, is_header, not_utf8, split(clean_line, ',') AS fields FROM lines) AS l
+    LEFT JOIN layouts AS h ON h.family = l.family AND h.source_path = l.source_path
+),
+checked AS (
+    SELECT
+        *,
+        COALESCE(NULLIF(regexp_extract(source_path, '.*/(user_report|by_user_analytic)/([^/]+)/', 2), ''), 'unknown')
+            AS region,
+        COALESCE(
+            NULLIF(regexp_extract(regexp_extract(source_path, '[^/]*$'), '.*([0-9]{12})', 1), ''), '000000000000'
+        ) AS export_stamp,
+        CASE
+            WHEN regexp_like(c_date, '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') THEN TRY_CAST(c_date AS DATE)
+            WHEN regexp_like(c_date, '^[0-9]{1,2}-[0-9]{1,2}-[0-9]{4}$') THEN TRY_CAST(
+                split_part(c_date, '-', 3) || '-' || lpad(split_part(c_date, '-', 1), 2, '0')
+                || '-' || lpad(split_part(c_date, '-', 2), 2, '0') AS DATE)
+        END AS activity_date,
+        -- Identity Center ids arrive bare, quoted (quotes are gone already) or as <store id>.<uuid>.
+        regexp_replace(c_userid, '^d-[0-9A-Za-z]+[.]', '') AS userid,
+        CASE WHEN family = 'user_report' THEN COALESCE(NULLIF(upper(c_client_type), ''), 'UNKNOWN') ELSE 'ALL' END
+            AS client_type,
+        CASE family
+            -- Credits_Used must be a number; the other counts and amounts may be empty (0, or NULL for
+            -- usage_limit) but nothing else. Whole numbers are digits only.
+            WHEN 'user_report' THEN regexp_like(
+                COALESCE(c_credits_used, '') || ',' || COALESCE(c_chat_conversations, '') || ','
+                || COALESCE(c_total_messages, '') || ',' || COALESCE(c_overage_cap, '') || ','
+                || COALESCE(c_overage_credits_used, '') || ',' || COALESCE(c_usage_limit, ''),
+                '^-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?,[0-9]*,[0-9]*,(-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?)?,(-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?)?,(-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?)?$')
+            -- Every legacy metric is a whole number; Q Developer era files leave zeros empty.
+            ELSE regexp_like(
+                COALESCE(c_chat_aicodelines, '') || ',' || COALESCE(c_chat_messagesinteracted, '')
+                || ',' || COALESCE(c_chat_messagessent, '') || ',' || COALESCE(c_codefix_acceptanceeventcount, '')
+                || ',' || COALESCE(c_codefix_acceptedlines, '') || ',' || COALESCE(c_codefix_generatedlines, '')
+                || ',' || COALESCE(c_codefix_generationeventcount, '') || ',' || COALESCE(c_codereview_failedeventcount, '')
+                || ',' || COALESCE(c_codereview_findingscount, '') || ',' || COALESCE(c_codereview_succeededeventcount, '')
+                || ',' || COALESCE(c_dev_acceptanceeventcount, '') || ',' || COALESCE(c_dev_acceptedlines, '')
+                || ',' || COALESCE(c_dev_generatedlines, '') || ',' || COALESCE(c_dev_generationeventcount, '')
+                || ',' || COALESCE(c_docgeneration_acceptedfileupdates, '') || ',' || COALESCE(c_docgeneration_acceptedfilescreations, '')
+                || ',' || COALESCE(c_docgeneration_acceptedlineadditions, '') || ',' || COALESCE(c_docgeneration_acceptedlineupdates, '')
+                || ',' || COALESCE(c_docgeneration_eventcount, '') || ',' || COALESCE(c_docgeneration_rejectedfilecreations, '')
+                || ',' || COALESCE(c_docgeneration_rejectedfileupdates, '') || ',' || COALESCE(c_docgeneration_rejectedlineadditions, '')
+                || ',' || COALESCE(c_docgeneration_rejectedlineupdates, '') || ',' || COALESCE(c_inlinechat_acceptanceeventcount, '')
+                || ',' || COALESCE(c_inlinechat_acceptedlineadditions, '') || ',' || COALESCE(c_inlinechat_acceptedlinedeletions, '')
+                || ',' || COALESCE(c_inlinechat_dismissaleventcount, '') || ',' || COALESCE(c_inlinechat_dismissedlineadditions, '')
+                || ',' || COALESCE(c_inlinechat_dismissedlinedeletions, '') || ',' || COALESCE(c_inlinechat_rejectedlineadditions, '')
+                || ',' || COALESCE(c_inlinechat_rejectedlinedeletions, '') || ',' || COALESCE(c_inlinechat_rejectioneventcount, '')
+                || ',' || COALESCE(c_inlinechat_totaleventcount, '') || ',' || COALESCE(c_inline_aicodelines, '')
+                || ',' || COALESCE(c_inline_acceptancecount, '') || ',' || COALESCE(c_inline_suggestionscount, '')
+                || ',' || COALESCE(c_testgeneration_acceptedlines, '') || ',' || COALESCE(c_testgeneration_acceptedtests, '')
+                || ',' || COALESCE(c_testgeneration_eventcount, '') || ',' || COALESCE(c_testgeneration_generatedlines, '')
+                || ',' || COALESCE(c_testgeneration_generatedtests, '') || ',' || COALESCE(c_transformation_eventcount, '')
+                || ',' || COALESCE(c_transformation_linesgenerated, '') || ',' || COALESCE(c_transformation_linesingested, ''),
+                '^[0-9,]*$')
+        END AS numbers_ok
+    FROM cells
+),
+classified AS (
+    SELECT
+        *,
+        CASE
+            WHEN is_header THEN NULL
+            WHEN header_text IS NULL THEN 'no header'
+            WHEN header_layouts > 1 OR duplicate_columns THEN 'unknown header layout'
+            WHEN missing_required THEN 'missing required column'
+            WHEN not_utf8 THEN 'not UTF-8'
+            WHEN cardinality(fields) < header_columns THEN 'truncated line'
+            WHEN cardinality(fields) > header_columns THEN 'extra fields'
+            WHEN activity_date IS NULL THEN 'bad date'
+            WHEN userid IS NULL OR userid = '' THEN 'no user id'
+            WHEN NOT numbers_ok THEN 'bad number'
+        END AS reject_reason
+    FROM checked
+),
+ranked AS (
+    SELECT
+        *,
+        row_number() OVER (
+            PARTITION BY is_header OR reject_reason IS NOT NULL, family, region, activity_date, userid, client_type
+            ORDER BY export_stamp DESC, source_rank ASC, source_path DESC
+        ) AS key_rank
+    FROM classified
 )
 SELECT
-    r.family,
-    r.source_rank,
-    r.source_path,
-    COALESCE(
-        NULLIF(regexp_extract(regexp_extract(r.source_path, '[^/]*$'), '.*([0-9]{12})', 1), ''),
-        '000000000000'
-    ) AS export_stamp,
-    split(lower(h.header_line), ',') AS header,
-    split(r.clean_line, ',') AS fields
-FROM marked AS r
-JOIN headers AS h ON h.family = r.family AND h.source_path = r.source_path
-WHERE r.clean_line <> ''
-  AND NOT r.is_header
+    family,
+    source_rank,
+    source_path,
+    region,
+    export_stamp,
+    CASE
+        WHEN is_header THEN 'header'
+        WHEN reject_reason IS NOT NULL THEN 'rejected'
+        WHEN key_rank = 1 THEN 'used'
+        ELSE 'superseded'
+    END AS status,
+    reject_reason,
+    header_text,
+    header_columns,
+    header,
+    fields,
+    activity_date,
+    userid,
+    client_type,
+    -- Kiro and its docs spell tiers differently (PRO_PLUS, ProPlus, Pro Plus, ...).
+    CASE replace(replace(upper(c_subscription_tier), ' ', ''), '-', '')
+        WHEN 'PRO' THEN 'PRO'
+        WHEN 'PROPLUS' THEN 'PRO_PLUS'
+        WHEN 'PRO_PLUS' THEN 'PRO_PLUS'
+        WHEN 'PROMAX' THEN 'PRO_MAX'
+        WHEN 'PRO_MAX' THEN 'PRO_MAX'
+        WHEN 'POWER' THEN 'POWER'
+        ELSE NULLIF(upper(c_subscription_tier), '')
+    END AS subscription_tier,
+    COALESCE(TRY_CAST(c_chat_conversations AS BIGINT), 0) AS chat_conversations,
+    COALESCE(TRY_CAST(c_credits_used AS DOUBLE), 0) AS credits_used,
+    COALESCE(TRY_CAST(c_overage_cap AS DOUBLE), 0) AS overage_cap,
+    COALESCE(TRY_CAST(c_overage_credits_used AS DOUBLE), 0) AS overage_credits_used,
+    COALESCE(lower(c_overage_enabled) = 'true', false) AS overage_enabled,
+    COALESCE(TRY_CAST(c_total_messages AS BIGINT), 0) AS total_messages,
+    CASE WHEN has_new_user THEN COALESCE(lower(c_new_user) = 'true', false) END AS new_user,
+    CASE WHEN has_user_email THEN NULLIF(c_user_email, '') END AS user_email,
+    CASE WHEN has_usage_limit THEN TRY_CAST(c_usage_limit AS DOUBLE) END AS usage_limit,
+    COALESCE(TRY_CAST(c_chat_aicodelines AS BIGINT), 0) AS chat_aicodelines,
+    COALESCE(TRY_CAST(c_chat_messagesinteracted AS BIGINT), 0) AS chat_messagesinteracted,
+    COALESCE(TRY_CAST(c_chat_messagessent AS BIGINT), 0) AS chat_messagessent,
+    COALESCE(TRY_CAST(c_codefix_acceptanceeventcount AS BIGINT), 0) AS codefix_acceptanceeventcount,
+    COALESCE(TRY_CAST(c_codefix_acceptedlines AS BIGINT), 0) AS codefix_acceptedlines,
+    COALESCE(TRY_CAST(c_codefix_generatedlines AS BIGINT), 0) AS codefix_generatedlines,
+    COALESCE(TRY_CAST(c_codefix_generationeventcount AS BIGINT), 0) AS codefix_generationeventcount,
+    COALESCE(TRY_CAST(c_codereview_failedeventcount AS BIGINT), 0) AS codereview_failedeventcount,
+    COALESCE(TRY_CAST(c_codereview_findingscount AS BIGINT), 0) AS codereview_findingscount,
+    COALESCE(TRY_CAST(c_codereview_succeededeventcount AS BIGINT), 0) AS codereview_succeededeventcount,
+    COALESCE(TRY_CAST(c_dev_acceptanceeventcount AS BIGINT), 0) AS dev_acceptanceeventcount,
+    COALESCE(TRY_CAST(c_dev_acceptedlines AS BIGINT), 0) AS dev_acceptedlines,
+    COALESCE(TRY_CAST(c_dev_generatedlines AS BIGINT), 0) AS dev_generatedlines,
+    COALESCE(TRY_CAST(c_dev_generationeventcount AS BIGINT), 0) AS dev_generationeventcount,
+    COALESCE(TRY_CAST(c_docgeneration_acceptedfileupdates AS BIGINT), 0) AS docgeneration_acceptedfileupdates,
+    COALESCE(TRY_CAST(c_docgeneration_acceptedfilescreations AS BIGINT), 0) AS docgeneration_acceptedfilescreations,
+    COALESCE(TRY_CAST(c_docgeneration_acceptedlineadditions AS BIGINT), 0) AS docgeneration_acceptedlineadditions,
+    COALESCE(TRY_CAST(c_docgeneration_acceptedlineupdates AS BIGINT), 0) AS docgeneration_acceptedlineupdates,
+    COALESCE(TRY_CAST(c_docgeneration_eventcount AS BIGINT), 0) AS docgeneration_eventcount,
+    COALESCE(TRY_CAST(c_docgeneration_rejectedfilecreations AS BIGINT), 0) AS docgeneration_rejectedfilecreations,
+    COALESCE(TRY_CAST(c_docgeneration_rejectedfileupdates AS BIGINT), 0) AS docgeneration_rejectedfileupdates,
+    COALESCE(TRY_CAST(c_docgeneration_rejectedlineadditions AS BIGINT), 0) AS docgeneration_rejectedlineadditions,
+    COALESCE(TRY_CAST(c_docgeneration_rejectedlineupdates AS BIGINT), 0) AS docgeneration_rejectedlineupdates,
+    COALESCE(TRY_CAST(c_inlinechat_acceptanceeventcount AS BIGINT), 0) AS inlinechat_acceptanceeventcount,
+    COALESCE(TRY_CAST(c_inlinechat_acceptedlineadditions AS BIGINT), 0) AS inlinechat_acceptedlineadditions,
+    COALESCE(TRY_CAST(c_inlinechat_acceptedlinedeletions AS BIGINT), 0) AS inlinechat_acceptedlinedeletions,
+    COALESCE(TRY_CAST(c_inlinechat_dismissaleventcount AS BIGINT), 0) AS inlinechat_dismissaleventcount,
+    COALESCE(TRY_CAST(c_inlinechat_dismissedlineadditions AS BIGINT), 0) AS inlinechat_dismissedlineadditions,
+    COALESCE(TRY_CAST(c_inlinechat_dismissedlinedeletions AS BIGINT), 0) AS inlinechat_dismissedlinedeletions,
+    COALESCE(TRY_CAST(c_inlinechat_rejectedlineadditions AS BIGINT), 0) AS inlinechat_rejectedlineadditions,
+    COALESCE(TRY_CAST(c_inlinechat_rejectedlinedeletions AS BIGINT), 0) AS inlinechat_rejectedlinedeletions,
+    COALESCE(TRY_CAST(c_inlinechat_rejectioneventcount AS BIGINT), 0) AS inlinechat_rejectioneventcount,
+    COALESCE(TRY_CAST(c_inlinechat_totaleventcount AS BIGINT), 0) AS inlinechat_totaleventcount,
+    COALESCE(TRY_CAST(c_inline_aicodelines AS BIGINT), 0) AS inline_aicodelines,
+    COALESCE(TRY_CAST(c_inline_acceptancecount AS BIGINT), 0) AS inline_acceptancecount,
+    COALESCE(TRY_CAST(c_inline_suggestionscount AS BIGINT), 0) AS inline_suggestionscount,
+    COALESCE(TRY_CAST(c_testgeneration_acceptedlines AS BIGINT), 0) AS testgeneration_acceptedlines,
+    COALESCE(TRY_CAST(c_testgeneration_acceptedtests AS BIGINT), 0) AS testgeneration_acceptedtests,
+    COALESCE(TRY_CAST(c_testgeneration_eventcount AS BIGINT), 0) AS testgeneration_eventcount,
+    COALESCE(TRY_CAST(c_testgeneration_generatedlines AS BIGINT), 0) AS testgeneration_generatedlines,
+    COALESCE(TRY_CAST(c_testgeneration_generatedtests AS BIGINT), 0) AS testgeneration_generatedtests,
+    COALESCE(TRY_CAST(c_transformation_eventcount AS BIGINT), 0) AS transformation_eventcount,
+    COALESCE(TRY_CAST(c_transformation_linesgenerated AS BIGINT), 0) AS transformation_linesgenerated,
+    COALESCE(TRY_CAST(c_transformation_linesingested AS BIGINT), 0) AS transformation_linesingested
+FROM ranked

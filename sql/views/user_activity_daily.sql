@@ -1,5 +1,6 @@
--- Contract: one row per (activity_date, userid, client_type) from the newest export.
--- new_user and user_email are NULL where the file had no such column.
+-- Contract: one row per (activity_date, userid, client_type, region) from the newest export; one region per
+-- user and day in almost every account, two when the user holds a profile in two regions (both count).
+-- new_user, user_email and usage_limit are NULL where the file had no such column.
 CREATE OR REPLACE VIEW ${database}.user_activity_daily AS
 SELECT
     activity_date,
@@ -13,5 +14,7 @@ SELECT
     overage_enabled,
     total_messages,
     new_user,
-    user_email
+    user_email,
+    usage_limit,
+    region
 FROM ${database}.user_report_latest

@@ -1,10 +1,27 @@
--- Internal: every data line of every user_report file with its own file's header and export stamp
--- (parsing rules in report_lines.sql).
+-- Internal: every data line of every user_report file, classified and typed (rules in report_lines.sql):
+-- status 'used', 'superseded' or 'rejected' (with reject_reason). Header lines are left out.
 CREATE OR REPLACE VIEW ${database}.user_report_lines AS
 SELECT
     source_path,
+    region,
     export_stamp,
+    status,
+    reject_reason,
     header,
-    fields
+    fields,
+    activity_date,
+    userid,
+    client_type,
+    subscription_tier,
+    chat_conversations,
+    credits_used,
+    overage_cap,
+    overage_credits_used,
+    overage_enabled,
+    total_messages,
+    new_user,
+    user_email,
+    usage_limit
 FROM ${database}.report_lines
 WHERE family = 'user_report'
+  AND status <> 'header'

@@ -1,16 +1,17 @@
 """Build the same tables and views as Athena, in one DuckDB file, from a folder laid out like the bucket.
 
 Raw tables get exactly the columns the Athena DDL declares (one `line` per CSV line, the partition
-columns, and `$path`), loaded from every *.csv under each table's LOCATION mapped onto the folder.
+columns, and `$path`), loaded from the objects Athena would read under each table's LOCATION mapped onto the
+folder (local/report_files.py: any name but hidden ones, gzip by suffix, bytes that are not UTF-8 replaced).
 Views are the SAME sql/views files, translated by local/translate.py. Nothing here holds SQL text:
-tables are created through DuckDB's relational API.
+tables are created through DuckDB's relational API, and the ledger totals come from sql/queries/.
 """
 
 from __future__ import annotations
 
 import csv
 import logging
-import os
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,17 +20,24 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import duckdb
 from duckdb import ColumnExpression, ConstantExpression, FunctionExpression
 
+from ..athena import load_query
 from ..config import Config
 from ..errors import InputError
+from ..ingest_ledger import REJECTED_FILES_QUERY, TOTALS_QUERY, LedgerTotals, totals_from
 from ..names import SEAT_ROSTER_TABLE, USER_MAPPING_TABLE
 from ..seat_roster import ROSTER_HEADER
 from ..sqlfiles import SqlObject, load_tables, load_views
-from .translate import table_columns, table_location, table_serde_properties, to_duckdb
+from .publish import publish
+from .report_files import ReadPlan, plan_reads, remove_scratch
+from .translate import expression_to_duckdb, table_columns, table_location, table_serde_properties, to_duckdb
 
 log = logging.getLogger(__name__)
 
 DB_NAME = "kiro_analytics.duckdb"
+STAGED_SUFFIX = ".building"
 PATH_COLUMN = "$path"
+ACCOUNT_FOLDER = re.compile(r"^[0-9]{12}$")
+STAGED_REPORTS = ".staged-reports"
 # A table's partitions are the folders between its LOCATION and the file: region/YYYY/MM/DD/00.
 _NEVER_IN_DATA = "\x01"
 
@@ -44,29 +52,55 @@ class BuildResult:
     total_credits: float
     total_messages: int
     report_files: Dict[str, int] = field(default_factory=dict)
+    ledger: Optional[LedgerTotals] = None
+    notes: List[str] = field(default_factory=list)  # what the build chose or skipped, for the user to read
 
 
 def _report_base(data_dir: Path, config: Config) -> Path:
     """The local folder standing for s3://<bucket>/: the data folder itself, holding <prefix>AWSLogs/."""
     if (data_dir / config.prefix / "AWSLogs").is_dir():
         return data_dir
-    raise InputError(f"{data_dir}: no {config.prefix}AWSLogs/ folder; point --data at the folder that holds "
+    found = sorted(str(path.parent.relative_to(data_dir)) for depth in ("", "*/", "*/*/", "*/*/*/")
+                   for path in data_dir.glob(depth + "AWSLogs") if path.is_dir())
+    hint = (f"; found AWSLogs/ under {', '.join(f'{data_dir}/{f}' for f in found)}: set s3.prefix to the part "
+            "before AWSLogs/ (e.g. " + ", ".join(repr("" if f == "." else f + "/") for f in found) + ")"
+            if found else "")
+    raise InputError(f"{data_dir}: no {config.prefix}AWSLogs/ folder{hint}; point --data at the folder that holds "
                      f"{config.prefix}AWSLogs/{config.account_id}/ (s3.prefix and aws.account_id come from config)")
 
 
-def _local_folder(base: Path, table: SqlObject, config: Config) -> Path:
+def _accounts(base: Path, config: Config) -> Tuple[List[str], List[str]]:
+    """The account folders to read, and a note on the choice: aws.account_id's folder when it is there (as Athena's
+    LOCATION reads only that one), else every account folder present, said out loud, never an empty build."""
+    logs = base / config.prefix / "AWSLogs"
+    present = sorted(path.name for path in logs.iterdir() if path.is_dir() and ACCOUNT_FOLDER.match(path.name))
+    if config.account_id in present:
+        others = [account for account in present if account != config.account_id]
+        return [config.account_id], ([f"{logs} also holds account folder(s) {', '.join(others)}: not read, as the AWS "
+                                      f"deploy reads only aws.account_id {config.account_id}"] if others else [])
+    if not present:
+        raise InputError(f"{logs}: no account folder (AWSLogs/<12-digit account id>/KiroLogs/...); point --data at "
+                         f"the folder that holds {config.prefix}AWSLogs/")
+    return present, [f"{logs} has no folder for aws.account_id {config.account_id}; reading the account folder(s) "
+                     f"there instead: {', '.join(present)} (set aws.account_id in the config to the one to deploy)"]
+
+
+def _local_folder(base: Path, table: SqlObject, config: Config, account: Optional[str] = None) -> Path:
     location = table_location(table)
     bucket_root = f"s3://{config.bucket_name}/"
     if not location.startswith(bucket_root):
         raise InputError(f"{table.path}: LOCATION {location} is not inside s3://{config.bucket_name}/")
+    if account is not None:
+        location = location.replace(f"/AWSLogs/{config.account_id}/", f"/AWSLogs/{account}/", 1)
     return base / location[len(bucket_root):]
 
 
 def _partition_files(folder: Path, depth: int) -> List[Path]:
-    """*.csv files exactly `depth` folders below the table location, as Athena's partitions hold them."""
+    """Files exactly `depth` folders below the table location, as Athena's partitions hold them (which of them
+    Athena reads, whatever their name, is report_files.athena_reads)."""
     if not folder.is_dir():
         return []
-    pattern = "/".join(["*"] * depth + ["*.csv"])
+    pattern = "/".join(["*"] * depth + ["*"])
     return sorted(path for path in folder.glob(pattern) if path.is_file())
 
 
@@ -79,17 +113,27 @@ def _create_empty(con: duckdb.DuckDBPyConnection, name: str, columns: Sequence[s
     values.select(*exprs).limit(0).create(name)
 
 
-def _load_raw(con: duckdb.DuckDBPyConnection, table: SqlObject, files: List[Path]) -> None:
+def _source_path(plan: ReadPlan, base: Path, scratch: Path) -> duckdb.Expression:
+    """`$path` of a raw row: the file read, or for a staged copy (report_files) the original it stands for."""
+    filename = ColumnExpression("filename")
+    if not plan.staged:
+        return filename
+    return FunctionExpression("replace", filename, ConstantExpression(str(scratch)), ConstantExpression(str(base)))
+
+
+def _load_raw(con: duckdb.DuckDBPyConnection, table: SqlObject, plan: ReadPlan, base: Path, scratch: Path) -> None:
     columns, partitions = table_columns(table)
     if columns != ["line"]:
         raise InputError(f"{table.path}: the local engine reads raw report tables with one `line` column, "
                          f"found {columns}")
     all_columns = columns + partitions + [PATH_COLUMN]
-    if not files:
+    if not plan.paths:
         _create_empty(con, table.name, all_columns)
         return
-    relation = con.read_csv([str(path) for path in files], header=False, sep=_NEVER_IN_DATA, quotechar="",
+    # Every path given here is plain UTF-8 text (report_files decompressed and decoded what was not).
+    relation = con.read_csv([str(path) for path in plan.paths], header=False, sep=_NEVER_IN_DATA, quotechar="",
                             escapechar="", columns={"line": "VARCHAR"}, filename=True, auto_detect=False,
+                            compression="none",
                             # Like Hadoop's line reader, accept \n, \r\n and a mix of both; the blank
                             # lines this yields for \r\n are dropped by the views, as Athena's would be.
                             strict_mode=False)
@@ -99,7 +143,7 @@ def _load_raw(con: duckdb.DuckDBPyConnection, table: SqlObject, files: List[Path
     for offset, name in enumerate(partitions):
         index = -(len(partitions) + 1) + offset
         exprs.append(FunctionExpression("list_extract", parts, ConstantExpression(index)).alias(name))
-    exprs.append(ColumnExpression("filename").alias(PATH_COLUMN))
+    exprs.append(_source_path(plan, base, scratch).alias(PATH_COLUMN))
     relation.select(*exprs).create(table.name)
 
 
@@ -165,8 +209,14 @@ def _load_roster(con: duckdb.DuckDBPyConnection, table: SqlObject, roster_csv: O
     return _create_from_rows(con, table, columns, [line for line in lines[1:] if line], scratch)
 
 
+def interrupted(exc: BaseException) -> bool:
+    """True for DuckDB's answer to Ctrl-C during a query: RuntimeError('Query interrupted'), no KeyboardInterrupt."""
+    return isinstance(exc, getattr(duckdb, "InterruptException", ())) or (
+        isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower())
+
+
 def build(data_dir: Path, out_dir: Path, config: Config, users_csv: Optional[Path] = None,
-          materialise: bool = True, roster_csv: Optional[Path] = None) -> BuildResult:
+          materialise: bool = True, roster_csv: Optional[Path] = None, stage: bool = False) -> BuildResult:
     """Build <out_dir>/kiro_analytics.duckdb (replacing it) holding every table and view of sql/.
 
     ``roster_csv`` is a seat_roster.csv as the user sync writes it (userid,group,roster_date); without it the
@@ -174,8 +224,11 @@ def build(data_dir: Path, out_dir: Path, config: Config, users_csv: Optional[Pat
 
     With materialise (the default) each view's query is stored as a table of the same name (see
     translate.to_duckdb); materialise=False keeps them as DuckDB views, for comparing the two.
+
+    With stage=True the database is left at <out_dir>/kiro_analytics.duckdb.building (result.db_path) for the caller
+    to publish together with what it renders from it (local/publish.py); the old database stays until then.
     """
-    data_dir, out_dir = Path(data_dir), Path(out_dir)
+    data_dir, out_dir = Path(data_dir).absolute(), Path(out_dir)
     if not data_dir.is_dir():
         raise InputError(f"{data_dir}: data folder not found")
     if users_csv is not None and not Path(users_csv).is_file():
@@ -185,13 +238,16 @@ def build(data_dir: Path, out_dir: Path, config: Config, users_csv: Optional[Pat
     tables = load_tables(config)
     views = load_views(config)
     base = _report_base(data_dir, config)
+    accounts, notes = _accounts(base, config)
     out_dir.mkdir(parents=True, exist_ok=True)
     db_path = out_dir / DB_NAME
     # Build beside the target and swap at the end: a failed build never leaves half a database.
-    work_path = out_dir / (DB_NAME + ".building")
+    work_path = staged_path(db_path)
     for stale in (work_path, Path(str(work_path) + ".wal")):
         if stale.exists():
             stale.unlink()
+    scratch = out_dir.absolute() / STAGED_REPORTS
+    remove_scratch(scratch)
     report_files: Dict[str, int] = {}
     con = duckdb.connect(str(work_path), config={"preserve_insertion_order": False})
     try:
@@ -205,29 +261,63 @@ def build(data_dir: Path, out_dir: Path, config: Config, users_csv: Optional[Pat
                     report_files[table.name] = rostered
                 continue
             _, partitions = table_columns(table)
-            files = _partition_files(_local_folder(base, table, config), len(partitions))
-            report_files[table.name] = len(files)
-            log.info("%s: %d files", table.name, len(files))
+            files = [path for account in accounts
+                     for path in _partition_files(_local_folder(base, table, config, account), len(partitions))]
+            plan = plan_reads(files, base, scratch)
+            notes.extend(plan.notes)
+            report_files[table.name] = plan.files_read
+            log.info("%s: %d files", table.name, plan.files_read)
             try:
-                _load_raw(con, table, files)
+                _load_raw(con, table, plan, base, scratch)
             except duckdb.Error as exc:
                 raise InputError(f"{table.path}: could not read its report files: {exc}") from None
+        if not any(report_files.get(table.name) for table in tables
+                   if table.name not in (USER_MAPPING_TABLE, SEAT_ROSTER_TABLE)):
+            looked = ", ".join(str(_local_folder(base, table, config, account)) for table in tables
+                               if table.name not in (USER_MAPPING_TABLE, SEAT_ROSTER_TABLE) for account in accounts)
+            raise InputError(f"no report files found; looked in {looked} (the day folders below each, "
+                             "<region>/YYYY/MM/DD/00/, hold the files Kiro writes)")
         for view in views:
             try:
                 con.execute(to_duckdb(view, config.database, materialise))
             except duckdb.Error as exc:
                 raise InputError(f"{view.path}: DuckDB rejected the translated view: {exc}") from None
         counts, headline = _summarise(con, [t.name for t in tables] + [v.name for v in views])
-    except BaseException:
+        ledger = _ledger(con)
+    except BaseException as exc:
         con.close()
         work_path.unlink(missing_ok=True)
+        if interrupted(exc):
+            raise KeyboardInterrupt from None
         raise
     finally:
+        remove_scratch(scratch)
         for name in (USER_MAPPING_TABLE, SEAT_ROSTER_TABLE):
             _scratch_file(out_dir, name).unlink(missing_ok=True)
     con.close()
-    os.replace(work_path, db_path)
-    return BuildResult(db_path=db_path, row_counts=counts, report_files=report_files, **headline)
+    if not stage:
+        publish([(work_path, db_path)])
+    return BuildResult(db_path=work_path if stage else db_path, row_counts=counts, report_files=report_files,
+                       ledger=ledger, notes=notes, **headline)
+
+
+def staged_path(path: Path) -> Path:
+    """Where a build writes ``path`` before publishing it."""
+    return path.with_name(path.name + STAGED_SUFFIX)
+
+
+def _rows(con: duckdb.DuckDBPyConnection, query: str) -> List[Dict[str, object]]:
+    cursor = con.execute(expression_to_duckdb(load_query(query)))
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def _ledger(con: duckdb.DuckDBPyConnection) -> Optional[LedgerTotals]:
+    """The ledger totals, from the same query files step 4 sends to Athena."""
+    try:
+        return totals_from(_rows(con, TOTALS_QUERY), _rows(con, REJECTED_FILES_QUERY))
+    except duckdb.Error as exc:
+        raise InputError(f"sql/queries/{TOTALS_QUERY}.sql: DuckDB could not run it: {exc}") from None
 
 
 def _summarise(con: duckdb.DuckDBPyConnection, names: List[str]) -> Tuple[Dict[str, int], dict]:

@@ -29,13 +29,18 @@ _MARKER_RE = re.compile(r"@@(LANG|TITLE|CSS|BODY|DATA|JS)@@")
 # JSON inside <script> must not be able to close the element or open a comment, whatever the data holds.
 _SCRIPT_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
-__all__ = ["SUPPORTED_VISUALS", "local_values", "render", "render_document"]
+__all__ = ["SUPPORTED_VISUALS", "local_values", "render", "render_definition", "render_document"]
 
 
 def render(db_path: Path, out_dir: Path, config: Any, generated_at: Optional[datetime] = None) -> Path:
     """Write `<out_dir>/dashboard.html` from `quicksight/dashboard.json` in the configured language."""
+    return render_definition(db_path, Path(out_dir) / OUTPUT_NAME, config, generated_at)
+
+
+def render_definition(db_path: Path, out_path: Path, config: Any, generated_at: Optional[datetime] = None) -> Path:
+    """Write `quicksight/dashboard.json` in the configured language to ``out_path`` (any name: the CLI stages it)."""
     document = definitions.load_definition(definitions.DASHBOARD, config.language, local_values())
-    return render_document(document, Path(db_path), Path(out_dir) / OUTPUT_NAME, config.language, generated_at)
+    return render_document(document, Path(db_path), Path(out_path), config.language, generated_at)
 
 
 def local_values() -> Dict[str, str]:

@@ -1,0 +1,85 @@
+-- Dashboard: the ingest ledger, one row per report file, accounting for every non-blank line of it:
+-- lines_read = rows_used + rows_superseded + rows_rejected (header lines apart, in header_lines), and the
+-- rejected lines by reason (the reasons of report_lines.sql, one column each). report_day is the day folder
+-- of the file's S3 key (.../YYYY/MM/DD/00/), so a file whose lines cannot be read still has a day; client_type
+-- is the lines' Client_Type, else the file name's (KIRO_IDE_<account>_user_report_...), 'ALL' for the legacy
+-- report. header is the file's header (names trimmed, lower-cased); header_drift = it differs from the
+-- previous export's of the same source, region and client (by export stamp): columns came, went or moved.
+CREATE OR REPLACE VIEW ${database}.ingest_ledger AS
+WITH files AS (
+    SELECT
+        CASE
+            WHEN family = 'user_report' THEN 'user_report'
+            WHEN source_rank = 1 THEN 'kiro_by_user_analytic'
+            ELSE 'qdev_by_user_analytic'
+        END AS source,
+        region,
+        source_path,
+        export_stamp,
+        max(header_text) AS header,
+        max(header_columns) AS header_columns,
+        max(CASE WHEN status IN ('used', 'superseded') THEN client_type END) AS line_client,
+        min(activity_date) AS first_activity_date,
+        count(CASE WHEN status = 'header' THEN 1 END) AS header_lines,
+        count(CASE WHEN status <> 'header' THEN 1 END) AS lines_read,
+        count(CASE WHEN status = 'used' THEN 1 END) AS rows_used,
+        count(CASE WHEN status = 'superseded' THEN 1 END) AS rows_superseded,
+        count(CASE WHEN status = 'rejected' THEN 1 END) AS rows_rejected,
+        count(CASE WHEN reject_reason = 'no header' THEN 1 END) AS rejected_no_header,
+        count(CASE WHEN reject_reason = 'unknown header layout' THEN 1 END) AS rejected_header_layout,
+        count(CASE WHEN reject_reason = 'missing required column' THEN 1 END) AS rejected_missing_column,
+        count(CASE WHEN reject_reason = 'not UTF-8' THEN 1 END) AS rejected_not_utf8,
+        count(CASE WHEN reject_reason = 'truncated line' THEN 1 END) AS rejected_truncated,
+        count(CASE WHEN reject_reason = 'extra fields' THEN 1 END) AS rejected_extra_fields,
+        count(CASE WHEN reject_reason = 'bad date' THEN 1 END) AS rejected_bad_date,
+        count(CASE WHEN reject_reason = 'no user id' THEN 1 END) AS rejected_no_user_id,
+        count(CASE WHEN reject_reason = 'bad number' THEN 1 END) AS rejected_bad_number
+    FROM ${database}.report_lines
+    GROUP BY family, source_rank, region, source_path, export_stamp
+),
+named AS (
+    SELECT
+        *,
+        COALESCE(
+            TRY_CAST(replace(regexp_extract(source_path, '/([0-9]{4}/[0-9]{2}/[0-9]{2})/[^/]*/[^/]*$', 1), '/', '-')
+                AS DATE),
+            first_activity_date
+        ) AS report_day,
+        CASE
+            WHEN source <> 'user_report' THEN 'ALL'
+            ELSE COALESCE(
+                line_client,
+                NULLIF(regexp_extract(regexp_extract(source_path, '[^/]*$'), '^([A-Za-z_]+)_[0-9]{12}_', 1), ''),
+                'UNKNOWN'
+            )
+        END AS client_type
+    FROM files
+)
+SELECT
+    report_day,
+    source,
+    region,
+    client_type,
+    source_path,
+    export_stamp,
+    header_lines,
+    lines_read,
+    rows_used,
+    rows_superseded,
+    rows_rejected,
+    rejected_no_header,
+    rejected_header_layout,
+    rejected_missing_column,
+    rejected_not_utf8,
+    rejected_truncated,
+    rejected_extra_fields,
+    rejected_bad_date,
+    rejected_no_user_id,
+    rejected_bad_number,
+    header_columns,
+    header,
+    COALESCE(
+        header <> lag(header) OVER (PARTITION BY source, region, client_type ORDER BY export_stamp, source_path),
+        false
+    ) AS header_drift
+FROM named
