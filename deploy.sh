@@ -55,12 +55,26 @@ ensure_python() { PYTHON="$("$ROOT/scripts/bin/ensure-venv.sh" "$1")"; }
 # A step number: digits only (no leading zero), within 1..${#STEPS[@]}.
 valid_step() { [[ "$1" =~ ^[1-9][0-9]*$ ]] && (($1 <= ${#STEPS[@]})); }
 
+# --only's list, checked at once (before the preflight) and put in step order: a step needs the ones before it.
 parse_steps() {
   local list="$1" item
-  IFS=',' read -r -a SELECTED <<<"$list"
-  for item in "${SELECTED[@]}"; do
+  local -a items=()
+  [[ -n "$list" ]] || die "--only takes step numbers 1-${#STEPS[@]} separated by commas, got an empty list"
+  IFS=',' read -r -a items <<<"$list"
+  [[ "$list" != *, ]] || items+=("")
+  for item in "${items[@]}"; do
     valid_step "$item" || die "--only takes step numbers 1-${#STEPS[@]} separated by commas, got '$list'"
   done
+  SELECTED=()
+  while IFS= read -r item; do SELECTED+=("$item"); done < <(printf '%s\n' "${items[@]}" | sort -n -u)
+}
+
+# The command that reruns the deploy from step $1: --from, or with --only the selected steps from there on.
+resume_command() {
+  local number="$1" rest=() step
+  if [[ ${#SELECTED[@]} -eq 0 ]]; then printf './deploy.sh --from %d%s' "$number" "$RESUME_FLAGS"; return; fi
+  for step in "${SELECTED[@]}"; do ((step < number)) || rest+=("$step"); done
+  printf './deploy.sh --only %s%s' "$(IFS=','; echo "${rest[*]}")" "$RESUME_FLAGS"
 }
 
 format_seconds() { printf '%dm%02ds' "$(($1 / 60))" "$(($1 % 60))"; }
@@ -73,13 +87,14 @@ run_step() {
   CURRENT="$number"
   printf '\n[%d/%d] %s\n' "$number" "${#STEPS[@]}" "$title"
   started=$SECONDS
-  "$PYTHON" "$ROOT/scripts/$script" --config "$CONFIG" --out "$OUT" "${STEP_FLAGS[@]}" || rc=$?
+  KIRO_RESUME_COMMAND="$(resume_command "$number")" \
+    "$PYTHON" "$ROOT/scripts/$script" --config "$CONFIG" --out "$OUT" "${STEP_FLAGS[@]}" || rc=$?
   local took=$((SECONDS - started))
   if [[ $rc -ne 0 ]]; then
     SUMMARY+=("$(printf '  %d  %-44s FAILED  %s' "$number" "$title" "$(format_seconds "$took")")")
     print_summary
-    printf '\nStep %d (%s) failed (exit %d). Fix the error above, then resume with:\n  %s --from %d%s\n' \
-      "$number" "$title" "$rc" "./deploy.sh" "$number" "$RESUME_FLAGS" >&2
+    printf '\nStep %d (%s) failed (exit %d). Fix the error above, then resume with:\n  %s\n' \
+      "$number" "$title" "$rc" "$(resume_command "$number")" >&2
     exit "$rc"
   fi
   SUMMARY+=("$(printf '  %d  %-44s ok      %s' "$number" "$title" "$(format_seconds "$took")")")
@@ -92,19 +107,25 @@ print_summary() {
 }
 
 on_interrupt() {
-  printf '\nInterrupted during step %s. Nothing is left half-done that a rerun cannot finish; resume with:\n  ./deploy.sh --from %s%s\n' \
-    "$CURRENT" "$CURRENT" "$RESUME_FLAGS" >&2
+  printf '\nInterrupted during step %s. Nothing is left half-done that a rerun cannot finish; resume with:\n  %s\n' \
+    "$CURRENT" "$(resume_command "$CURRENT")" >&2
   exit 130
 }
 
+# Without --config: config.yaml here, else the one beside this script (deploy.sh may run from any folder).
+default_config() {
+  if [[ -f config.yaml || ! -f "$ROOT/config.yaml" ]]; then printf 'config.yaml'; else printf '%s' "$ROOT/config.yaml"; fi
+}
+
 main() {
-  CONFIG="config.yaml" OUT="" FROM=1 ONLY="" DRY_RUN=0 LOCAL=0 DATA="" USERS="" ROSTER="" CONFIG_GIVEN=0 CHECK=1 CURRENT=1
+  CONFIG="$(default_config)" OUT="" FROM=1 ONLY="" ONLY_GIVEN=0 DRY_RUN=0 LOCAL=0 DATA="" USERS="" ROSTER=""
+  CONFIG_GIVEN=0 CHECK=1 CURRENT=1 SELECTED=()
   while [[ $# -gt 0 ]]; do
     case "$1" in
       -h|--help) usage; exit 0 ;;
       --config) [[ $# -ge 2 ]] || die "--config needs a file"; CONFIG="$2"; CONFIG_GIVEN=1; shift 2 ;;
       --from) valid_step "${2:-}" || die "--from needs a step number 1-${#STEPS[@]}"; FROM="$2"; shift 2 ;;
-      --only) [[ $# -ge 2 ]] || die "--only needs step numbers"; ONLY="$2"; shift 2 ;;
+      --only) [[ $# -ge 2 ]] || die "--only needs step numbers"; ONLY="$2"; ONLY_GIVEN=1; shift 2 ;;
       --out) [[ $# -ge 2 ]] || die "--out needs a folder"; OUT="$2"; shift 2 ;;
       --data) [[ $# -ge 2 ]] || die "--data needs a folder"; DATA="$2"; shift 2 ;;
       --users) [[ $# -ge 2 ]] || die "--users needs a CSV file"; USERS="$2"; shift 2 ;;
@@ -116,12 +137,15 @@ main() {
       *) usage >&2; die "unknown option '$1'" ;;
     esac
   done
-  [[ -z "$ONLY" || "$FROM" == 1 ]] || die "--from and --only cannot be combined"
+  [[ $ONLY_GIVEN -eq 0 || "$FROM" == 1 ]] || die "--from and --only cannot be combined"
+  [[ $ONLY_GIVEN -eq 0 ]] || parse_steps "$ONLY"
 
   if [[ $LOCAL -eq 1 ]]; then
-    [[ -z "$ONLY" && "$FROM" == 1 && $DRY_RUN -eq 0 ]] || die "--local builds everything locally; --from, --only and --dry-run are for AWS"
+    [[ $ONLY_GIVEN -eq 0 && "$FROM" == 1 && $DRY_RUN -eq 0 ]] || die "--local builds everything locally; --from, --only and --dry-run are for AWS"
+    trap 'printf "\ninterrupted\n" >&2; exit 130' INT
     ensure_python "$ROOT/requirements-local.txt"
     local args=(--out "${OUT:-build/local}")
+    # Without --config the local build finds config.yaml here or beside this script, else config.example.yaml.
     [[ $CONFIG_GIVEN -eq 0 ]] || args+=(--config "$CONFIG")
     [[ -z "$DATA" ]] || args+=(--data "$DATA")
     [[ -z "$USERS" ]] || args+=(--users "$USERS")
@@ -136,7 +160,10 @@ main() {
   [[ $CONFIG_GIVEN -eq 0 ]] || RESUME_FLAGS+=" --config $CONFIG"
   if [[ $DRY_RUN -eq 1 ]]; then STEP_FLAGS+=(--dry-run); RESUME_FLAGS+=" --dry-run"; fi
   [[ "$OUT" == build ]] || RESUME_FLAGS+=" --out $OUT"
-  [[ -f "$CONFIG" ]] || die "config file '$CONFIG' not found: cp config.example.yaml config.yaml and fill in the REQUIRED keys"
+  if [[ ! -f "$CONFIG" ]]; then
+    [[ $CONFIG_GIVEN -eq 1 ]] || die "no config.yaml in $PWD or $ROOT: cp $ROOT/config.example.yaml $ROOT/config.yaml and fill in the REQUIRED keys (or pass --config FILE)"
+    die "config file '$CONFIG' not found: cp $ROOT/config.example.yaml config.yaml and fill in the REQUIRED keys"
+  fi
   ensure_python "$ROOT/requirements.txt"
   trap on_interrupt INT
 
@@ -152,7 +179,7 @@ main() {
   fi
 
   local steps=() number
-  if [[ -n "$ONLY" ]]; then parse_steps "$ONLY"; steps=("${SELECTED[@]}")
+  if [[ $ONLY_GIVEN -eq 1 ]]; then steps=("${SELECTED[@]}")
   else for ((number = FROM; number <= ${#STEPS[@]}; number++)); do steps+=("$number"); done
   fi
   local begun=$SECONDS

@@ -21,6 +21,8 @@ name = os.path.basename(sys.argv[0])
 number = int(name[:2]) if name[:2].isdigit() else 0
 with open(os.environ["STEP_LOG"], "a") as log:
     log.write(f"{number} {' '.join(sys.argv[1:])}\\n")
+with open(os.environ["STEP_LOG"] + ".resume", "a") as log:
+    log.write(f"{number} {os.environ.get('KIRO_RESUME_COMMAND', '')}\\n")
 sys.exit(int(os.environ.get("FAIL_CODE", "1")) if os.environ.get("FAIL_STEP") == str(number) else 0)
 """
 
@@ -41,10 +43,11 @@ def fake_tree(tmp_path: Path) -> Path:
     return tree
 
 
-def run(tree: Path, *args: str, env: Optional[Dict[str, str]] = None) -> subprocess.CompletedProcess:
+def run(tree: Path, *args: str, env: Optional[Dict[str, str]] = None,
+        cwd: Optional[Path] = None) -> subprocess.CompletedProcess:
     environment = {"PATH": "/usr/bin:/bin", "KIRO_PYTHON": sys.executable, "STEP_LOG": str(tree / "steps.log")}
     environment.update(env or {})
-    return subprocess.run(["bash", str(tree / "deploy.sh"), *args], cwd=tree, capture_output=True, text=True,
+    return subprocess.run(["bash", str(tree / "deploy.sh"), *args], cwd=cwd or tree, capture_output=True, text=True,
                           env=environment, timeout=60)
 
 
@@ -85,9 +88,44 @@ def test_from_starts_at_the_given_step(fake_tree: Path) -> None:
     assert steps_run(fake_tree) == [7, 8, 9]
 
 
-def test_only_runs_the_listed_steps(fake_tree: Path) -> None:
+def test_only_runs_the_listed_steps_in_step_order(fake_tree: Path) -> None:
     assert run(fake_tree, "--only", "6,2").returncode == 0
-    assert steps_run(fake_tree) == [6, 2]
+    assert steps_run(fake_tree) == [2, 6]
+    (fake_tree / "steps.log").unlink()
+    assert run(fake_tree, "--only", "7,5,7").returncode == 0
+    assert steps_run(fake_tree) == [5, 7]
+
+
+@pytest.mark.parametrize("only", ["", "10", "0", "5,", ",5", "5,,7", "05", "7,x"])
+def test_a_bad_only_list_is_refused_before_the_preflight(fake_tree: Path, only: str) -> None:
+    result = run(fake_tree, "--only", only)
+    assert result.returncode == 2 and "--only takes step numbers 1-9" in result.stderr, result.stderr
+    assert calls(fake_tree) == []  # not even the preflight ran
+
+
+def test_a_failed_only_step_suggests_only_again(fake_tree: Path) -> None:
+    result = run(fake_tree, "--only", "7,5", env={"FAIL_STEP": "5"})
+    assert result.returncode == 1 and steps_run(fake_tree) == [5]
+    assert "resume with:\n  ./deploy.sh --only 5,7\n" in result.stderr and "--from" not in result.stderr
+    result = run(fake_tree, "--only", "5,7", "--config", "config.yaml", env={"FAIL_STEP": "7"})
+    assert "resume with:\n  ./deploy.sh --only 7 --config config.yaml\n" in result.stderr
+    # Each step is told the same command, for its own failure and interrupt messages.
+    resume = (fake_tree / "steps.log.resume").read_text().splitlines()
+    assert resume == ["0 ", "5 ./deploy.sh --only 5,7", "0 ", "5 ./deploy.sh --only 5,7 --config config.yaml",
+                      "7 ./deploy.sh --only 7 --config config.yaml"]
+
+
+def test_runs_from_another_folder_with_the_config_beside_it(fake_tree: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = run(fake_tree, "--only", "5", cwd=elsewhere)
+    assert result.returncode == 0, result.stderr
+    assert (fake_tree / "steps.log").read_text().splitlines()[-1] == \
+        f"5 --config {fake_tree / 'config.yaml'} --out build"
+    (fake_tree / "config.yaml").unlink()
+    result = run(fake_tree, "--only", "5", cwd=elsewhere)
+    assert result.returncode == 2
+    assert f"no config.yaml in {elsewhere} or {fake_tree}: cp {fake_tree}/config.example.yaml" in result.stderr
 
 
 def test_dry_run_config_and_out_reach_every_step(fake_tree: Path) -> None:
@@ -106,6 +144,7 @@ def test_failure_names_the_step_and_the_resume_command(fake_tree: Path) -> None:
     assert steps_run(fake_tree) == [1, 2, 3, 4]
     assert "Step 4 (Verify Athena data) failed (exit 7)" in result.stderr
     assert "./deploy.sh --from 4 --config config.yaml" in result.stderr
+    assert "4 ./deploy.sh --from 4 --config config.yaml" in (fake_tree / "steps.log.resume").read_text()
     assert "FAILED" in result.stdout
     resumed = run(fake_tree, "--from", "4")
     assert resumed.returncode == 0

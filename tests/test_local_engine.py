@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -52,15 +53,23 @@ def test_rebuild_replaces_and_failed_build_keeps_the_old_db(tmp_path):
     con.close()
 
 
-def test_cli_builds_sample_and_reports(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("kiro_analytics.local.html_dashboard.render", lambda db, out, config: out / "dashboard.html")
+def test_cli_builds_sample_and_reports(tmp_path, capsys):
     code = main(["--config", str(ROOT / "config.example.yaml"), "--out", str(tmp_path / "out"),
                  "--users-count", "6", "--days", "20"])
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
     assert code == EXIT_OK
-    assert f"DuckDB: {tmp_path / 'out' / 'kiro_analytics.duckdb'}" in out and "users: " in out
+    out = captured.out
+    assert f"DuckDB: {tmp_path / 'out' / 'kiro_analytics.duckdb'}" in out and "users: 6; " in out
     assert f"dashboard: {tmp_path / 'out' / 'dashboard.html'}" in out
+    assert re.search(r"ingest ledger: read \d+ files, \d+ lines: \d+ used, \d+ superseded by re-sent exports, "
+                     r"0 rejected", out)
     assert (tmp_path / "out" / "sample-data" / "AWSLogs").is_dir()
+    # What it is doing, before each long part; and nothing staged left behind.
+    assert [line.split(" (")[0].split(" under ")[0] for line in captured.err.splitlines()] == [
+        "generating sample data", "reading the report files", f"building {len(load_views(CONFIG))} views ...",
+        "rendering dashboard.html ..."]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "dashboard.html", "kiro_analytics.duckdb", "sample-data", "sample-seat-roster.csv", "sample-user-map.csv"]
 
 
 def test_cli_bad_data_folder_exit_code(tmp_path, capsys):

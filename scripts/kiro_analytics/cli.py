@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,8 +68,10 @@ def describe_error(exc: BaseException) -> str:
 
 
 def run_step(number: int, title: str, action: Action, argv: Optional[List[str]] = None) -> int:
-    """Entry point of numbered script ``number``: a failure says how to resume the deploy there."""
-    return run_command(f"step {number} ({title})", f"./deploy.sh --from {number}", action, argv,
+    """Entry point of numbered script ``number``: a failure says how to resume the deploy there (deploy.sh passes
+    its own resume command, e.g. with --only, in KIRO_RESUME_COMMAND)."""
+    resume = os.environ.get("KIRO_RESUME_COMMAND") or f"./deploy.sh --from {number}"
+    return run_command(f"step {number} ({title})", resume, action, argv,
                        number=number, description=f"Step {number}: {title}")
 
 

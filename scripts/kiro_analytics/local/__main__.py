@@ -77,6 +77,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _progress(text: str) -> None:
+    print(f"{text} ...", file=sys.stderr, flush=True)
+
+
 def _build(args: argparse.Namespace) -> List[str]:
     """Build, render and publish; the lines to print. Every piece is staged until the last step."""
     from ..config import load_config
@@ -89,13 +93,15 @@ def _build(args: argparse.Namespace) -> List[str]:
     lines: List[str] = []
     data, users_csv, roster_csv = args.data, args.users, args.roster
     if data is None:
+        _progress(f"generating sample data ({args.users_count} users x {args.days} days)")
         data, sample_users, sample_roster = _sample(config, args.out, args.users_count, args.days)
         users_csv = users_csv or sample_users
         roster_csv = roster_csv or sample_roster
         lines.append(f"sample data: {args.users_count} users x {args.days} days in {data}")
-    result = build(data, args.out, config, users_csv, roster_csv=roster_csv, stage=True)
+    result = build(data, args.out, config, users_csv, roster_csv=roster_csv, stage=True, progress=_progress)
     page = staged_path(args.out / OUTPUT_NAME)
     try:
+        _progress("rendering dashboard.html")
         render_definition(result.db_path, page, config)
         db, dashboard = publish([(result.db_path, args.out / DB_NAME), (page, args.out / OUTPUT_NAME)])
     except BaseException:

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import duckdb
 from duckdb import ColumnExpression, ConstantExpression, FunctionExpression
@@ -209,14 +209,21 @@ def _load_roster(con: duckdb.DuckDBPyConnection, table: SqlObject, roster_csv: O
     return _create_from_rows(con, table, columns, [line for line in lines[1:] if line], scratch)
 
 
+def _reraise_interrupt(exc: BaseException) -> None:
+    if interrupted(exc):
+        raise KeyboardInterrupt from None
+
+
 def interrupted(exc: BaseException) -> bool:
-    """True for DuckDB's answer to Ctrl-C during a query: RuntimeError('Query interrupted'), no KeyboardInterrupt."""
+    """True for DuckDB's answer to Ctrl-C during a query: RuntimeError('Query interrupted') after a SIGINT, or
+    duckdb.InterruptException after interrupt(); neither is a KeyboardInterrupt."""
     return isinstance(exc, getattr(duckdb, "InterruptException", ())) or (
         isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower())
 
 
 def build(data_dir: Path, out_dir: Path, config: Config, users_csv: Optional[Path] = None,
-          materialise: bool = True, roster_csv: Optional[Path] = None, stage: bool = False) -> BuildResult:
+          materialise: bool = True, roster_csv: Optional[Path] = None, stage: bool = False,
+          progress: Callable[[str], None] = log.info) -> BuildResult:
     """Build <out_dir>/kiro_analytics.duckdb (replacing it) holding every table and view of sql/.
 
     ``roster_csv`` is a seat_roster.csv as the user sync writes it (userid,group,roster_date); without it the
@@ -227,6 +234,7 @@ def build(data_dir: Path, out_dir: Path, config: Config, users_csv: Optional[Pat
 
     With stage=True the database is left at <out_dir>/kiro_analytics.duckdb.building (result.db_path) for the caller
     to publish together with what it renders from it (local/publish.py); the old database stays until then.
+    ``progress`` hears what the build is doing before each long part.
     """
     data_dir, out_dir = Path(data_dir).absolute(), Path(out_dir)
     if not data_dir.is_dir():
@@ -251,6 +259,7 @@ def build(data_dir: Path, out_dir: Path, config: Config, users_csv: Optional[Pat
     report_files: Dict[str, int] = {}
     con = duckdb.connect(str(work_path), config={"preserve_insertion_order": False})
     try:
+        progress(f"reading the report files under {base} ({', '.join(accounts)})")
         for table in tables:
             if table.name == USER_MAPPING_TABLE:
                 report_files[table.name] = _load_mapping(con, table, users_csv, out_dir)
@@ -270,6 +279,7 @@ def build(data_dir: Path, out_dir: Path, config: Config, users_csv: Optional[Pat
             try:
                 _load_raw(con, table, plan, base, scratch)
             except duckdb.Error as exc:
+                _reraise_interrupt(exc)
                 raise InputError(f"{table.path}: could not read its report files: {exc}") from None
         if not any(report_files.get(table.name) for table in tables
                    if table.name not in (USER_MAPPING_TABLE, SEAT_ROSTER_TABLE)):
@@ -277,10 +287,12 @@ def build(data_dir: Path, out_dir: Path, config: Config, users_csv: Optional[Pat
                                if table.name not in (USER_MAPPING_TABLE, SEAT_ROSTER_TABLE) for account in accounts)
             raise InputError(f"no report files found; looked in {looked} (the day folders below each, "
                              "<region>/YYYY/MM/DD/00/, hold the files Kiro writes)")
+        progress(f"building {len(views)} views")
         for view in views:
             try:
                 con.execute(to_duckdb(view, config.database, materialise))
             except duckdb.Error as exc:
+                _reraise_interrupt(exc)
                 raise InputError(f"{view.path}: DuckDB rejected the translated view: {exc}") from None
         counts, headline = _summarise(con, [t.name for t in tables] + [v.name for v in views])
         ledger = _ledger(con)
@@ -317,6 +329,7 @@ def _ledger(con: duckdb.DuckDBPyConnection) -> Optional[LedgerTotals]:
     try:
         return totals_from(_rows(con, TOTALS_QUERY), _rows(con, REJECTED_FILES_QUERY))
     except duckdb.Error as exc:
+        _reraise_interrupt(exc)
         raise InputError(f"sql/queries/{TOTALS_QUERY}.sql: DuckDB could not run it: {exc}") from None
 
 
@@ -326,6 +339,7 @@ def _summarise(con: duckdb.DuckDBPyConnection, names: List[str]) -> Tuple[Dict[s
         try:
             counts[name] = int(con.table(name).aggregate("count(*)").fetchall()[0][0])
         except duckdb.Error as exc:
+            _reraise_interrupt(exc)
             raise InputError(f"{name}: DuckDB could not evaluate it: {exc}") from None
     rows = con.table("user_summary").select(
         ColumnExpression("first_active_date"), ColumnExpression("last_active_date"),

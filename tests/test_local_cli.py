@@ -1,0 +1,244 @@
+"""The local CLI as a newcomer runs it: reports of another account, a read-only or impossible --out, an empty
+folder, Ctrl-C at any point (exit 130, "interrupted", the previous database and dashboard.html kept as a pair),
+and deploy.sh --local from another folder."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Dict, List
+
+import duckdb
+import pytest
+from conftest import ROOT
+from kiro_analytics.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
+from kiro_analytics.local import engine, html_dashboard, publish
+from kiro_analytics.local.__main__ import main
+from kiro_analytics.sqlfiles import load_views
+from test_local_engine import CONFIG
+from test_local_insights import ACCOUNT
+from test_local_insights import make_bucket as make_insights_bucket
+
+EXAMPLE = str(ROOT / "config.example.yaml")  # aws.account_id 123456789012, s3.prefix ""
+PAIR = (engine.DB_NAME, html_dashboard.OUTPUT_NAME)
+
+
+def digests(out: Path) -> Dict[str, str]:
+    return {name: hashlib.sha256((out / name).read_bytes()).hexdigest() for name in PAIR}
+
+
+def leftovers(out: Path) -> List[str]:
+    return sorted(p.name for p in out.iterdir() if p.name.endswith(engine.STAGED_SUFFIX) or p.name.startswith("."))
+
+
+@pytest.fixture(scope="module")
+def other_account(tmp_path_factory) -> Path:
+    """Reports of account 444455556666 (not the example config's), 3 users over 2026-04-20 .. 2026-05-10."""
+    data = tmp_path_factory.mktemp("other") / "data"
+    make_insights_bucket(data)
+    return data
+
+
+def test_reports_of_another_account_are_read_and_the_choice_said(other_account, tmp_path, capsys):
+    code = main(["--config", EXAMPLE, "--data", str(other_account), "--out", str(tmp_path / "out")])
+    captured = capsys.readouterr()
+    assert code == EXIT_OK, captured.err
+    assert "users: 3; active 2026-04-20 .. 2026-05-10; credits: 2,550.0;" in captured.out
+    assert (f"note: {other_account / 'AWSLogs'} has no folder for aws.account_id 123456789012; reading the account "
+            f"folder(s) there instead: {ACCOUNT}") in captured.err
+
+
+def test_the_configured_account_wins_and_the_others_are_named(other_account, tmp_path, capsys):
+    data = tmp_path / "data"
+    shutil.copytree(other_account, data)
+    logs = data / "AWSLogs"
+    shutil.copytree(logs / ACCOUNT, logs / "123456789012")
+    for path in (logs / "123456789012").rglob("*.csv"):  # the configured account's copy: one day only
+        if "/2026/05/10/" not in str(path):
+            path.unlink()
+    code = main(["--config", EXAMPLE, "--data", str(data), "--out", str(tmp_path / "out")])
+    captured = capsys.readouterr()
+    assert code == EXIT_OK and "users: 3; active 2026-05-10 .. 2026-05-10; credits: 55.0;" in captured.out
+    assert f"note: {logs} also holds account folder(s) {ACCOUNT}: not read" in captured.err
+
+
+@pytest.mark.parametrize("layout, message", [
+    ("empty", "no AWSLogs/ folder"),
+    ("prefixed", "found AWSLogs/ under"),
+    ("no-account", "no account folder (AWSLogs/<12-digit account id>/KiroLogs/...)"),
+    ("no-files", "no report files found; looked in "),
+])
+def test_nothing_to_read_is_an_error_never_an_empty_dashboard(tmp_path, capsys, layout, message):
+    data = tmp_path / "data"
+    data.mkdir()
+    if layout == "prefixed":
+        (data / "kiro" / "AWSLogs" / ACCOUNT).mkdir(parents=True)
+    if layout == "no-account":
+        (data / "AWSLogs" / "not-an-account").mkdir(parents=True)
+    if layout == "no-files":
+        (data / "AWSLogs" / "123456789012" / "KiroLogs" / "user_report" / "us-east-1").mkdir(parents=True)
+    code = main(["--config", EXAMPLE, "--data", str(data), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == EXIT_BAD_INPUT and message in err and "Traceback" not in err, err
+    if layout == "prefixed":
+        assert "set s3.prefix to the part before AWSLogs/ (e.g. 'kiro/')" in err
+    assert not (tmp_path / "out" / engine.DB_NAME).exists()
+
+
+def _read_only_folder(tmp_path: Path) -> Path:
+    """A folder this process cannot write to: mode 0555, or (as root, whom modes do not stop) /sys."""
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder):
+            pass
+    except OSError:
+        return folder
+    folder.chmod(0o755)
+    return Path("/sys/kernel")
+
+
+@pytest.mark.parametrize("where", ["read-only", "inside-a-file"])
+def test_an_out_folder_that_cannot_be_written_is_named_before_any_work(other_account, tmp_path, capsys, where):
+    if where == "read-only":
+        out = _read_only_folder(tmp_path)
+    else:
+        (tmp_path / "a-file").write_text("x", encoding="utf-8")
+        out = tmp_path / "a-file" / "out"
+    code = main(["--config", EXAMPLE, "--data", str(other_account), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == EXIT_BAD_INPUT and err.startswith(f"error: {out}: cannot write the build there (") and \
+        "choose another --out" in err and "Traceback" not in err, err
+
+
+# -- Ctrl-C ----------------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def built(other_account, tmp_path) -> Path:
+    """An out folder holding a finished build (the pair an interrupted rebuild must keep)."""
+    out = tmp_path / "out"
+    assert main(["--config", EXAMPLE, "--data", str(other_account), "--out", str(out)]) == EXIT_OK
+    return out
+
+
+def test_duckdb_says_interrupted_with_a_runtime_error():
+    """What DuckDB raises when a query is interrupted by interrupt() (a SIGINT gives RuntimeError('Query
+    interrupted'), which the subprocess test below meets): not KeyboardInterrupt, and a duckdb.Error too."""
+    con = duckdb.connect()
+    timer = threading.Timer(0.3, con.interrupt)
+    timer.start()
+    with pytest.raises(duckdb.Error) as caught:
+        con.execute("SELECT count(*) FROM range(100000000) a(i), range(100000000) b(j) WHERE i * j = -1").fetchall()
+    timer.cancel()
+    assert engine.interrupted(caught.value) and engine.interrupted(RuntimeError("Query interrupted"))
+    assert not engine.interrupted(RuntimeError("disk full")) and not engine.interrupted(duckdb.Error("x"))
+
+
+VIEW_COUNT = len(load_views(CONFIG))
+
+
+@pytest.mark.parametrize("at", [0, 1, VIEW_COUNT // 2, VIEW_COUNT - 1])
+@pytest.mark.parametrize("kind", ["sigint", "interrupt", "python"])
+def test_ctrl_c_during_the_view_build_exits_130_and_keeps_the_old_pair(built, other_account, monkeypatch, capsys,
+                                                                       at, kind):
+    before = digests(built)
+    capsys.readouterr()
+    real, seen = engine.to_duckdb, []
+
+    def interrupt_at_view(view, database, materialise=False):
+        if len(seen) == at:
+            raise {"sigint": RuntimeError("Query interrupted"), "interrupt": duckdb.InterruptException("INTERRUPT"),
+                   "python": KeyboardInterrupt()}[kind]
+        seen.append(view.name)
+        return real(view, database, materialise)
+
+    monkeypatch.setattr(engine, "to_duckdb", interrupt_at_view)
+    code = main(["--config", EXAMPLE, "--data", str(other_account), "--out", str(built)])
+    err = capsys.readouterr().err
+    assert (code, err.splitlines()[-1]) == (EXIT_INTERRUPTED, "interrupted") and "Traceback" not in err
+    assert len(seen) == at and digests(built) == before and leftovers(built) == []
+
+
+def test_ctrl_c_while_rendering_keeps_the_old_pair(built, other_account, monkeypatch, capsys):
+    before = digests(built)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(html_dashboard, "build_payload", interrupted)
+    code = main(["--config", EXAMPLE, "--data", str(other_account), "--out", str(built)])
+    assert code == EXIT_INTERRUPTED and capsys.readouterr().err.endswith("interrupted\n")
+    assert digests(built) == before and leftovers(built) == []
+
+
+def test_ctrl_c_between_the_two_renames_is_held_until_both_are_done(built, tmp_path, monkeypatch, capsys):
+    """The pair is replaced together: an interrupt that arrives after the first rename waits for the second."""
+    before = digests(built)
+    real, done = os.replace, []
+
+    def replace_then_ctrl_c(source, target):
+        real(source, target)
+        done.append(Path(target).name)
+        if len(done) == 1:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(publish.os, "replace", replace_then_ctrl_c)
+    data = tmp_path / "second"
+    make_insights_bucket(data)
+    shutil.rmtree(data / "AWSLogs" / ACCOUNT / "KiroLogs" / "user_report" / "us-east-1" / "2026" / "05" / "10")
+    code = main(["--config", EXAMPLE, "--data", str(data), "--out", str(built)])
+    assert code == EXIT_INTERRUPTED and capsys.readouterr().err.endswith("interrupted\n")
+    after = digests(built)
+    assert done == list(PAIR) and all(after[name] != before[name] for name in PAIR)
+    con = duckdb.connect(str(built / engine.DB_NAME), read_only=True)
+    assert con.execute("SELECT max(activity_date) FROM user_activity_daily").fetchall()[0][0].isoformat() == \
+        "2026-05-09"
+    con.close()
+    assert "2026-05-09" in (built / html_dashboard.OUTPUT_NAME).read_text(encoding="utf-8")
+
+
+def _cli(args: List[str]) -> subprocess.Popen:
+    environment = {**os.environ, "PYTHONPATH": str(ROOT / "scripts"), "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, "-m", "kiro_analytics.local", "--config", EXAMPLE, *args], cwd=ROOT,
+                            env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.parametrize("phase", ["generating sample data", "reading the report files", "building"])
+def test_a_real_ctrl_c_at_each_phase_exits_130_without_a_traceback(tmp_path, phase):
+    """SIGINT, as a terminal sends it, once the CLI says it entered the phase (its progress line), not after a
+    guessed delay; the sample is big enough that every phase outlasts the signal."""
+    out = tmp_path / "out"
+    first = _cli(["--out", str(out), "--users-count", "5", "--days", "5"])
+    assert first.wait(timeout=300) == 0, first.stderr.read()
+    before = digests(out)
+    process = _cli(["--out", str(out), "--users-count", "400", "--days", "240"])
+    seen = []
+    for line in process.stderr:  # blocks until the phase starts: the state the test needs
+        seen.append(line)
+        if line.startswith(phase):
+            process.send_signal(signal.SIGINT)
+            break
+    _, rest = process.communicate(timeout=300)
+    err = "".join(seen) + rest
+    assert process.returncode == EXIT_INTERRUPTED, err
+    assert err.rstrip().splitlines()[-1] == "interrupted" and "Traceback" not in err
+    assert digests(out) == before and leftovers(out) == []
+
+
+def test_deploy_sh_local_runs_from_another_folder(tmp_path):
+    """From a folder that is not the repository: the example config beside deploy.sh, paths relative to here."""
+    data = tmp_path / "data"
+    make_insights_bucket(data)
+    result = subprocess.run([str(ROOT / "deploy.sh"), "--local", "--data", "data", "--out", "result"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert f"dashboard: {Path('result') / html_dashboard.OUTPUT_NAME}" in result.stdout
+    assert (tmp_path / "result" / engine.DB_NAME).is_file() and "users: 3;" in result.stdout
