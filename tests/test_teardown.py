@@ -5,6 +5,8 @@ and 7-9: everything of ours goes, every report byte stays, a rerun and --dry-run
 from __future__ import annotations
 
 import dataclasses
+import os
+import pty
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
@@ -226,15 +228,64 @@ def test_a_failed_stack_delete_names_the_resources_that_failed(tmp_path):
             Teardown(ctx, [], clock=CLOCK)._stack_deleted()
 
 
-def test_destroy_answering_no_exits_2_and_deletes_nothing(emulator, config_file, tmp_path, python_exe):
+def _destroy_at_a_terminal(python_exe: str, args, answer: bytes, env=None) -> "tuple[int, str, str]":
+    """Run destroy.py with a pseudo-terminal as stdin (what a person at a shell has) and type ``answer``."""
+
+    leader, follower = pty.openpty()
+    try:
+        process = subprocess.Popen([python_exe, str(ROOT / "scripts" / "destroy.py"), *args], stdin=follower,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        os.write(leader, answer)
+        out, err = process.communicate(timeout=120)
+    finally:
+        os.close(leader)
+        os.close(follower)
+    return process.returncode, out.decode(), err.decode()
+
+
+@pytest.fixture
+def mapped_bucket(emulator, config_file):
     config = load_config(str(config_file))
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket=config.bucket_name)
     s3.put_object(Bucket=config.bucket_name, Key=config.user_mapping_key, Body=MAPPING)
-    done = subprocess.run([python_exe, str(ROOT / "scripts" / "destroy.py"), "--config", str(config_file),
-                           "--out", str(tmp_path / "out")], input="no\n", capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode == 2, done.stderr
-    assert "Type 'yes'" in done.stdout
-    assert "cancelled; nothing was deleted" in done.stderr
+    return config, s3
+
+
+def test_destroy_answering_no_exits_2_and_deletes_nothing(mapped_bucket, config_file, tmp_path, python_exe):
+    config, s3 = mapped_bucket
+    code, out, err = _destroy_at_a_terminal(python_exe, ["--config", str(config_file), "--out", str(tmp_path)], b"no\n")
+    assert code == 2, err
+    assert "Type 'yes'" in out and "(as arn:aws:sts::123456789012:user/moto)" in out
+    assert "cancelled; nothing was deleted" in err
     assert s3.get_object(Bucket=config.bucket_name, Key=config.user_mapping_key)["Body"].read() == MAPPING
+
+
+def test_destroy_without_a_terminal_refuses_and_says_use_yes(mapped_bucket, config_file, tmp_path, python_exe):
+    """A pipe or /dev/null as stdin (cron, CI, ssh -T): no question to answer, so no EOFError either."""
+    config, s3 = mapped_bucket
+    for stdin in (subprocess.DEVNULL, None):
+        done = subprocess.run([python_exe, str(ROOT / "scripts" / "destroy.py"), "--config", str(config_file),
+                               "--out", str(tmp_path)], stdin=stdin, input=None if stdin else "yes\n",
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2, done.stderr
+        assert "no terminal to ask for confirmation; nothing was deleted. Rerun with --yes" in done.stderr
+        assert "Traceback" not in done.stderr and "EOFError" not in done.stderr and "Type 'yes'" not in done.stdout
+    assert s3.get_object(Bucket=config.bucket_name, Key=config.user_mapping_key)["Body"].read() == MAPPING
+
+
+def test_destroy_checks_credentials_before_asking(config_file, tmp_path, python_exe):
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")}
+    code, out, err = _destroy_at_a_terminal(python_exe, ["--config", str(config_file), "--out", str(tmp_path)],
+                                            b"yes\n", env=env)
+    assert code == 1 and "no AWS credentials found" in err and "Type 'yes'" not in out, (out, err)
+
+
+def test_destroy_refuses_another_account_before_asking(emulator, tmp_path, python_exe):
+    other = write_config(tmp_path / "other.yaml", {"aws": {"account_id": "999988887777"},
+                                                   "quicksight": {"user_arn": "arn:aws:quicksight:us-east-1:"
+                                                                              "999988887777:user/default/admin"}})
+    code, out, err = _destroy_at_a_terminal(python_exe, ["--config", str(other), "--out", str(tmp_path)], b"yes\n")
+    assert code == 2 and "Type 'yes'" not in out
+    assert "signed in to account 123456789012" in err and "config says 999988887777" in err

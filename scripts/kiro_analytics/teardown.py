@@ -12,7 +12,7 @@ from typing import Any, Callable, List, Optional
 
 from botocore.exceptions import ClientError
 
-from .errors import KiroError, StepFailed, is_missing
+from .errors import InputError, KiroError, StepFailed, is_missing
 from .names import ANALYSES, RAW_TABLES, SEAT_ROSTER_TABLE, USER_MAPPING_TABLE, Names
 from .progress import DEFAULT_CLOCK, Clock, wait_until
 from .stack import describe_stack, failure_reasons
@@ -24,6 +24,17 @@ GONE_CODES = ("ResourceNotFoundException", "EntityNotFoundException", "NoSuchKey
 
 class ReportDeletionRefused(KiroError):
     """A delete would have touched the customer's reports: a bug, refused before sending."""
+
+
+def signed_in_as(ctx: Any) -> str:
+    """The caller's ARN, checked to be in the configured account: asked before the confirmation question, so
+    nobody answers "yes" for an account the credentials do not reach (a failure is botocore's, named by the CLI)."""
+    identity = ctx.clients.client("sts").get_caller_identity()
+    if identity["Account"] != ctx.config.account_id:
+        raise InputError(f"signed in to account {identity['Account']} ({identity['Arn']}), but the config says "
+                         f"{ctx.config.account_id}: switch credentials (aws.profile / AWS_PROFILE) or fix "
+                         "aws.account_id; nothing was deleted")
+    return str(identity["Arn"])
 
 
 @dataclass
