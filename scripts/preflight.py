@@ -7,11 +7,11 @@ import sys
 
 from kiro_analytics.cli import StepContext, run_command
 from kiro_analytics.errors import StepFailed
-from kiro_analytics.preflight import FAIL, run_checks
+from kiro_analytics.preflight import FAIL, WARN, run_checks
 
 
 def action(ctx: StepContext) -> str:
-    checks = run_checks(ctx.config, ctx.clients)
+    checks = run_checks(ctx.config, ctx.clients.fail_fast_clients())
     for check in checks:
         print(f"  {check.status:<4}  {check.name:<15} {check.message}")
         if check.fix and check.status != "OK":
@@ -19,7 +19,7 @@ def action(ctx: StepContext) -> str:
     failed = [check.name for check in checks if check.status == FAIL]
     if failed:
         raise StepFailed(f"{len(failed)} check(s) failed: {', '.join(failed)}; fix them and run ./deploy.sh --check")
-    warnings = sum(check.status != "OK" for check in checks)
+    warnings = sum(check.status == WARN for check in checks)
     return f"{len(checks)} checks passed" + (f" ({warnings} warning(s))" if warnings else "")
 
 

@@ -9,10 +9,11 @@ from typing import Any, Dict, Iterator, List
 import boto3
 import pytest
 from botocore.stub import Stubber
-from kiro_analytics.preflight import FAIL, OK, WARN, Check, run_checks
+from kiro_analytics.preflight import FAIL, OK, SKIP, WARN, Check, run_checks
 from moto import mock_aws
 
 ACCOUNT = "123456789012"
+FAIL_FAST_ATTEMPTS = 2
 
 
 class FakeClients:
@@ -121,3 +122,84 @@ def test_wrong_account_fails(config, account) -> None:
     other = replace(config, account_id="999999999999")
     credentials = by_name(run_checks(other, FakeClients(ENTERPRISE)))["credentials"]
     assert credentials.status == FAIL and "config says 999999999999" in credentials.message
+
+
+def _run_preflight_script(config_file, env_overrides):
+    import os
+    import subprocess
+
+    from conftest import ROOT, VENV_PYTHON
+
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")}
+    env.update(env_overrides)
+    return subprocess.run([str(VENV_PYTHON), str(ROOT / "scripts" / "preflight.py"), "--config", str(config_file)],
+                          capture_output=True, text=True, timeout=120, env=env)
+
+
+def test_without_credentials_one_fail_and_the_rest_skipped(config_file) -> None:
+    """Not five more FAILs each suggesting an IAM grant: the other account checks cannot run, and say why."""
+    done = _run_preflight_script(config_file, {"AWS_EC2_METADATA_DISABLED": "true"})
+    statuses = {line[8:23].strip(): line[2:6].strip() for line in done.stdout.splitlines()
+                if line.startswith("  ") and not line.strip().startswith("fix:")}
+    assert statuses == {"credentials": FAIL, "region": OK, "bucket": SKIP, "reports": SKIP, "quicksight": SKIP,
+                        "identity store": SKIP, "lake formation": SKIP}, done.stdout
+    assert done.stdout.count("FAIL") == 1 and "Unable to locate credentials" in done.stdout
+    assert "grant" not in done.stdout  # no fix suggests a permission
+    assert done.returncode == 1 and "1 check(s) failed: credentials" in done.stderr
+
+
+class _SilentEndpoint:
+    """A TCP endpoint that accepts connections and never answers: what an unreachable AWS endpoint costs a client
+    is its timeouts times its attempts; the connections counted here are the attempts."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.connections: List[Any] = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections.append(connection)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def close(self) -> None:
+        for connection in self.connections:
+            connection.close()
+        self.sock.close()
+
+
+def test_an_endpoint_that_never_answers_fails_fast(config, monkeypatch) -> None:
+    from kiro_analytics import aws
+
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "10")  # what a user's shell has: the deploy steps' retry budget
+    sts = aws.Clients(config).fail_fast_clients().client("sts").meta.config
+    assert (sts.connect_timeout, sts.read_timeout, sts.retries["total_max_attempts"]) == (3, 10, FAIL_FAST_ATTEMPTS)
+    steps = aws.Clients(config).client("sts").meta.config
+    # The steps keep their budget: botocore counts max_attempts as retries, so AWS_MAX_ATTEMPTS=10 is 11 tries.
+    assert (steps.connect_timeout, steps.read_timeout, steps.retries["total_max_attempts"]) == (10, 60, 11)
+    endpoint = _SilentEndpoint()
+    try:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint.url)
+        monkeypatch.setitem(aws.FAIL_FAST, "read_timeout", 1)  # keep the test short; the attempts are what count
+        quick = aws.Clients(config).fail_fast_clients()
+        checks = by_name(run_checks(config, quick))
+        assert checks["credentials"].status == FAIL and "timeout" in checks["credentials"].message.lower()
+        assert {name: check.status for name, check in checks.items() if name not in ("credentials", "region")} == \
+            dict.fromkeys(("bucket", "reports", "quicksight", "identity store", "lake formation"), SKIP)
+        assert len(endpoint.connections) == FAIL_FAST_ATTEMPTS  # one per attempt: two, not the steps' eleven
+    finally:
+        endpoint.close()

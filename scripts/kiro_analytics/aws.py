@@ -28,28 +28,45 @@ def _retry_attempts() -> int:
         return 10
 
 
-def boto_config() -> BotoConfig:
+# The preflight only asks quick read questions: an endpoint that does not answer should fail it in seconds, not
+# after ten attempts of a 10 s connect and a 60 s read (about two minutes per check on a machine without a route).
+FAIL_FAST = {"connect_timeout": 3, "read_timeout": 10, "max_attempts": 2}
+
+
+def boto_config(fail_fast: bool = False) -> BotoConfig:
+    # botocore reads retries["max_attempts"] as retries after the first try and total_max_attempts as every try
+    # (https://botocore.amazonaws.com/v1/documentation/api/latest/reference/config.html, "retries").
+    retries = ({"mode": "adaptive", "total_max_attempts": min(_retry_attempts(), FAIL_FAST["max_attempts"])}
+               if fail_fast else {"mode": "adaptive", "max_attempts": _retry_attempts()})
     return BotoConfig(
-        retries={"mode": "adaptive", "max_attempts": _retry_attempts()},
+        retries=retries,
         user_agent_extra=USER_AGENT,
-        connect_timeout=10,
-        read_timeout=60,
+        connect_timeout=FAIL_FAST["connect_timeout"] if fail_fast else 10,
+        read_timeout=FAIL_FAST["read_timeout"] if fail_fast else 60,
     )
 
 
 class Clients:
     """Creates and caches clients per (service, region). Pass it in; never create clients at import time."""
 
-    def __init__(self, config: Config, session: Optional[boto3.Session] = None) -> None:
+    def __init__(self, config: Config, session: Optional[boto3.Session] = None, fail_fast: bool = False) -> None:
         self.config = config
         self.session = session or boto3.Session(profile_name=config.profile or None, region_name=config.region)
+        self.fail_fast = fail_fast
         self._cache: Dict[Tuple[str, str], Any] = {}
         self._hooks: list = []
+
+    def fail_fast_clients(self) -> "Clients":
+        """The same session and hooks with short timeouts and two attempts (FAIL_FAST), for the preflight."""
+        quick = Clients(self.config, self.session, fail_fast=True)
+        for event, handler in self._hooks:
+            quick.register(event, handler)
+        return quick
 
     def client(self, service: str, region: Optional[str] = None) -> Any:
         key = (service, region or self.config.region)
         if key not in self._cache:
-            client = self.session.client(service, region_name=key[1], config=boto_config())
+            client = self.session.client(service, region_name=key[1], config=boto_config(self.fail_fast))
             for event, handler in self._hooks:
                 client.meta.events.register(event, handler)
             self._cache[key] = client

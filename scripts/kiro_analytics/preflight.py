@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, List, Optional, Tuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -17,7 +17,7 @@ from .errors import error_code, is_missing
 from .lakeformation import lake_formation_in_charge
 from .report_location import describe_nearby, newest_report_day
 
-OK, WARN, FAIL = "OK", "WARN", "FAIL"
+OK, WARN, FAIL, SKIP = "OK", "WARN", "FAIL", "SKIP"
 BUCKET_MISSING = ("404", "NoSuchBucket", "NotFound")
 IDENTITY_STORE_UNREACHABLE = ("AccessDeniedException", "ResourceNotFoundException", "ValidationException")
 
@@ -142,12 +142,18 @@ def check_lake_formation(lakeformation: Any) -> Check:
 
 
 def run_checks(config: Config, clients: Any, today: Optional[date] = None) -> List[Check]:
-    return [
-        check_credentials(config, clients.client("sts")),
-        check_region(config),
-        check_bucket(config, clients.client("s3")),
-        check_reports(config, clients.client("s3"), today),
-        check_quicksight(config, clients.quicksight(), clients.quicksight_identity()),
-        check_identity_store(config, clients.identitystore()),
-        check_lake_formation(clients.client("lakeformation")),
+    """Every check; when the credentials check fails, the ones that need them are SKIPped with that reason (each
+    would fail too and suggest a permission that is not the problem)."""
+    credentials = check_credentials(config, clients.client("sts"))
+    account_checks: List[Tuple[str, Callable[[], Check]]] = [
+        ("bucket", lambda: check_bucket(config, clients.client("s3"))),
+        ("reports", lambda: check_reports(config, clients.client("s3"), today)),
+        ("quicksight", lambda: check_quicksight(config, clients.quicksight(), clients.quicksight_identity())),
+        ("identity store", lambda: check_identity_store(config, clients.identitystore())),
+        ("lake formation", lambda: check_lake_formation(clients.client("lakeformation"))),
     ]
+    checks = [credentials, check_region(config)]
+    if credentials.status == FAIL:
+        return checks + [Check(SKIP, name, "skipped: the credentials check failed (fix that first)")
+                         for name, _ in account_checks]
+    return checks + [check() for _, check in account_checks]
