@@ -22,6 +22,7 @@ def action(ctx: StepContext) -> str:
                     datetime.now(timezone.utc).date())
     for warning in result.warnings:
         print(f"    warning: {warning}")
+    print(f"    ingest ledger: {result.ledger.summary() if result.ledger else result.ledger_note}")
     return result.summary()
 
 

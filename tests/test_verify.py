@@ -95,6 +95,63 @@ def test_counts_days_and_no_warnings_when_fresh(aws, tmp_path):
                                 "(2026-02-11 … 2026-02-19); qdev_by_user_analytic_raw empty")
 
 
+REASON_COLUMNS = ("rejected_no_header", "rejected_header_layout", "rejected_missing_column", "rejected_not_utf8",
+                  "rejected_truncated", "rejected_extra_fields", "rejected_bad_date", "rejected_no_user_id",
+                  "rejected_bad_number")
+LEDGER_TOTALS = {"files": "1270", "lines_read": "170104", "rows_used": "160000", "rows_superseded": "10101",
+                 "rows_rejected": "3", "files_with_rejections": "2", "files_with_header_drift": "0",
+                 **dict.fromkeys(REASON_COLUMNS, "0"), "rejected_bad_number": "2", "rejected_truncated": "1"}
+REJECTED = [{"source_path": f"s3://{BUCKET}/{ROOT}user_report/us-east-1/2026/02/10/00/a.csv", "rows_rejected": "2",
+             **dict.fromkeys(REASON_COLUMNS, "0"), "rejected_bad_number": "2"},
+            {"source_path": f"s3://{BUCKET}/{ROOT}user_report/us-east-1/2026/02/11/00/b.csv", "rows_rejected": "1",
+             **dict.fromkeys(REASON_COLUMNS, "0"), "rejected_truncated": "1"}]
+
+
+def _ledger_view(aws, config, totals=LEDGER_TOTALS, rejected=REJECTED) -> None:
+    """The ingest_ledger view as step 5 leaves it in the catalog, and Athena's answers to the two ledger queries."""
+    aws["glue"].create_table(DatabaseName=config.database, TableInput={
+        "Name": "ingest_ledger", "TableType": "VIRTUAL_VIEW", "ViewOriginalText": "/* Presto View */"})
+    answers = {load_query("ledger_totals"): [totals], load_query("ledger_rejected_files"): rejected}
+    aws["standin"].answer(lambda sql: answers.get(sql))
+
+
+def test_no_ledger_totals_before_step_5_says_when_they_come(aws, tmp_path):
+    config = _config(tmp_path)
+    _tables(aws, config)
+    _counts(aws, {"user_report_raw": (42, "2026-02-10", "2026-02-20")})
+    result = verify(aws["athena"], aws["glue"], aws["s3"], config, today=date(2026, 2, 21), clock=CLOCK)
+    assert result.ledger is None and len(aws["standin"].sql) == 1  # only the counts: the view is not there yet
+    assert result.ledger_note == ("the ingest_ledger view is created by step 5; its totals print here from the next "
+                                  "run of step 4 (./deploy.sh --only 4)")
+
+
+def test_ledger_totals_are_read_and_rejections_warned(aws, tmp_path):
+    config = _config(tmp_path)
+    _tables(aws, config)
+    _counts(aws, {"user_report_raw": (42, "2026-02-10", "2026-02-20")})
+    _ledger_view(aws, config)
+    result = verify(aws["athena"], aws["glue"], aws["s3"], config, today=date(2026, 2, 21), clock=CLOCK)
+    assert aws["standin"].sql[1:] == [load_query("ledger_totals"), load_query("ledger_rejected_files")]
+    assert result.ledger.summary() == (
+        "read 1,270 files, 170,104 lines: 160,000 used, 10,101 superseded by re-sent exports, rejected 3 lines in 2 "
+        f"files (1 truncated line, 2 bad number): {REJECTED[0]['source_path']}: 2 (bad number); "
+        f"{REJECTED[1]['source_path']}: 1 (truncated line)")
+    assert result.warnings == ["3 report lines were rejected: see the ingest ledger below and README \"What if my "
+                               "numbers look wrong\""]
+
+
+def test_a_ledger_that_cannot_be_read_is_a_note_not_a_failure(aws, tmp_path):
+    config = _config(tmp_path)
+    _tables(aws, config)
+    _counts(aws, {"user_report_raw": (42, "2026-02-10", "2026-02-20")})
+    aws["glue"].create_table(DatabaseName=config.database, TableInput={
+        "Name": "ingest_ledger", "TableType": "VIRTUAL_VIEW", "ViewOriginalText": "/* Presto View */"})
+    result = verify(aws["athena"], aws["glue"], aws["s3"], config, today=date(2026, 2, 21), clock=CLOCK)
+    assert result.ledger is None and result.ledger_note.startswith("could not read ingest_ledger (Athena query for "
+                                                                   "ingest ledger totals failed: ")
+    assert result.ledger_note.endswith("run step 5, then ./deploy.sh --only 4")
+
+
 def test_stale_data_and_empty_user_report_warn(aws, tmp_path):
     config = _config(tmp_path)
     _tables(aws, config)

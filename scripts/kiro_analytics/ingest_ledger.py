@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
+LEDGER_VIEW = "ingest_ledger"
 TOTALS_QUERY = "ledger_totals"
 REJECTED_FILES_QUERY = "ledger_rejected_files"
 # ingest_ledger column -> the reject_reason report_lines.sql writes (a test checks both lists against the SQL).

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from .athena import load_query, run_query
 from .config import Config
 from .digest import STALE_AFTER_DAYS
 from .errors import StepFailed
+from .ingest_ledger import LEDGER_VIEW, REJECTED_FILES_QUERY, TOTALS_QUERY, LedgerTotals, totals_from
 from .names import RAW_TABLES
 from .progress import DEFAULT_CLOCK, Clock
 from .report_location import describe_nearby
@@ -32,6 +33,8 @@ class TableCount:
 class Verification:
     counts: List[TableCount]
     warnings: List[str]
+    ledger: Optional[LedgerTotals] = None
+    ledger_note: str = ""  # why there are no ledger totals (the view not created yet, or unreadable)
 
     def summary(self) -> str:
         parts = [f"{c.table} {c.rows} rows ({c.first_day} … {c.last_day})" if c.rows else f"{c.table} empty"
@@ -79,7 +82,29 @@ def verify(athena: Any, glue: Any, s3: Any, config: Config, today: date, clock: 
     user_report = next(c for c in counts if c.table == "user_report_raw")
     if not user_report.rows:
         warnings.append(f"user_report_raw is empty ({user_report.location}): credit and tier figures will be blank")
-    return Verification(counts=counts, warnings=warnings)
+    ledger, note = ledger_totals(athena, glue, config, clock)
+    if ledger is not None and ledger.rows_rejected:
+        warnings.append(f"{ledger.rows_rejected:,} report lines were rejected: see the ingest ledger below and "
+                        "README \"What if my numbers look wrong\"")
+    return Verification(counts=counts, warnings=warnings, ledger=ledger, ledger_note=note)
+
+
+def ledger_totals(athena: Any, glue: Any, config: Config, clock: Clock = DEFAULT_CLOCK
+                  ) -> Tuple[Optional[LedgerTotals], str]:
+    """The ingest ledger's totals, or (None, why not). Step 5 creates the view, so a first deploy has none yet."""
+    try:
+        glue.get_table(DatabaseName=config.database, Name=LEDGER_VIEW)
+    except glue.exceptions.EntityNotFoundException:
+        return None, (f"the {LEDGER_VIEW} view is created by step 5; its totals print here from the next run of "
+                      "step 4 (./deploy.sh --only 4)")
+    try:
+        totals = run_query(athena, load_query(TOTALS_QUERY), config.workgroup, config.database, "ingest ledger totals",
+                           clock=clock)
+        rejected = run_query(athena, load_query(REJECTED_FILES_QUERY), config.workgroup, config.database,
+                             "ingest ledger rejections", clock=clock)
+    except StepFailed as exc:  # a view left by an older version: step 5 replaces it
+        return None, f"could not read {LEDGER_VIEW} ({exc}); run step 5, then ./deploy.sh --only 4"
+    return totals_from(totals, rejected), ""
 
 
 def counts_by_table(result: Verification) -> Dict[str, int]:
