@@ -65,7 +65,11 @@ def test_prefix_gets_trailing_slash() -> None:
          "quicksight.user_arn"),
         ({"quicksight": {"language": "fr"}}, "quicksight.language"),
         ({"quicksight": {"spice_refresh_time": "25:00"}}, "quicksight.spice_refresh_time"),
-        ({"quicksight": {"extra_principals": [{"arn": "nope", "access": "admin"}]}}, "quicksight.extra_principals[0]"),
+        ({"quicksight": {"extra_principals": [{"arn": "nope", "access": "viewer"}]}},
+         "quicksight.extra_principals[0].arn"),
+        ({"quicksight": {"extra_principals": [
+            {"arn": "arn:aws:quicksight:us-east-1:123456789012:group/default/kiro", "access": "admin"}]}},
+         "quicksight.extra_principals[0].access"),
         ({"schedules": {"crawler_cron": "0 3 * * *"}}, "schedules.crawler_cron"),
         ({"schedules": {"user_sync_cron": "cron(0 3 * * * *)"}}, "schedules.user_sync_cron"),
         ({"schedules": {"user_sync_cron": "cron(70 3 * * ? *)"}}, "schedules.user_sync_cron"),
@@ -83,7 +87,8 @@ def test_prefix_gets_trailing_slash() -> None:
 )
 def test_each_mistake_names_its_key(overrides: dict, key: str) -> None:
     problems = problems_for(overrides)
-    assert any(problem.startswith(key) for problem in problems), problems
+    # The key exactly, as the text before the colon: "s3.bucket" must not pass on an "s3.bucket_name: ..." problem.
+    assert key in {problem.split(":", 1)[0] for problem in problems}, problems
 
 
 def test_missing_required_keys_are_all_listed() -> None:

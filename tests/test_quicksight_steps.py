@@ -89,6 +89,8 @@ def test_rerun_with_the_same_definitions_changes_nothing(config, standin):
 
 def test_changed_definition_creates_and_publishes_a_new_version(config, config_file, standin):
     deploy_all(config, standin)
+    board_arn = standin.dashboards["kiro-analytics-dashboard"]["Arn"]
+    chinese_hash = standin.tags[board_arn][assets.HASH_TAG]
     english = load_config(str(_rewrite(config_file, language="en")))
     before = len(standin.calls)
     result = dashboard.deploy(make_context(english, standin))
@@ -99,7 +101,13 @@ def test_changed_definition_creates_and_publishes_a_new_version(config, config_f
     published = standin.DescribeDashboard("123456789012", "kiro-analytics-dashboard")["Dashboard"]
     assert published["Version"]["VersionNumber"] == 2 and published["Name"] == "Kiro user activity"
     assert "updated: version 2 published" in result
-    assert mutations(standin, len(standin.calls)) == []
+    # The tag moved to the new definition's hash only after version 2 was published: why the rerun is unchanged.
+    tagged = [params for op, params in standin.calls[before:] if op == "TagResource"]
+    assert tagged == [{"ResourceArn": board_arn, "Tags": [{"Key": assets.HASH_TAG,
+                                                           "Value": standin.tags[board_arn][assets.HASH_TAG]}]}]
+    assert standin.tags[board_arn][assets.HASH_TAG] != chinese_hash
+    assert [op for op, _ in standin.calls[before:]].index("TagResource") > \
+        [op for op, _ in standin.calls[before:]].index("UpdateDashboardPublishedVersion")
     again = len(standin.calls)
     dashboard.deploy(make_context(english, standin))
     assert mutations(standin, again) == []
