@@ -202,7 +202,8 @@ def test_screenshot_of_each_sheet(page: Dict[str, Any], language: str) -> None:
 
 
 def test_limits_and_groups_in_the_browser_match_duckdb(page: Dict[str, Any]) -> None:
-    """Top-N bars keep N; the monthly table has one row per (month, user, tier, advice) of the view."""
+    """Top-N bars keep N; the monthly table has one row per (month, user, tier, advice) of the view, the ingest
+    ledger's one per (day, report, client)."""
     con = duckdb.connect(str(page["db"]), read_only=True)
     try:
         where = {vid: n for n, s in enumerate(sheets(page["document"]), start=1)
@@ -212,10 +213,12 @@ def test_limits_and_groups_in_the_browser_match_duckdb(page: Dict[str, Any]) -> 
             config = body["ChartConfiguration"]
             shown = scan(page["paths"]["en"], f"#sheet={where[visual_id]}").visuals[visual_id]
             wells = next(iter(config["FieldWells"].values()))
-            dims = [next(iter(f.values()))["Column"] for f in wells.get("Category", []) + wells.get("GroupBy", [])]
-            view = dims[0]["DataSetIdentifier"]
-            columns = [d["ColumnName"] for d in dims]
-            groups = {tuple(str(v)[:7] if isinstance(v, date) else v for v in row)
+            fields = [next(iter(f.values())) for f in wells.get("Category", []) + wells.get("GroupBy", [])]
+            view = fields[0]["Column"]["DataSetIdentifier"]
+            columns = [f["Column"]["ColumnName"] for f in fields]
+            # A date dimension groups by its granularity: a month is YYYY-MM, a day the whole date.
+            widths = [7 if f.get("DateGranularity") == "MONTH" else None for f in fields]
+            groups = {tuple(str(v)[:width] if isinstance(v, date) and width else v for v, width in zip(row, widths))
                       for row in con.table(view).select(*columns).fetchall()}
             limit = config.get("SortConfiguration", {}).get("CategoryItemsLimit", {}).get("ItemsLimit")
             assert int(shown["attrs"]["data-rows"]) == min(len(groups), limit or len(groups)), visual_id

@@ -239,7 +239,7 @@ def test_ledger_days_clients_and_drift(bad):
     con, _, files = bad
     rows = ledger_rows(con)
     headerless = rows[str(files["headerless"])]
-    assert (headerless["report_day"], headerless["client_type"], headerless["header"]) == \
+    assert (headerless["activity_date"], headerless["client_type"], headerless["header"]) == \
         (date(2026, 5, 7), "KIRO_IDE", None)  # the day from the folder, the client from the file name
     assert rows[str(files["legacy_good"])]["client_type"] == "ALL"
     assert rows[str(files["region_b"])]["region"] == OTHER_REGION

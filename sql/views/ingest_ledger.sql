@@ -1,7 +1,8 @@
 -- Dashboard: the ingest ledger, one row per report file, accounting for every non-blank line of it:
 -- lines_read = rows_used + rows_superseded + rows_rejected (header lines apart, in header_lines), and the
--- rejected lines by reason (the reasons of report_lines.sql, one column each). report_day is the day folder
--- of the file's S3 key (.../YYYY/MM/DD/00/), so a file whose lines cannot be read still has a day; client_type
+-- rejected lines by reason (the reasons of report_lines.sql, one column each). activity_date is the day the file
+-- reports on: the day folder of its S3 key (.../YYYY/MM/DD/00/, else its first line's date), so a file whose
+-- lines cannot be read still has a day; client_type
 -- is the lines' Client_Type, else the file name's (KIRO_IDE_<account>_user_report_...), 'ALL' for the legacy
 -- report. header is the file's header (names trimmed, lower-cased); header_drift = it differs from the
 -- previous export's of the same source, region and client (by export stamp): columns came, went or moved.
@@ -44,7 +45,7 @@ named AS (
             TRY_CAST(replace(regexp_extract(source_path, '/([0-9]{4}/[0-9]{2}/[0-9]{2})/[^/]*/[^/]*$', 1), '/', '-')
                 AS DATE),
             first_activity_date
-        ) AS report_day,
+        ) AS activity_date,
         CASE
             WHEN source <> 'user_report' THEN 'ALL'
             ELSE COALESCE(
@@ -56,7 +57,7 @@ named AS (
     FROM files
 )
 SELECT
-    report_day,
+    activity_date,
     source,
     region,
     client_type,
