@@ -145,7 +145,8 @@ def make_bad_bucket(root: Path) -> Dict[str, Path]:
     add("legacy_good", "legacy", 1, legacy(1),
         [LEGACY, f"{A},05-01-2026,3,4,5"], (1, 1, 0, {}))
     add("legacy_numbers", "legacy", 2, legacy(2),
-        [LEGACY, f"{A},05-02-2026,3,1.5,5", f"{B},05-02-2026,,2,"], (2, 1, 0, {"bad number": 1}))
+        [LEGACY, f"{A},05-02-2026,3,1.5,5", f"{B},05-02-2026,,2,", f"{C},05-02-2026,1234567890,0,0"],
+        (3, 1, 0, {"bad number": 2}))  # ten digits: more than a metric holds (an INTEGER of at most 9 digits)
     add("legacy_headerless", "qdev", 3, legacy(3),
         [f"{A},05-03-2026,3,4,5"], (1, 0, 0, {"no header": 1}))
     add("legacy_two_layouts", "legacy", 4, legacy(4),
@@ -205,8 +206,8 @@ def test_the_ledger_accounts_for_every_line_of_every_file(bad):
         assert got["lines_read"] + got["header_lines"] == non_blank_lines(path), key
     totals = result.ledger
     assert totals.files == len(files) == 22 and totals.balanced
-    assert totals.lines_read == sum(e[0] for e in EXPECTED.values()) == 37
-    assert (totals.rows_used, totals.rows_superseded, totals.rows_rejected) == (19, 1, 17)
+    assert totals.lines_read == sum(e[0] for e in EXPECTED.values()) == 38
+    assert (totals.rows_used, totals.rows_superseded, totals.rows_rejected) == (19, 1, 18)
     assert dict(totals.by_reason) == dict(sum((Counter(e[3]) for e in EXPECTED.values()), Counter()))
     assert totals.files_with_rejections == 12 and len(totals.worst_files) == 5
 
@@ -261,10 +262,11 @@ def test_the_local_build_names_the_bad_byte_and_what_it_skipped(bad):
 def test_summary_line_names_the_reasons_and_the_worst_files(bad):
     _, result, files = bad
     text = result.ledger.summary()
-    assert text.startswith("read 22 files, 37 lines: 19 used, 1 superseded by re-sent exports, rejected 17 lines "
+    assert text.startswith("read 22 files, 38 lines: 19 used, 1 superseded by re-sent exports, rejected 18 lines "
                            "in 12 files (")
-    assert "4 bad number" in text and "1 truncated line" in text and "3 no header" in text
+    assert "5 bad number" in text and "1 truncated line" in text and "3 no header" in text
     assert f"{files['numbers']}: 3 (bad number)" in text and "and 7 more files" in text
+    assert f"{files['legacy_numbers']}: 2 (bad number)" in text
 
 
 def test_summary_of_a_clean_ledger():

@@ -90,6 +90,8 @@ CASES = [
     ("REGEXP_LIKE", f"SELECT regexp_like('Date,UserId,', '{HEADER_RE}')", False),
     ("REGEXP_LIKE", "SELECT regexp_like('1.5', '^[0-9,]*$')", False),
     ("REGEXP_LIKE", "SELECT regexp_like('12,,0', '^[0-9,]*$')", True),
+    ("REGEXP_LIKE", "SELECT regexp_like('1,1234567890,0', '[0-9]{10}')", True),   # a legacy metric too long
+    ("REGEXP_LIKE", "SELECT regexp_like('123456789,123456789', '[0-9]{10}')", False),
     ("REGEXP_LIKE", f"SELECT regexp_like('1.2E-4', '^{DECIMAL_RE}$')", True),
     ("REGEXP_LIKE", f"SELECT regexp_like('0x10', '^{DECIMAL_RE}$')", False),
     ("REGEXP_LIKE", "SELECT regexp_like('05-01-2026', '^[0-9]{4}-[0-9]{2}-[0-9]{2}$')", False),

@@ -8,7 +8,6 @@ SELECT
     export_stamp,
     status,
     reject_reason,
-    header,
     activity_date,
     userid,
     chat_aicodelines,

@@ -8,21 +8,28 @@
 -- it sorts. Reads report_lines, so the date rules are the data views'; a line without a readable date
 -- (or a file without a header) is in ingest_ledger, not here.
 CREATE OR REPLACE VIEW ${database}.report_freshness AS
-WITH dated AS (
+WITH headers AS (
+    SELECT source_path, max(header_text) AS header_text
+    FROM ${database}.report_lines
+    WHERE status = 'header'
+    GROUP BY source_path
+),
+dated AS (
     SELECT
         CASE
-            WHEN family = 'user_report' THEN 'user_report'
-            WHEN source_rank = 1 THEN 'kiro_by_user_analytic'
+            WHEN l.family = 'user_report' THEN 'user_report'
+            WHEN l.source_rank = 1 THEN 'kiro_by_user_analytic'
             ELSE 'qdev_by_user_analytic'
         END AS source,
-        activity_date,
-        client_type,
-        source_path,
-        export_stamp,
-        header
-    FROM ${database}.report_lines
-    WHERE status <> 'header'
-      AND activity_date IS NOT NULL
+        l.activity_date,
+        l.client_type,
+        l.source_path,
+        l.export_stamp,
+        h.header_text
+    FROM ${database}.report_lines AS l
+    LEFT JOIN headers AS h ON h.source_path = l.source_path
+    WHERE l.status <> 'header'
+      AND l.activity_date IS NOT NULL
 )
 SELECT
     activity_date,
@@ -33,6 +40,6 @@ SELECT
     max(export_stamp) AS newest_export,
     count(DISTINCT export_stamp) > 1 AS resent,
     count(*) AS rows,
-    count(DISTINCT header) AS header_variants
+    count(DISTINCT header_text) AS header_variants
 FROM dated
 GROUP BY activity_date, source, client_type

@@ -15,9 +15,12 @@
 --     '0x10'; Trino's do not), so both engines reject and read the same lines.
 --   * from_utf8(to_utf8(...)) turns bytes that are not UTF-8 into U+FFFD in Athena (Trino keeps them raw);
 --     the local engine decodes the same way, so such a line is rejected 'not UTF-8' in both.
--- The export stamp is the LAST 12-digit run of the file name (the account id is 12 digits too, and split
--- parts add _part_N after it); region is the folder after user_report/ or by_user_analytic/. family is a
--- constant of each branch, so a filter on it prunes the other tables' scans in Athena.
+-- Per file (files, layouts): the header, where each column is, the export stamp (the LAST 12-digit run of the
+-- file name: the account id is 12 digits too, and split parts add _part_N after it) and the region (the folder
+-- after user_report/ or by_user_analytic/). Values are typed before the window, so it sorts numbers, not text,
+-- and clean_line (quotes and byte-order mark gone) is kept for user_report lines only: user_report_latest splits
+-- it for model_usage_daily, which reads the model columns by header name.
+-- family is a constant of each branch of raw, so a filter on it prunes the other tables' scans in Athena.
 CREATE OR REPLACE VIEW ${database}.report_lines AS
 WITH raw AS (
     SELECT 'user_report' AS family, 0 AS source_rank, "$path" AS source_path, from_utf8(to_utf8(line)) AS text_line
@@ -29,15 +32,6 @@ WITH raw AS (
     SELECT 'by_user_analytic' AS family, 2 AS source_rank, "$path" AS source_path, from_utf8(to_utf8(line)) AS text_line
     FROM ${database}.qdev_by_user_analytic_raw
 ),
-cleaned AS (
-    SELECT
-        family,
-        source_rank,
-        source_path,
-        strpos(text_line, chr(65533)) > 0 AS not_utf8,
-        replace(replace(text_line, '"', ''), chr(65279), '') AS clean_line
-    FROM raw
-),
 lines AS (
     SELECT
         family,
@@ -46,21 +40,32 @@ lines AS (
         not_utf8,
         clean_line,
         regexp_like(clean_line, '^[ \t]*[A-Za-z][A-Za-z0-9_.]*[ \t]*(,[ \t]*[A-Za-z][A-Za-z0-9_.]*[ \t]*)*[ \t\r]*$') AS is_header
-    FROM cleaned
+    FROM (
+        SELECT
+            family,
+            source_rank,
+            source_path,
+            strpos(text_line, chr(65533)) > 0 AS not_utf8,
+            replace(replace(text_line, '"', ''), chr(65279), '') AS clean_line
+        FROM raw
+    ) AS r
     WHERE NOT regexp_like(clean_line, '^[ \t\r]*$')
 ),
-header_lines AS (
+files AS (
     SELECT
         family,
         source_path,
-        regexp_replace(regexp_replace(lower(clean_line), '[ \t\r]*,[ \t\r]*', ','), '^[ \t\r]+|[ \t\r]+$', '')
-            AS header_text
-    FROM lines
-    WHERE is_header
-),
-headers AS (
-    SELECT family, source_path, count(DISTINCT header_text) AS header_layouts, max(header_text) AS header_text
-    FROM header_lines
+        count(DISTINCT header_text) AS header_layouts,
+        max(header_text) AS header_text
+    FROM (
+        SELECT
+            family,
+            source_path,
+            CASE WHEN is_header THEN regexp_replace(
+                regexp_replace(lower(clean_line), '[ \t\r]*,[ \t\r]*', ','), '^[ \t\r]+|[ \t\r]+$', ''
+            ) END AS header_text
+        FROM lines
+    ) AS l
     GROUP BY family, source_path
 ),
 layouts AS (
@@ -69,7 +74,11 @@ layouts AS (
         source_path,
         header_layouts,
         header_text,
-        header,
+        COALESCE(NULLIF(regexp_extract(source_path, '.*/(user_report|by_user_analytic)/([^/]+)/', 2), ''), 'unknown')
+            AS region,
+        COALESCE(
+            NULLIF(regexp_extract(regexp_extract(source_path, '[^/]*$'), '.*([0-9]{12})', 1), ''), '000000000000'
+        ) AS export_stamp,
         cardinality(header) AS header_columns,
         cardinality(array_distinct(header)) < cardinality(header) AS duplicate_columns,
         NULLIF(array_position(header, 'date'), 0) AS p_date,
@@ -129,7 +138,7 @@ layouts AS (
         NULLIF(array_position(header, 'transformation_eventcount'), 0) AS p_transformation_eventcount,
         NULLIF(array_position(header, 'transformation_linesgenerated'), 0) AS p_transformation_linesgenerated,
         NULLIF(array_position(header, 'transformation_linesingested'), 0) AS p_transformation_linesingested
-    FROM (SELECT family, source_path, header_layouts, header_text, split(header_text, ',') AS header FROM headers) AS h
+    FROM (SELECT family, source_path, header_layouts, header_text, split(header_text, ',') AS header FROM files) AS f
 ),
 cells AS (
     SELECT
@@ -138,8 +147,10 @@ cells AS (
         l.source_path,
         l.is_header,
         l.not_utf8,
-        l.fields,
-        h.header,
+        cardinality(l.fields) AS field_count,
+        CASE WHEN l.family = 'user_report' THEN l.clean_line END AS clean_line,
+        h.region,
+        h.export_stamp,
         h.header_text,
         h.header_layouts,
         h.header_columns,
@@ -211,17 +222,15 @@ cells AS (
         trim(element_at(l.fields, h.p_transformation_eventcount)) AS c_transformation_eventcount,
         trim(element_at(l.fields, h.p_transformation_linesgenerated)) AS c_transformation_linesgenerated,
         trim(element_at(l.fields, h.p_transformation_linesingested)) AS c_transformation_linesingested
-    FROM (SELECT family, source_rank, source_path, is_header, not_utf8, split(clean_line, ',') AS fields FROM lines) AS l
-    LEFT JOIN layouts AS h ON h.family = l.family AND h.source_path = l.source_path
+    FROM (
+        SELECT family, source_rank, source_path, is_header, not_utf8, clean_line, split(clean_line, ',') AS fields
+        FROM lines
+    ) AS l
+    JOIN layouts AS h ON h.family = l.family AND h.source_path = l.source_path
 ),
-checked AS (
+keyed AS (
     SELECT
         *,
-        COALESCE(NULLIF(regexp_extract(source_path, '.*/(user_report|by_user_analytic)/([^/]+)/', 2), ''), 'unknown')
-            AS region,
-        COALESCE(
-            NULLIF(regexp_extract(regexp_extract(source_path, '[^/]*$'), '.*([0-9]{12})', 1), ''), '000000000000'
-        ) AS export_stamp,
         CASE
             WHEN regexp_like(c_date, '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') THEN TRY_CAST(c_date AS DATE)
             WHEN regexp_like(c_date, '^[0-9]{1,2}-[0-9]{1,2}-[0-9]{4}$') THEN TRY_CAST(
@@ -230,8 +239,6 @@ checked AS (
         END AS activity_date,
         -- Identity Center ids arrive bare, quoted (quotes are gone already) or as <store id>.<uuid>.
         regexp_replace(c_userid, '^d-[0-9A-Za-z]+[.]', '') AS userid,
-        CASE WHEN family = 'user_report' THEN COALESCE(NULLIF(upper(c_client_type), ''), 'UNKNOWN') ELSE 'ALL' END
-            AS client_type,
         CASE family
             -- Credits_Used must be a number; the other counts and amounts may be empty (0, or NULL for
             -- usage_limit) but nothing else. Whole numbers are digits only.
@@ -240,50 +247,131 @@ checked AS (
                 || COALESCE(c_total_messages, '') || ',' || COALESCE(c_overage_cap, '') || ','
                 || COALESCE(c_overage_credits_used, '') || ',' || COALESCE(c_usage_limit, ''),
                 '^-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?,[0-9]*,[0-9]*,(-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?)?,(-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?)?,(-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?)?$')
-            -- Every legacy metric is a whole number; Q Developer era files leave zeros empty.
-            ELSE regexp_like(
-                COALESCE(c_chat_aicodelines, '') || ',' || COALESCE(c_chat_messagesinteracted, '')
-                || ',' || COALESCE(c_chat_messagessent, '') || ',' || COALESCE(c_codefix_acceptanceeventcount, '')
-                || ',' || COALESCE(c_codefix_acceptedlines, '') || ',' || COALESCE(c_codefix_generatedlines, '')
-                || ',' || COALESCE(c_codefix_generationeventcount, '') || ',' || COALESCE(c_codereview_failedeventcount, '')
-                || ',' || COALESCE(c_codereview_findingscount, '') || ',' || COALESCE(c_codereview_succeededeventcount, '')
-                || ',' || COALESCE(c_dev_acceptanceeventcount, '') || ',' || COALESCE(c_dev_acceptedlines, '')
-                || ',' || COALESCE(c_dev_generatedlines, '') || ',' || COALESCE(c_dev_generationeventcount, '')
-                || ',' || COALESCE(c_docgeneration_acceptedfileupdates, '') || ',' || COALESCE(c_docgeneration_acceptedfilescreations, '')
-                || ',' || COALESCE(c_docgeneration_acceptedlineadditions, '') || ',' || COALESCE(c_docgeneration_acceptedlineupdates, '')
-                || ',' || COALESCE(c_docgeneration_eventcount, '') || ',' || COALESCE(c_docgeneration_rejectedfilecreations, '')
-                || ',' || COALESCE(c_docgeneration_rejectedfileupdates, '') || ',' || COALESCE(c_docgeneration_rejectedlineadditions, '')
-                || ',' || COALESCE(c_docgeneration_rejectedlineupdates, '') || ',' || COALESCE(c_inlinechat_acceptanceeventcount, '')
-                || ',' || COALESCE(c_inlinechat_acceptedlineadditions, '') || ',' || COALESCE(c_inlinechat_acceptedlinedeletions, '')
-                || ',' || COALESCE(c_inlinechat_dismissaleventcount, '') || ',' || COALESCE(c_inlinechat_dismissedlineadditions, '')
-                || ',' || COALESCE(c_inlinechat_dismissedlinedeletions, '') || ',' || COALESCE(c_inlinechat_rejectedlineadditions, '')
-                || ',' || COALESCE(c_inlinechat_rejectedlinedeletions, '') || ',' || COALESCE(c_inlinechat_rejectioneventcount, '')
-                || ',' || COALESCE(c_inlinechat_totaleventcount, '') || ',' || COALESCE(c_inline_aicodelines, '')
-                || ',' || COALESCE(c_inline_acceptancecount, '') || ',' || COALESCE(c_inline_suggestionscount, '')
-                || ',' || COALESCE(c_testgeneration_acceptedlines, '') || ',' || COALESCE(c_testgeneration_acceptedtests, '')
-                || ',' || COALESCE(c_testgeneration_eventcount, '') || ',' || COALESCE(c_testgeneration_generatedlines, '')
-                || ',' || COALESCE(c_testgeneration_generatedtests, '') || ',' || COALESCE(c_transformation_eventcount, '')
-                || ',' || COALESCE(c_transformation_linesgenerated, '') || ',' || COALESCE(c_transformation_linesingested, ''),
-                '^[0-9,]*$')
+            -- Every legacy metric is a whole number of at most 9 digits (an INTEGER here: this view is wide, and
+            -- user_behavior_daily sums them as BIGINT); Q Developer era files leave zeros empty.
+            ELSE regexp_like(legacy_cells, '^[0-9,]*$') AND NOT regexp_like(legacy_cells, '[0-9]{10}')
         END AS numbers_ok
-    FROM cells
+    FROM (
+        SELECT
+            *,
+            CASE WHEN family = 'by_user_analytic' THEN
+                COALESCE(c_chat_aicodelines, '') || ',' || COALESCE(c_chat_messagesinteracted, '')
+                    || ',' || COALESCE(c_chat_messagessent, '') || ',' || COALESCE(c_codefix_acceptanceeventcount, '')
+                    || ',' || COALESCE(c_codefix_acceptedlines, '') || ',' || COALESCE(c_codefix_generatedlines, '')
+                    || ',' || COALESCE(c_codefix_generationeventcount, '') || ',' || COALESCE(c_codereview_failedeventcount, '')
+                    || ',' || COALESCE(c_codereview_findingscount, '') || ',' || COALESCE(c_codereview_succeededeventcount, '')
+                    || ',' || COALESCE(c_dev_acceptanceeventcount, '') || ',' || COALESCE(c_dev_acceptedlines, '')
+                    || ',' || COALESCE(c_dev_generatedlines, '') || ',' || COALESCE(c_dev_generationeventcount, '')
+                    || ',' || COALESCE(c_docgeneration_acceptedfileupdates, '') || ',' || COALESCE(c_docgeneration_acceptedfilescreations, '')
+                    || ',' || COALESCE(c_docgeneration_acceptedlineadditions, '') || ',' || COALESCE(c_docgeneration_acceptedlineupdates, '')
+                    || ',' || COALESCE(c_docgeneration_eventcount, '') || ',' || COALESCE(c_docgeneration_rejectedfilecreations, '')
+                    || ',' || COALESCE(c_docgeneration_rejectedfileupdates, '') || ',' || COALESCE(c_docgeneration_rejectedlineadditions, '')
+                    || ',' || COALESCE(c_docgeneration_rejectedlineupdates, '') || ',' || COALESCE(c_inlinechat_acceptanceeventcount, '')
+                    || ',' || COALESCE(c_inlinechat_acceptedlineadditions, '') || ',' || COALESCE(c_inlinechat_acceptedlinedeletions, '')
+                    || ',' || COALESCE(c_inlinechat_dismissaleventcount, '') || ',' || COALESCE(c_inlinechat_dismissedlineadditions, '')
+                    || ',' || COALESCE(c_inlinechat_dismissedlinedeletions, '') || ',' || COALESCE(c_inlinechat_rejectedlineadditions, '')
+                    || ',' || COALESCE(c_inlinechat_rejectedlinedeletions, '') || ',' || COALESCE(c_inlinechat_rejectioneventcount, '')
+                    || ',' || COALESCE(c_inlinechat_totaleventcount, '') || ',' || COALESCE(c_inline_aicodelines, '')
+                    || ',' || COALESCE(c_inline_acceptancecount, '') || ',' || COALESCE(c_inline_suggestionscount, '')
+                    || ',' || COALESCE(c_testgeneration_acceptedlines, '') || ',' || COALESCE(c_testgeneration_acceptedtests, '')
+                    || ',' || COALESCE(c_testgeneration_eventcount, '') || ',' || COALESCE(c_testgeneration_generatedlines, '')
+                    || ',' || COALESCE(c_testgeneration_generatedtests, '') || ',' || COALESCE(c_transformation_eventcount, '')
+                    || ',' || COALESCE(c_transformation_linesgenerated, '') || ',' || COALESCE(c_transformation_linesingested, '')
+            END AS legacy_cells
+        FROM cells
+    ) AS c
 ),
-classified AS (
+typed AS (
     SELECT
-        *,
+        family,
+        source_rank,
+        source_path,
+        region,
+        export_stamp,
+        is_header,
+        header_text,
+        header_columns,
+        clean_line,
+        activity_date,
+        userid,
+        CASE WHEN family = 'user_report' THEN COALESCE(NULLIF(upper(c_client_type), ''), 'UNKNOWN') ELSE 'ALL' END
+            AS client_type,
         CASE
             WHEN is_header THEN NULL
             WHEN header_text IS NULL THEN 'no header'
             WHEN header_layouts > 1 OR duplicate_columns THEN 'unknown header layout'
             WHEN missing_required THEN 'missing required column'
             WHEN not_utf8 THEN 'not UTF-8'
-            WHEN cardinality(fields) < header_columns THEN 'truncated line'
-            WHEN cardinality(fields) > header_columns THEN 'extra fields'
+            WHEN field_count < header_columns THEN 'truncated line'
+            WHEN field_count > header_columns THEN 'extra fields'
             WHEN activity_date IS NULL THEN 'bad date'
             WHEN userid IS NULL OR userid = '' THEN 'no user id'
             WHEN NOT numbers_ok THEN 'bad number'
-        END AS reject_reason
-    FROM checked
+        END AS reject_reason,
+        -- Kiro and its docs spell tiers differently (PRO_PLUS, ProPlus, Pro Plus, ...).
+        CASE replace(replace(upper(c_subscription_tier), ' ', ''), '-', '')
+            WHEN 'PRO' THEN 'PRO'
+            WHEN 'PROPLUS' THEN 'PRO_PLUS'
+            WHEN 'PRO_PLUS' THEN 'PRO_PLUS'
+            WHEN 'PROMAX' THEN 'PRO_MAX'
+            WHEN 'PRO_MAX' THEN 'PRO_MAX'
+            WHEN 'POWER' THEN 'POWER'
+            ELSE NULLIF(upper(c_subscription_tier), '')
+        END AS subscription_tier,
+        COALESCE(TRY_CAST(c_chat_conversations AS BIGINT), 0) AS chat_conversations,
+        COALESCE(TRY_CAST(c_credits_used AS DOUBLE), 0) AS credits_used,
+        COALESCE(TRY_CAST(c_overage_cap AS DOUBLE), 0) AS overage_cap,
+        COALESCE(TRY_CAST(c_overage_credits_used AS DOUBLE), 0) AS overage_credits_used,
+        COALESCE(lower(c_overage_enabled) = 'true', false) AS overage_enabled,
+        COALESCE(TRY_CAST(c_total_messages AS BIGINT), 0) AS total_messages,
+        CASE WHEN has_new_user THEN COALESCE(lower(c_new_user) = 'true', false) END AS new_user,
+        CASE WHEN has_user_email THEN NULLIF(c_user_email, '') END AS user_email,
+        CASE WHEN has_usage_limit THEN TRY_CAST(c_usage_limit AS DOUBLE) END AS usage_limit,
+        COALESCE(TRY_CAST(c_chat_aicodelines AS INTEGER), 0) AS chat_aicodelines,
+        COALESCE(TRY_CAST(c_chat_messagesinteracted AS INTEGER), 0) AS chat_messagesinteracted,
+        COALESCE(TRY_CAST(c_chat_messagessent AS INTEGER), 0) AS chat_messagessent,
+        COALESCE(TRY_CAST(c_codefix_acceptanceeventcount AS INTEGER), 0) AS codefix_acceptanceeventcount,
+        COALESCE(TRY_CAST(c_codefix_acceptedlines AS INTEGER), 0) AS codefix_acceptedlines,
+        COALESCE(TRY_CAST(c_codefix_generatedlines AS INTEGER), 0) AS codefix_generatedlines,
+        COALESCE(TRY_CAST(c_codefix_generationeventcount AS INTEGER), 0) AS codefix_generationeventcount,
+        COALESCE(TRY_CAST(c_codereview_failedeventcount AS INTEGER), 0) AS codereview_failedeventcount,
+        COALESCE(TRY_CAST(c_codereview_findingscount AS INTEGER), 0) AS codereview_findingscount,
+        COALESCE(TRY_CAST(c_codereview_succeededeventcount AS INTEGER), 0) AS codereview_succeededeventcount,
+        COALESCE(TRY_CAST(c_dev_acceptanceeventcount AS INTEGER), 0) AS dev_acceptanceeventcount,
+        COALESCE(TRY_CAST(c_dev_acceptedlines AS INTEGER), 0) AS dev_acceptedlines,
+        COALESCE(TRY_CAST(c_dev_generatedlines AS INTEGER), 0) AS dev_generatedlines,
+        COALESCE(TRY_CAST(c_dev_generationeventcount AS INTEGER), 0) AS dev_generationeventcount,
+        COALESCE(TRY_CAST(c_docgeneration_acceptedfileupdates AS INTEGER), 0) AS docgeneration_acceptedfileupdates,
+        COALESCE(TRY_CAST(c_docgeneration_acceptedfilescreations AS INTEGER), 0) AS docgeneration_acceptedfilescreations,
+        COALESCE(TRY_CAST(c_docgeneration_acceptedlineadditions AS INTEGER), 0) AS docgeneration_acceptedlineadditions,
+        COALESCE(TRY_CAST(c_docgeneration_acceptedlineupdates AS INTEGER), 0) AS docgeneration_acceptedlineupdates,
+        COALESCE(TRY_CAST(c_docgeneration_eventcount AS INTEGER), 0) AS docgeneration_eventcount,
+        COALESCE(TRY_CAST(c_docgeneration_rejectedfilecreations AS INTEGER), 0) AS docgeneration_rejectedfilecreations,
+        COALESCE(TRY_CAST(c_docgeneration_rejectedfileupdates AS INTEGER), 0) AS docgeneration_rejectedfileupdates,
+        COALESCE(TRY_CAST(c_docgeneration_rejectedlineadditions AS INTEGER), 0) AS docgeneration_rejectedlineadditions,
+        COALESCE(TRY_CAST(c_docgeneration_rejectedlineupdates AS INTEGER), 0) AS docgeneration_rejectedlineupdates,
+        COALESCE(TRY_CAST(c_inlinechat_acceptanceeventcount AS INTEGER), 0) AS inlinechat_acceptanceeventcount,
+        COALESCE(TRY_CAST(c_inlinechat_acceptedlineadditions AS INTEGER), 0) AS inlinechat_acceptedlineadditions,
+        COALESCE(TRY_CAST(c_inlinechat_acceptedlinedeletions AS INTEGER), 0) AS inlinechat_acceptedlinedeletions,
+        COALESCE(TRY_CAST(c_inlinechat_dismissaleventcount AS INTEGER), 0) AS inlinechat_dismissaleventcount,
+        COALESCE(TRY_CAST(c_inlinechat_dismissedlineadditions AS INTEGER), 0) AS inlinechat_dismissedlineadditions,
+        COALESCE(TRY_CAST(c_inlinechat_dismissedlinedeletions AS INTEGER), 0) AS inlinechat_dismissedlinedeletions,
+        COALESCE(TRY_CAST(c_inlinechat_rejectedlineadditions AS INTEGER), 0) AS inlinechat_rejectedlineadditions,
+        COALESCE(TRY_CAST(c_inlinechat_rejectedlinedeletions AS INTEGER), 0) AS inlinechat_rejectedlinedeletions,
+        COALESCE(TRY_CAST(c_inlinechat_rejectioneventcount AS INTEGER), 0) AS inlinechat_rejectioneventcount,
+        COALESCE(TRY_CAST(c_inlinechat_totaleventcount AS INTEGER), 0) AS inlinechat_totaleventcount,
+        COALESCE(TRY_CAST(c_inline_aicodelines AS INTEGER), 0) AS inline_aicodelines,
+        COALESCE(TRY_CAST(c_inline_acceptancecount AS INTEGER), 0) AS inline_acceptancecount,
+        COALESCE(TRY_CAST(c_inline_suggestionscount AS INTEGER), 0) AS inline_suggestionscount,
+        COALESCE(TRY_CAST(c_testgeneration_acceptedlines AS INTEGER), 0) AS testgeneration_acceptedlines,
+        COALESCE(TRY_CAST(c_testgeneration_acceptedtests AS INTEGER), 0) AS testgeneration_acceptedtests,
+        COALESCE(TRY_CAST(c_testgeneration_eventcount AS INTEGER), 0) AS testgeneration_eventcount,
+        COALESCE(TRY_CAST(c_testgeneration_generatedlines AS INTEGER), 0) AS testgeneration_generatedlines,
+        COALESCE(TRY_CAST(c_testgeneration_generatedtests AS INTEGER), 0) AS testgeneration_generatedtests,
+        COALESCE(TRY_CAST(c_transformation_eventcount AS INTEGER), 0) AS transformation_eventcount,
+        COALESCE(TRY_CAST(c_transformation_linesgenerated AS INTEGER), 0) AS transformation_linesgenerated,
+        COALESCE(TRY_CAST(c_transformation_linesingested AS INTEGER), 0) AS transformation_linesingested
+    FROM keyed
 ),
 ranked AS (
     SELECT
@@ -292,7 +380,7 @@ ranked AS (
             PARTITION BY is_header OR reject_reason IS NOT NULL, family, region, activity_date, userid, client_type
             ORDER BY export_stamp DESC, source_rank ASC, source_path DESC
         ) AS key_rank
-    FROM classified
+    FROM typed
 )
 SELECT
     family,
@@ -307,74 +395,66 @@ SELECT
         ELSE 'superseded'
     END AS status,
     reject_reason,
-    header_text,
+    -- The file's header (names trimmed and lower-cased, comma-separated) on its header line only: one copy per
+    -- file, not one per data line; the ledger, freshness and user_report_latest take it from there.
+    CASE WHEN is_header THEN header_text END AS header_text,
     header_columns,
-    header,
-    fields,
+    clean_line,
     activity_date,
     userid,
     client_type,
-    -- Kiro and its docs spell tiers differently (PRO_PLUS, ProPlus, Pro Plus, ...).
-    CASE replace(replace(upper(c_subscription_tier), ' ', ''), '-', '')
-        WHEN 'PRO' THEN 'PRO'
-        WHEN 'PROPLUS' THEN 'PRO_PLUS'
-        WHEN 'PRO_PLUS' THEN 'PRO_PLUS'
-        WHEN 'PROMAX' THEN 'PRO_MAX'
-        WHEN 'PRO_MAX' THEN 'PRO_MAX'
-        WHEN 'POWER' THEN 'POWER'
-        ELSE NULLIF(upper(c_subscription_tier), '')
-    END AS subscription_tier,
-    COALESCE(TRY_CAST(c_chat_conversations AS BIGINT), 0) AS chat_conversations,
-    COALESCE(TRY_CAST(c_credits_used AS DOUBLE), 0) AS credits_used,
-    COALESCE(TRY_CAST(c_overage_cap AS DOUBLE), 0) AS overage_cap,
-    COALESCE(TRY_CAST(c_overage_credits_used AS DOUBLE), 0) AS overage_credits_used,
-    COALESCE(lower(c_overage_enabled) = 'true', false) AS overage_enabled,
-    COALESCE(TRY_CAST(c_total_messages AS BIGINT), 0) AS total_messages,
-    CASE WHEN has_new_user THEN COALESCE(lower(c_new_user) = 'true', false) END AS new_user,
-    CASE WHEN has_user_email THEN NULLIF(c_user_email, '') END AS user_email,
-    CASE WHEN has_usage_limit THEN TRY_CAST(c_usage_limit AS DOUBLE) END AS usage_limit,
-    COALESCE(TRY_CAST(c_chat_aicodelines AS BIGINT), 0) AS chat_aicodelines,
-    COALESCE(TRY_CAST(c_chat_messagesinteracted AS BIGINT), 0) AS chat_messagesinteracted,
-    COALESCE(TRY_CAST(c_chat_messagessent AS BIGINT), 0) AS chat_messagessent,
-    COALESCE(TRY_CAST(c_codefix_acceptanceeventcount AS BIGINT), 0) AS codefix_acceptanceeventcount,
-    COALESCE(TRY_CAST(c_codefix_acceptedlines AS BIGINT), 0) AS codefix_acceptedlines,
-    COALESCE(TRY_CAST(c_codefix_generatedlines AS BIGINT), 0) AS codefix_generatedlines,
-    COALESCE(TRY_CAST(c_codefix_generationeventcount AS BIGINT), 0) AS codefix_generationeventcount,
-    COALESCE(TRY_CAST(c_codereview_failedeventcount AS BIGINT), 0) AS codereview_failedeventcount,
-    COALESCE(TRY_CAST(c_codereview_findingscount AS BIGINT), 0) AS codereview_findingscount,
-    COALESCE(TRY_CAST(c_codereview_succeededeventcount AS BIGINT), 0) AS codereview_succeededeventcount,
-    COALESCE(TRY_CAST(c_dev_acceptanceeventcount AS BIGINT), 0) AS dev_acceptanceeventcount,
-    COALESCE(TRY_CAST(c_dev_acceptedlines AS BIGINT), 0) AS dev_acceptedlines,
-    COALESCE(TRY_CAST(c_dev_generatedlines AS BIGINT), 0) AS dev_generatedlines,
-    COALESCE(TRY_CAST(c_dev_generationeventcount AS BIGINT), 0) AS dev_generationeventcount,
-    COALESCE(TRY_CAST(c_docgeneration_acceptedfileupdates AS BIGINT), 0) AS docgeneration_acceptedfileupdates,
-    COALESCE(TRY_CAST(c_docgeneration_acceptedfilescreations AS BIGINT), 0) AS docgeneration_acceptedfilescreations,
-    COALESCE(TRY_CAST(c_docgeneration_acceptedlineadditions AS BIGINT), 0) AS docgeneration_acceptedlineadditions,
-    COALESCE(TRY_CAST(c_docgeneration_acceptedlineupdates AS BIGINT), 0) AS docgeneration_acceptedlineupdates,
-    COALESCE(TRY_CAST(c_docgeneration_eventcount AS BIGINT), 0) AS docgeneration_eventcount,
-    COALESCE(TRY_CAST(c_docgeneration_rejectedfilecreations AS BIGINT), 0) AS docgeneration_rejectedfilecreations,
-    COALESCE(TRY_CAST(c_docgeneration_rejectedfileupdates AS BIGINT), 0) AS docgeneration_rejectedfileupdates,
-    COALESCE(TRY_CAST(c_docgeneration_rejectedlineadditions AS BIGINT), 0) AS docgeneration_rejectedlineadditions,
-    COALESCE(TRY_CAST(c_docgeneration_rejectedlineupdates AS BIGINT), 0) AS docgeneration_rejectedlineupdates,
-    COALESCE(TRY_CAST(c_inlinechat_acceptanceeventcount AS BIGINT), 0) AS inlinechat_acceptanceeventcount,
-    COALESCE(TRY_CAST(c_inlinechat_acceptedlineadditions AS BIGINT), 0) AS inlinechat_acceptedlineadditions,
-    COALESCE(TRY_CAST(c_inlinechat_acceptedlinedeletions AS BIGINT), 0) AS inlinechat_acceptedlinedeletions,
-    COALESCE(TRY_CAST(c_inlinechat_dismissaleventcount AS BIGINT), 0) AS inlinechat_dismissaleventcount,
-    COALESCE(TRY_CAST(c_inlinechat_dismissedlineadditions AS BIGINT), 0) AS inlinechat_dismissedlineadditions,
-    COALESCE(TRY_CAST(c_inlinechat_dismissedlinedeletions AS BIGINT), 0) AS inlinechat_dismissedlinedeletions,
-    COALESCE(TRY_CAST(c_inlinechat_rejectedlineadditions AS BIGINT), 0) AS inlinechat_rejectedlineadditions,
-    COALESCE(TRY_CAST(c_inlinechat_rejectedlinedeletions AS BIGINT), 0) AS inlinechat_rejectedlinedeletions,
-    COALESCE(TRY_CAST(c_inlinechat_rejectioneventcount AS BIGINT), 0) AS inlinechat_rejectioneventcount,
-    COALESCE(TRY_CAST(c_inlinechat_totaleventcount AS BIGINT), 0) AS inlinechat_totaleventcount,
-    COALESCE(TRY_CAST(c_inline_aicodelines AS BIGINT), 0) AS inline_aicodelines,
-    COALESCE(TRY_CAST(c_inline_acceptancecount AS BIGINT), 0) AS inline_acceptancecount,
-    COALESCE(TRY_CAST(c_inline_suggestionscount AS BIGINT), 0) AS inline_suggestionscount,
-    COALESCE(TRY_CAST(c_testgeneration_acceptedlines AS BIGINT), 0) AS testgeneration_acceptedlines,
-    COALESCE(TRY_CAST(c_testgeneration_acceptedtests AS BIGINT), 0) AS testgeneration_acceptedtests,
-    COALESCE(TRY_CAST(c_testgeneration_eventcount AS BIGINT), 0) AS testgeneration_eventcount,
-    COALESCE(TRY_CAST(c_testgeneration_generatedlines AS BIGINT), 0) AS testgeneration_generatedlines,
-    COALESCE(TRY_CAST(c_testgeneration_generatedtests AS BIGINT), 0) AS testgeneration_generatedtests,
-    COALESCE(TRY_CAST(c_transformation_eventcount AS BIGINT), 0) AS transformation_eventcount,
-    COALESCE(TRY_CAST(c_transformation_linesgenerated AS BIGINT), 0) AS transformation_linesgenerated,
-    COALESCE(TRY_CAST(c_transformation_linesingested AS BIGINT), 0) AS transformation_linesingested
+    subscription_tier,
+    chat_conversations,
+    credits_used,
+    overage_cap,
+    overage_credits_used,
+    overage_enabled,
+    total_messages,
+    new_user,
+    user_email,
+    usage_limit,
+    chat_aicodelines,
+    chat_messagesinteracted,
+    chat_messagessent,
+    codefix_acceptanceeventcount,
+    codefix_acceptedlines,
+    codefix_generatedlines,
+    codefix_generationeventcount,
+    codereview_failedeventcount,
+    codereview_findingscount,
+    codereview_succeededeventcount,
+    dev_acceptanceeventcount,
+    dev_acceptedlines,
+    dev_generatedlines,
+    dev_generationeventcount,
+    docgeneration_acceptedfileupdates,
+    docgeneration_acceptedfilescreations,
+    docgeneration_acceptedlineadditions,
+    docgeneration_acceptedlineupdates,
+    docgeneration_eventcount,
+    docgeneration_rejectedfilecreations,
+    docgeneration_rejectedfileupdates,
+    docgeneration_rejectedlineadditions,
+    docgeneration_rejectedlineupdates,
+    inlinechat_acceptanceeventcount,
+    inlinechat_acceptedlineadditions,
+    inlinechat_acceptedlinedeletions,
+    inlinechat_dismissaleventcount,
+    inlinechat_dismissedlineadditions,
+    inlinechat_dismissedlinedeletions,
+    inlinechat_rejectedlineadditions,
+    inlinechat_rejectedlinedeletions,
+    inlinechat_rejectioneventcount,
+    inlinechat_totaleventcount,
+    inline_aicodelines,
+    inline_acceptancecount,
+    inline_suggestionscount,
+    testgeneration_acceptedlines,
+    testgeneration_acceptedtests,
+    testgeneration_eventcount,
+    testgeneration_generatedlines,
+    testgeneration_generatedtests,
+    transformation_eventcount,
+    transformation_linesgenerated,
+    transformation_linesingested
 FROM ranked

@@ -1,5 +1,6 @@
 -- Internal: every data line of every user_report file, classified and typed (rules in report_lines.sql):
--- status 'used', 'superseded' or 'rejected' (with reject_reason). Header lines are left out.
+-- status 'used', 'superseded' or 'rejected' (with reject_reason). Header lines are left out (each file's header
+-- is on its header line in report_lines).
 CREATE OR REPLACE VIEW ${database}.user_report_lines AS
 SELECT
     source_path,
@@ -7,8 +8,7 @@ SELECT
     export_stamp,
     status,
     reject_reason,
-    header,
-    fields,
+    clean_line,
     activity_date,
     userid,
     client_type,
