@@ -84,7 +84,7 @@ def make_bad_bucket(root: Path) -> Dict[str, Path]:
     add("dates", "user_report", 3, ur(3), [FIXED, line(row("05-03-2026", A, credits="5.0")),
                                          line(row("2026/05/03", B, credits="6.0"))], (2, 1, 0, {"bad date": 1}))
     CREDITS[("2026-05-03", A, "KIRO_IDE", REGION)] = 5.0
-    add("renamed", "user_report", 4, ur(4), [FIXED.replace("Credits_Used", "Credits"),
+    add("renamed", "user_report", 4, ur(4), [FIXED.replace(",Credits_Used,", ",Credits,"),
                                            line(row("2026-05-04", A)), line(row("2026-05-04", B))],
         (2, 0, 0, {"missing required column": 2}))
     add("numbers", "user_report", 5, ur(5, "PLUGIN"), [
@@ -141,6 +141,12 @@ def make_bad_bucket(root: Path) -> Dict[str, Path]:
     add("no_id", "user_report", 14, ur(14),
         [FIXED, line(row("2026-05-14", "")), line(row("2026-05-14", B, credits="3.0"))], (2, 1, 0, {"no user id": 1}))
     CREDITS[("2026-05-14", B, "KIRO_IDE", REGION)] = 3.0
+    # A re-sent export whose line is broken does not hide the older, readable one (and the ledger shows it).
+    add("resent_ok", "user_report", 15, ur(15, hour="01"), [FIXED, line(row("2026-05-15", A, credits="6.0"))],
+        (1, 1, 0, {}))
+    add("resent_bad", "user_report", 15, ur(15, hour="14"), [FIXED, line(row("2026-05-15", A, credits="6,5"))],
+        (1, 0, 0, {"extra fields": 1}))
+    CREDITS[("2026-05-15", A, "KIRO_IDE", REGION)] = 6.0
     # The legacy report: a bad number, a missing header, and two header layouts in one file.
     add("legacy_good", "legacy", 1, legacy(1),
         [LEGACY, f"{A},05-01-2026,3,4,5"], (1, 1, 0, {}))
@@ -205,11 +211,11 @@ def test_the_ledger_accounts_for_every_line_of_every_file(bad):
         assert got["lines_read"] == got["rows_used"] + got["rows_superseded"] + got["rows_rejected"], key
         assert got["lines_read"] + got["header_lines"] == non_blank_lines(path), key
     totals = result.ledger
-    assert totals.files == len(files) == 22 and totals.balanced
-    assert totals.lines_read == sum(e[0] for e in EXPECTED.values()) == 38
-    assert (totals.rows_used, totals.rows_superseded, totals.rows_rejected) == (19, 1, 18)
+    assert totals.files == len(files) == 24 and totals.balanced
+    assert totals.lines_read == sum(e[0] for e in EXPECTED.values()) == 40
+    assert (totals.rows_used, totals.rows_superseded, totals.rows_rejected) == (20, 1, 19)
     assert dict(totals.by_reason) == dict(sum((Counter(e[3]) for e in EXPECTED.values()), Counter()))
-    assert totals.files_with_rejections == 12 and len(totals.worst_files) == 5
+    assert totals.files_with_rejections == 13 and len(totals.worst_files) == 5
 
 
 def test_only_the_lines_the_ledger_used_reach_the_numbers(bad):
@@ -262,10 +268,10 @@ def test_the_local_build_names_the_bad_byte_and_what_it_skipped(bad):
 def test_summary_line_names_the_reasons_and_the_worst_files(bad):
     _, result, files = bad
     text = result.ledger.summary()
-    assert text.startswith("read 22 files, 38 lines: 19 used, 1 superseded by re-sent exports, rejected 18 lines "
-                           "in 12 files (")
+    assert text.startswith("read 24 files, 40 lines: 20 used, 1 superseded by re-sent exports, rejected 19 lines "
+                           "in 13 files (")
     assert "5 bad number" in text and "1 truncated line" in text and "3 no header" in text
-    assert f"{files['numbers']}: 3 (bad number)" in text and "and 7 more files" in text
+    assert f"{files['numbers']}: 3 (bad number)" in text and "and 8 more files" in text
     assert f"{files['legacy_numbers']}: 2 (bad number)" in text
 
 
