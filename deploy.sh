@@ -27,7 +27,7 @@ $(for i in "${!STEPS[@]}"; do printf '  %d  %s\n' "$((i + 1))" "${STEPS[$i]#*|}"
 Options:
   --config FILE   configuration (default: config.yaml; start from config.example.yaml)
   --from N        start at step N (resume after a failure)
-  --only N[,M..]  run only these steps
+  --only N[,M..]  run only these steps (in step order)
   --dry-run       change nothing; write each mutating request to <out>/requests/
   --check         only run the preflight checks (credentials, bucket, reports, QuickSight, ...)
   --skip-check    do not run the preflight checks before the steps

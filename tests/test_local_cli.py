@@ -242,3 +242,17 @@ def test_deploy_sh_local_runs_from_another_folder(tmp_path):
     assert result.returncode == 0, result.stderr
     assert f"dashboard: {Path('result') / html_dashboard.OUTPUT_NAME}" in result.stdout
     assert (tmp_path / "result" / engine.DB_NAME).is_file() and "users: 3;" in result.stdout
+
+
+def test_rejected_lines_are_a_warning_with_the_totals_and_the_bad_byte_is_named(tmp_path, capsys):
+    """Bad input builds (the good lines are real numbers) but never in silence: the ledger line is a warning."""
+    from test_ingest_ledger import make_bad_bucket
+
+    files = make_bad_bucket(tmp_path / "data")
+    code = main(["--config", EXAMPLE, "--data", str(tmp_path / "data"), "--out", str(tmp_path / "out")])
+    captured = capsys.readouterr()
+    assert code == EXIT_OK
+    assert "warning: ingest ledger: read 24 files, 40 lines: 20 used, 1 superseded by re-sent exports, rejected 19 " \
+           "lines in 13 files (" in captured.err
+    assert f"note: {files['latin1']}: line 2 is not UTF-8 (byte 0xe9 at column " in captured.err
+    assert "ingest ledger" not in captured.out and "Traceback" not in captured.err

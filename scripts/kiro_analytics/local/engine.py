@@ -263,30 +263,13 @@ def build(data_dir: Path, out_dir: Path, config: Config, users_csv: Optional[Pat
         for table in tables:
             if table.name == USER_MAPPING_TABLE:
                 report_files[table.name] = _load_mapping(con, table, users_csv, out_dir)
-                continue
-            if table.name == SEAT_ROSTER_TABLE:
+            elif table.name == SEAT_ROSTER_TABLE:
                 rostered = _load_roster(con, table, roster_csv, out_dir)
                 if roster_csv is not None:  # the roster is optional: no entry when none was given
                     report_files[table.name] = rostered
-                continue
-            _, partitions = table_columns(table)
-            files = [path for account in accounts
-                     for path in _partition_files(_local_folder(base, table, config, account), len(partitions))]
-            plan = plan_reads(files, base, scratch)
-            notes.extend(plan.notes)
-            report_files[table.name] = plan.files_read
-            log.info("%s: %d files", table.name, plan.files_read)
-            try:
-                _load_raw(con, table, plan, base, scratch)
-            except duckdb.Error as exc:
-                _reraise_interrupt(exc)
-                raise InputError(f"{table.path}: could not read its report files: {exc}") from None
-        if not any(report_files.get(table.name) for table in tables
-                   if table.name not in (USER_MAPPING_TABLE, SEAT_ROSTER_TABLE)):
-            looked = ", ".join(str(_local_folder(base, table, config, account)) for table in tables
-                               if table.name not in (USER_MAPPING_TABLE, SEAT_ROSTER_TABLE) for account in accounts)
-            raise InputError(f"no report files found; looked in {looked} (the day folders below each, "
-                             "<region>/YYYY/MM/DD/00/, hold the files Kiro writes)")
+            else:
+                report_files[table.name] = _load_reports(con, table, base, config, accounts, scratch, notes)
+        _require_reports(tables, report_files, base, config, accounts)
         progress(f"building {len(views)} views")
         for view in views:
             try:
@@ -311,6 +294,33 @@ def build(data_dir: Path, out_dir: Path, config: Config, users_csv: Optional[Pat
         publish([(work_path, db_path)])
     return BuildResult(db_path=work_path if stage else db_path, row_counts=counts, report_files=report_files,
                        ledger=ledger, notes=notes, **headline)
+
+
+def _load_reports(con: duckdb.DuckDBPyConnection, table: SqlObject, base: Path, config: Config,
+                  accounts: List[str], scratch: Path, notes: List[str]) -> int:
+    """One raw report table from the files Athena would read for it, in every chosen account; files read."""
+    _, partitions = table_columns(table)
+    files = [path for account in accounts
+             for path in _partition_files(_local_folder(base, table, config, account), len(partitions))]
+    plan = plan_reads(files, base, scratch)
+    notes.extend(plan.notes)
+    log.info("%s: %d files", table.name, plan.files_read)
+    try:
+        _load_raw(con, table, plan, base, scratch)
+    except duckdb.Error as exc:
+        _reraise_interrupt(exc)
+        raise InputError(f"{table.path}: could not read its report files: {exc}") from None
+    return plan.files_read
+
+
+def _require_reports(tables: List[SqlObject], report_files: Dict[str, int], base: Path, config: Config,
+                     accounts: List[str]) -> None:
+    """No report file at all is an error naming where it looked, never an empty database and dashboard."""
+    raw = [table for table in tables if table.name not in (USER_MAPPING_TABLE, SEAT_ROSTER_TABLE)]
+    if not any(report_files.get(table.name) for table in raw):
+        looked = ", ".join(str(_local_folder(base, table, config, account)) for table in raw for account in accounts)
+        raise InputError(f"no report files found; looked in {looked} (the day folders below each, "
+                         "<region>/YYYY/MM/DD/00/, hold the files Kiro writes)")
 
 
 def staged_path(path: Path) -> Path:
