@@ -11,14 +11,15 @@
 --   * The key is (family, region, activity_date, userid, client_type): the same user, day and client in two
 --     regions are two real rows (two profiles), both used. Legacy lines of both sources share one key per
 --     region and day (client 'ALL'); the newest export stamp wins, then KiroLogs (source_rank 1), then path.
+--     Only valid lines compete: a re-sent line that is rejected leaves the older readable one in use.
 --   * Numbers are checked by pattern before any cast (DuckDB's casts accept '1.5' as a whole number and
 --     '0x10'; Trino's do not), so both engines reject and read the same lines.
---   * from_utf8(to_utf8(...)) turns bytes that are not UTF-8 into U+FFFD in Athena (Trino keeps them raw);
---     the local engine decodes the same way, so such a line is rejected 'not UTF-8' in both.
+--   * from_utf8(to_utf8(...)) turns bytes that are not UTF-8 into U+FFFD in Athena (its text reader does not
+--     promise to); the local engine decodes the same way, so such a line is rejected 'not UTF-8' in both.
 -- Per file (files, layouts): the header, where each column is, the export stamp (the LAST 12-digit run of the
 -- file name: the account id is 12 digits too, and split parts add _part_N after it) and the region (the folder
--- after user_report/ or by_user_analytic/). Values are typed before the window, so it sorts numbers, not text,
--- and clean_line (quotes and byte-order mark gone) is kept for user_report lines only: user_report_latest splits
+-- after user_report/ or by_user_analytic/). Values are typed before the window, so it carries numbers rather
+-- than 57 text cells, and clean_line (quotes and byte-order mark gone) is kept for user_report lines only: user_report_latest splits
 -- it for model_usage_daily, which reads the model columns by header name.
 -- family is a constant of each branch of raw, so a filter on it prunes the other tables' scans in Athena.
 CREATE OR REPLACE VIEW ${database}.report_lines AS
