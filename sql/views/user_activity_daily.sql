@@ -1,5 +1,5 @@
 -- Contract: one row per (activity_date, userid, client_type) from the newest export.
--- new_user and user_email are NULL where the file had no such column.
+-- new_user, user_email and usage_limit are NULL where the file had no such column.
 CREATE OR REPLACE VIEW ${database}.user_activity_daily AS
 SELECT
     activity_date,
@@ -13,5 +13,6 @@ SELECT
     overage_enabled,
     total_messages,
     new_user,
-    user_email
+    user_email,
+    usage_limit
 FROM ${database}.user_report_latest

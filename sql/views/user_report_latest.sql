@@ -19,8 +19,10 @@ WITH cells AS (
         trim(element_at(fields, NULLIF(array_position(header, 'total_messages'), 0))) AS c_total_messages,
         trim(element_at(fields, NULLIF(array_position(header, 'new_user'), 0))) AS c_new_user,
         trim(element_at(fields, NULLIF(array_position(header, 'user_email'), 0))) AS c_user_email,
+        trim(element_at(fields, NULLIF(array_position(header, 'usage_limit'), 0))) AS c_usage_limit,
         contains(header, 'new_user') AS has_new_user,
-        contains(header, 'user_email') AS has_user_email
+        contains(header, 'user_email') AS has_user_email,
+        contains(header, 'usage_limit') AS has_usage_limit
     FROM ${database}.user_report_lines
 ),
 typed AS (
@@ -50,7 +52,8 @@ typed AS (
         COALESCE(lower(c_overage_enabled) = 'true', false) AS overage_enabled,
         COALESCE(TRY_CAST(c_total_messages AS BIGINT), 0) AS total_messages,
         CASE WHEN has_new_user THEN COALESCE(lower(c_new_user) = 'true', false) END AS new_user,
-        CASE WHEN has_user_email THEN NULLIF(c_user_email, '') END AS user_email
+        CASE WHEN has_user_email THEN NULLIF(c_user_email, '') END AS user_email,
+        CASE WHEN has_usage_limit THEN TRY_CAST(c_usage_limit AS DOUBLE) END AS usage_limit
     FROM cells
 ),
 ranked AS (
@@ -78,6 +81,7 @@ SELECT
     total_messages,
     new_user,
     user_email,
+    usage_limit,
     header,
     fields,
     source_path,
