@@ -221,8 +221,11 @@ def credit_days(exp: Expected, tier_rank: Dict[str, int], reading: str = "daily"
     for key, found in rows.items():
         named = [r["subscription_tier"] for r in found if r["subscription_tier"]]
         overage = [r["overage_credits_used"] for r in found]
+        nonzero = [value for value in overage if value != 0]
         limits = [r["usage_limit"] for r in found if r.get("usage_limit") is not None]
         days[key] = {
+            "clients_equal": len(nonzero) >= 2 and min(nonzero) == max(nonzero),
+            "clients_differ": len(nonzero) >= 2 and min(nonzero) < max(nonzero),
             "credits": sum(r["credits_used"] for r in found),
             "reported": max(overage) if reading == "running_total" else sum(overage),
             "tier": max(named, key=lambda t: tier_rank.get(t, 0)) if named else None,
@@ -233,13 +236,14 @@ def credit_days(exp: Expected, tier_rank: Dict[str, int], reading: str = "daily"
     for (day, user) in sorted(days, key=lambda k: (k[1], k[0])):
         entry = days[(day, user)]
         month_key = (month_of(day), user)
+        before = previous.get(month_key)
+        entry["rose"] = before is not None and before > 0 and entry["reported"] > before
         if reading == "running_total":
-            before = previous.get(month_key)
             entry["overage"] = entry["reported"] - (before or 0.0)
             entry["decreased"] = before is not None and entry["reported"] < before
-            previous[month_key] = entry["reported"]
         else:
             entry["overage"], entry["decreased"] = entry["reported"], False
+        previous[month_key] = entry["reported"]
     return days
 
 
@@ -276,8 +280,16 @@ def cost_model(exp: Expected, config) -> Dict[Tuple[date, str], dict]:
             so_far = allowance + overage
         projected = so_far + (consumption / covered * remaining if remaining else 0.0)
         difference = overage - implied if implied is not None else None
-        if any(e["decreased"] for _, e in found):
+        overage_days = sum(1 for _, e in found if e["reported"] > 0)
+        rising = sum(1 for _, e in found if e["rose"])
+        running = config.overage_reading == "running_total"
+        if running and any(e["decreased"] for _, e in found):
             check = "RUNNING_TOTAL_DECREASED"
+        elif running and any(e["clients_differ"] for _, e in found):
+            check = "CLIENTS_DISAGREE"
+        elif not running and (any(e["clients_equal"] for _, e in found)
+                              or (overage_days >= 4 and rising == overage_days - 1)):
+            check = "LOOKS_LIKE_RUNNING_TOTAL"
         elif allowance is None:
             check = "NO_ALLOWANCE"
         elif abs(difference) <= TOLERANCE:

@@ -166,7 +166,8 @@ def test_new_vs_returning_daily(sample):
             has_column.add(day)
         if r["new_user"]:
             flagged[day].add(user)
-    rows = sample.query("SELECT activity_date, new_users, first_seen_users, returning_users FROM new_vs_returning_daily")
+    rows = sample.query("SELECT activity_date, new_users, first_seen_users, returning_users "
+                        "FROM new_vs_returning_daily")
     assert len(rows) == len(people)
     for day, new, first, returning in rows:
         fresh = sum(1 for u in people[day] if first_seen[u] == day)

@@ -5,7 +5,10 @@
 --   allowance          that day's Usage_Limit when the report has the column, else the tier's plans.tiers credits;
 --   consumption        plan credits + reported overage credits of the days in the data;
 --   implied overage    consumption beyond the allowance; the difference to the reported overage is kept, never
---                      hidden (overage_check says whether they agree and, if not, the likely reason);
+--                      hidden. overage_check: LOOKS_LIKE_RUNNING_TOTAL / RUNNING_TOTAL_DECREASED /
+--                      CLIENTS_DISAGREE (the data does not fit plans.overage_reading), NO_ALLOWANCE, OK (within
+--                      0.01), DATA_STARTS_MID_MONTH (more reported than the days in the data imply: the days
+--                      before the reports began), REPORTED_ABOVE_IMPLIED, REPORTED_BELOW_IMPLIED;
 --   credits_to_date    consumption, except in a month the data does not cover from its first day: there Kiro's
 --                      reported overage proves the allowance was used up, so at least allowance + overage;
 --   projected_credits  the month-to-date projected to the month's end at the run rate of the covered days;
@@ -41,6 +44,10 @@ totals AS (
         sum(credits_used) AS credits_used,
         sum(overage_credits_used) AS overage_credits_used,
         max(CASE WHEN overage_total_decreased THEN 1 ELSE 0 END) = 1 AS overage_total_decreased,
+        max(CASE WHEN overage_clients_equal THEN 1 ELSE 0 END) = 1 AS overage_clients_equal,
+        max(CASE WHEN overage_clients_differ THEN 1 ELSE 0 END) = 1 AS overage_clients_differ,
+        count(CASE WHEN overage_reported > 0 THEN 1 END) AS overage_days,
+        count(CASE WHEN overage_rose THEN 1 END) AS overage_rising_days,
         max(CASE WHEN tier_position = 1 THEN subscription_tier END) AS subscription_tier,
         max(CASE WHEN limit_position = 1 THEN usage_limit END) AS usage_limit,
         max(CASE WHEN day_position = 1 THEN CASE WHEN overage_enabled THEN 1 ELSE 0 END END) = 1 AS overage_enabled
@@ -132,7 +139,11 @@ SELECT
     m.implied_overage_credits,
     m.overage_credits_used - m.implied_overage_credits AS overage_difference,
     CASE
-        WHEN m.overage_total_decreased THEN 'RUNNING_TOTAL_DECREASED'
+        -- First: data that does not fit plans.overage_reading (then every overage figure of the month is suspect).
+        WHEN '${overage_reading}' = 'running_total' AND m.overage_total_decreased THEN 'RUNNING_TOTAL_DECREASED'
+        WHEN '${overage_reading}' = 'running_total' AND m.overage_clients_differ THEN 'CLIENTS_DISAGREE'
+        WHEN '${overage_reading}' = 'daily' AND (m.overage_clients_equal
+            OR (m.overage_days >= 4 AND m.overage_rising_days = m.overage_days - 1)) THEN 'LOOKS_LIKE_RUNNING_TOTAL'
         WHEN m.allowance IS NULL THEN 'NO_ALLOWANCE'
         -- Kiro meters credits to 0.01: a smaller gap is rounding.
         WHEN m.overage_credits_used - m.implied_overage_credits BETWEEN -0.01 AND 0.01 THEN 'OK'
