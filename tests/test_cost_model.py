@@ -42,14 +42,16 @@ L, F, E, U = "11000000-0000-4000-8000-000000000001", "f1000000-0000-4000-8000-00
     "e1000000-0000-4000-8000-000000000001", "d1000000-0000-4000-8000-000000000001"
 P, OV, W, X = "d2000000-0000-4000-8000-000000000002", "d3000000-0000-4000-8000-000000000003", \
     "d4000000-0000-4000-8000-000000000004", "d5000000-0000-4000-8000-000000000005"
-R, R2, R3, R5, R6, R7 = ("e2000000-0000-4000-8000-000000000002", "e3000000-0000-4000-8000-000000000003",
-                         "e4000000-0000-4000-8000-000000000004", "e5000000-0000-4000-8000-000000000005",
-                         "e6000000-0000-4000-8000-000000000006", "e7000000-0000-4000-8000-000000000007")
+R, R2, R3, R5, R6, R7, R8 = ("e2000000-0000-4000-8000-000000000002", "e3000000-0000-4000-8000-000000000003",
+                             "e4000000-0000-4000-8000-000000000004", "e5000000-0000-4000-8000-000000000005",
+                             "e6000000-0000-4000-8000-000000000006", "e7000000-0000-4000-8000-000000000007",
+                             "e8000000-0000-4000-8000-000000000008")
+LO = "12000000-0000-4000-8000-000000000002"
 LEG = "99000000-0000-4000-8000-000000000009"
 TIER = {S: "PRO", B1: "PRO_PLUS", B2: "PRO_PLUS", B3: "PRO_PLUS", N1: "PRO_PLUS", N2: "PRO_PLUS", K1: "PRO",
         K2: "PRO", L: "PRO", F: "FREE", E: "ENTERPRISE", U: "PRO", P: "POWER", OV: "PRO", W: "PRO", X: "PRO",
-        R: "PRO", R2: "PRO", R3: "PRO", R5: "PRO", R6: "PRO", R7: "PRO", LEG: "PRO"}
-OVERAGE_ON = {S, B1, B2, B3, P, OV, W, R, R2, R3, R5, R6, R7}
+        R: "PRO", R2: "PRO", R3: "PRO", R5: "PRO", R6: "PRO", R7: "PRO", R8: "PRO", LEG: "PRO", LO: "PRO"}
+OVERAGE_ON = {S, B1, B2, B3, P, OV, W, R, R2, R3, R5, R6, R7, R8, LO}
 
 # (day, user, client, Credits_Used, Overage_Credits_Used, header, extra cells by name)
 ROWS = [
@@ -71,6 +73,8 @@ ROWS = [
     # FREE would cover L's 30 credits, but an enterprise seat is not moved to FREE unless plans.advise_free.
     ("2026-07-13", L, "KIRO_IDE", 30.0, 0.0, USUAL, {}),
     ("2026-07-13", F, "KIRO_IDE", 10.0, 0.0, USUAL, {}),
+    # LO, overage on, 300 credits: FREE plus overage would cost 0 + 260 x 0.05 = 13 < 16, but FREE cannot buy it.
+    ("2026-07-13", LO, "KIRO_IDE", 300.0, 0.0, USUAL, {}),
     # A tier plans.tiers does not price; in August the report gives its Usage_Limit.
     ("2026-07-14", E, "KIRO_IDE", 500.0, 0.0, USUAL, {}),
     ("2026-08-03", E, "KIRO_IDE", 100.0, 0.0, WITH_LIMIT, {"Usage_Limit": "3000"}),
@@ -108,6 +112,11 @@ ROWS = [
       for d, v in ((1, 0.0), (3, 10.0), (4, 30.0), (5, 20.0), (6, 40.0))],
     *[(f"2026-07-{d:02d}", R7, "KIRO_IDE", 800.0 if d == 1 else 0.0, v, USUAL, {})
       for d, v in ((1, 0.0), (3, 10.0), (4, 20.0), (5, 30.0))],
+    # R8: the same value on both clients on 07-09, then less: a repeated total, not a rising series.
+    ("2026-07-02", R8, "KIRO_IDE", 800.0, 0.0, USUAL, {}),
+    ("2026-07-09", R8, "KIRO_IDE", 0.0, 40.0, USUAL, {}),
+    ("2026-07-09", R8, "KIRO_CLI", 0.0, 40.0, USUAL, {}),
+    ("2026-07-16", R8, "KIRO_IDE", 0.0, 10.0, USUAL, {}),
     # LEG is in the activity report on 07-10, then in the credit report on 07-12 with New_User = true.
     ("2026-07-12", LEG, "KIRO_IDE", 5.0, 0.0, USUAL, {"New_User": "true"}),
 ]
@@ -249,6 +258,7 @@ def test_usage_limit_is_the_allowance_when_the_report_has_it(con):
     (K1, "UPGRADE", "PRO_PLUS", -14.0),     # stopped at PRO's 800 with overage off: needs more credits
     (K2, "KEEP", "PRO", 0.0),               # 799.5 of 800: fitted, not stopped
     (L, "KEEP", "PRO", 0.0),                # FREE would cover 30 credits but is not advised
+    (LO, "KEEP", "PRO", 0.0),
     (F, "KEEP", "FREE", 0.0),               # on FREE already: its own tier is always a candidate
 ])
 def test_advice_is_the_cheapest_tier_that_covers_the_month(con, user, advice, tier, saving):
@@ -292,8 +302,10 @@ def test_free_is_advised_only_when_the_config_says_so(tmp_path_factory):
         assert (lean["recommendation"], lean["recommended_tier"]) == ("DOWNGRADE", "FREE")
         assert lean["recommended_tier_cost"] == 0.0
         assert lean["advice_saving"] == 16.0
-        # FREE cannot buy overage: K2's 799.5 credits are far beyond its 40.
+        # FREE cannot buy overage: K2's 799.5 credits are far beyond its 40, and so are LO's 300 (with overage
+        # FREE would cost 13, less than PRO's 16).
         assert month(connection, "2026-07-01", K2)["recommended_tier"] == "PRO"
+        assert month(connection, "2026-07-01", LO)["recommended_tier"] == "PRO"
         plans = dict(connection.execute("SELECT subscription_tier, advisable FROM plan_tiers").fetchall())
         assert plans == {"FREE": True, "PRO": True, "PRO_PLUS": True, "POWER": True}
     finally:
@@ -320,8 +332,8 @@ def test_an_unpriced_tier_is_counted_and_shown_not_dropped(con):
     assert set(tiers) == {"FREE", "PRO", "PRO_PLUS", "POWER", "ENTERPRISE"}
     (plan_cost,), = con.execute("SELECT sum(monthly_price) FROM monthly_user_credits "
                                 "WHERE month = DATE '2026-07-01'").fetchall()
-    # July: 13 PRO seats x 16 + 5 PRO_PLUS x 30 + FREE 0; ENTERPRISE has no price to add.
-    assert plan_cost == 13 * 16 + 5 * 30
+    # July: 15 PRO seats x 16 + 5 PRO_PLUS x 30 + FREE 0; ENTERPRISE has no price to add.
+    assert plan_cost == 15 * 16 + 5 * 30
 
 
 # -- the month to date is provisional -----------------------------------------------------------------------
@@ -369,6 +381,7 @@ def test_the_forecast_uses_the_same_projection(con):
     (R5, "LOOKS_LIKE_RUNNING_TOTAL", 100.0),  # 10, 20, 30, 40: every overage day above the one before
     (R6, "OK", 100.0),                        # 10, 30, 20, 40
     (R7, "OK", 60.0),                         # 10, 20, 30: three days are not enough to tell
+    (R8, "LOOKS_LIKE_RUNNING_TOTAL", 90.0),   # 40 on both clients, then 10: the repeated value alone
 ])
 def test_daily_reading_flags_data_that_looks_cumulative(con, user, check, overage):
     row = month(con, "2026-07-01", user)
@@ -391,8 +404,10 @@ def test_running_total_reading(running):
     assert days == {"2026-07-02": 0.0, "2026-07-09": 50.0, "2026-07-16": 70.0, "2026-07-23": 80.0, "2026-07-30": 60.0}
     assert month(running, "2026-07-01", R2)["overage_check"] == "RUNNING_TOTAL_DECREASED"
     assert month(running, "2026-07-01", R3)["overage_check"] == "CLIENTS_DISAGREE"
-    # The first total of a month counts in full: S's June totals 200 then 100 fall (it is daily data).
-    assert month(running, "2026-06-01", S)["overage_check"] == "RUNNING_TOTAL_DECREASED"
+    # The first total of a month counts in full (200 on 06-10, the reports' first day), then 100 - 200: S's June
+    # is daily data, and the falling "total" says so.
+    june = month(running, "2026-06-01", S)
+    assert (june["overage_credits_used"], june["overage_check"]) == (100.0, "RUNNING_TOTAL_DECREASED")
     (overage,), = running.execute("SELECT sum(overage_credits_used) FROM daily_summary "
                                   "WHERE activity_date = DATE '2026-07-30'").fetchall()
     assert overage == 60.0
@@ -444,3 +459,24 @@ def test_every_active_users_kpi_counts_either_report():
             if body["VisualId"].endswith("-kpi-active-users"):
                 text = json.dumps(body["ChartConfiguration"]["FieldWells"])
                 assert '"DataSetIdentifier": "active_user_days"' in text, (name, body["VisualId"])
+
+
+def test_a_month_that_starts_on_the_data_first_day_is_complete(tmp_path):
+    """Reports from 07-01 to 08-01: July is covered from its 1st. T's reported overage (100) and the implied one
+    (799.995 + 100 - 800 = 99.995) differ by 0.005, below Kiro's 0.01 metering: they agree."""
+    folder = tmp_path / "data" / "AWSLogs" / ACCOUNT / "KiroLogs" / "user_report" / REGION
+    days = (("2026-07-01", 799.995, 0.0), ("2026-07-02", 0.0, 100.0), ("2026-08-01", 10.0, 0.0))
+    for day, credits, overage in days:
+        path = folder / day.replace("-", "/") / "00" / f"KIRO_IDE_{ACCOUNT}_user_report_{day.replace('-', '')}0205.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(USUAL + "\n" + _line(USUAL, day, S, "KIRO_IDE", credits, overage, {}) + "\n", encoding="utf-8")
+    config = parse_config({
+        "aws": {"account_id": ACCOUNT, "region": REGION}, "s3": {"bucket_name": "cost-model-bucket"},
+        "identity_center": {"identity_store_id": "d-7777777777"},
+        "quicksight": {"user_arn": f"arn:aws:quicksight:{REGION}:{ACCOUNT}:user/default/admin"}, "plans": PLANS})
+    result = engine.build(tmp_path / "data", tmp_path / "out", config)
+    with duckdb.connect(str(result.db_path), read_only=True) as connection:
+        july = month(connection, "2026-07-01", S)
+    assert (july["period_status"], july["overage_check"]) == ("COMPLETE", "OK")
+    assert july["overage_difference"] == pytest.approx(0.005, abs=1e-9)
+    assert july["credits_to_date"] == pytest.approx(899.995) and july["recommendation"] == "KEEP"
