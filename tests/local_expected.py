@@ -58,6 +58,13 @@ def tier_of(raw: str) -> Optional[str]:
     return TIER_SPELLINGS.get(squeezed, raw.strip().upper() or None)
 
 
+def _float_or_none(text: str) -> Optional[float]:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
 def _rows(path: Path) -> Tuple[List[str], List[List[str]]]:
     with open(path, encoding="utf-8", newline="") as handle:
         lines = [row for row in csv.reader(handle) if row]
@@ -101,6 +108,7 @@ def read_reports(account_root: Path) -> Expected:
             "total_messages": int(cell["total_messages"] or 0),
             "new_user": (cell["new_user"].lower() == "true") if "new_user" in header else None,
             "user_email": (cell["user_email"] or None) if "user_email" in header else None,
+            "usage_limit": _float_or_none(cell["usage_limit"]) if "usage_limit" in header else None,
         }
         for name in header:
             if name.endswith("_messages") and name != "total_messages" and int(cell[name] or 0) > 0:
@@ -197,33 +205,179 @@ def days_in_month(month: date) -> int:
     return (following - month).days
 
 
-def forecast(exp: Expected, allowance: Dict[str, float], tier_order: List[str],
-             overage_price: float) -> Dict[Tuple[date, str], dict]:
-    """(month, user) -> the forecast row: "today" is the last activity day in the credit report."""
-    last_day = max(day for day, _, _ in exp.activity)
-    months: Dict[Tuple[date, str], list] = defaultdict(lambda: [0.0, []])
+TOLERANCE = 0.01  # Kiro meters credits to 0.01 (sql/README.md, Plans)
+
+
+def _month_end(month: date) -> date:
+    return month + timedelta(days=days_in_month(month) - 1)
+
+
+def credit_days(exp: Expected, tier_rank: Dict[str, int], reading: str = "daily") -> Dict[Tuple[date, str], dict]:
+    """(day, user) -> the day's plan credits, overage (as `reading` says), Usage_Limit, tier, overage on/off."""
+    rows: Dict[Tuple[date, str], list] = defaultdict(list)
     for (day, user, _), row in exp.activity.items():
-        acc = months[(month_of(day), user)]
-        acc[0] += row["credits_used"] + row["overage_credits_used"]
-        if row["subscription_tier"]:
-            rank = tier_order.index(row["subscription_tier"]) if row["subscription_tier"] in tier_order else -1
-            acc[1].append((day, rank, row["subscription_tier"]))
-    out = {}
-    for (month, user), (used, tiers) in months.items():
-        tier = max(tiers)[2] if tiers else None
-        length = days_in_month(month)
-        elapsed = (last_day - month).days + 1 if month == month_of(last_day) else length
-        projected = used * length / elapsed
-        plan = allowance.get(tier or "")
-        over = max(projected - plan, 0.0) if plan is not None else 0.0
-        out[(month, user)] = {
-            "subscription_tier": tier, "credits_to_date": used, "days_elapsed": elapsed, "days_in_month": length,
-            "projected_credits": projected, "monthly_credits": plan,
-            "projected_utilisation_pct": 100 * projected / plan if plan else None,
-            "projected_overage_credits": over, "projected_overage_cost": over * overage_price,
-            "at_risk": plan is not None and projected >= plan and used < plan,
-            "near_cap": plan is not None and projected >= 0.8 * plan,
+        rows[(day, user)].append(row)
+    days = {}
+    for key, found in rows.items():
+        named = [r["subscription_tier"] for r in found if r["subscription_tier"]]
+        overage = [r["overage_credits_used"] for r in found]
+        nonzero = [value for value in overage if value != 0]
+        limits = [r["usage_limit"] for r in found if r.get("usage_limit") is not None]
+        days[key] = {
+            "clients_equal": len(nonzero) >= 2 and min(nonzero) == max(nonzero),
+            "clients_differ": len(nonzero) >= 2 and min(nonzero) < max(nonzero),
+            "credits": sum(r["credits_used"] for r in found),
+            "reported": max(overage) if reading == "running_total" else sum(overage),
+            "tier": max(named, key=lambda t: tier_rank.get(t, 0)) if named else None,
+            "limit": max(limits) if limits else None,
+            "enabled": any(r["overage_enabled"] for r in found),
         }
+    previous: Dict[Tuple[date, str], float] = {}
+    for (day, user) in sorted(days, key=lambda k: (k[1], k[0])):
+        entry = days[(day, user)]
+        month_key = (month_of(day), user)
+        before = previous.get(month_key)
+        entry["rose"] = before is not None and before > 0 and entry["reported"] > before
+        if reading == "running_total":
+            entry["overage"] = entry["reported"] - (before or 0.0)
+            entry["decreased"] = before is not None and entry["reported"] < before
+        else:
+            entry["overage"], entry["decreased"] = entry["reported"], False
+        previous[month_key] = entry["reported"]
+    return days
+
+
+def cost_model(exp: Expected, config) -> Dict[Tuple[date, str], dict]:
+    """(month, user) -> the cost model of sql/README.md (Plans), computed here from the files and config alone."""
+    plans = {t.code: t for t in config.tiers}
+    rank = {t.code: n for n, t in enumerate(sorted(config.tiers, key=lambda t: t.credits), start=1)}
+    price = config.overage_price_per_credit
+    days = credit_days(exp, rank, config.overage_reading)
+    first_day, last_day = min(d for d, _ in days), max(d for d, _ in days)
+    months: Dict[Tuple[date, str], list] = defaultdict(list)
+    for (day, user), entry in days.items():
+        months[(month_of(day), user)].append((day, entry))
+    out = {}
+    for (month, user), found in months.items():
+        found.sort(key=lambda item: item[0])
+        tiers = [e["tier"] for _, e in found if e["tier"]]
+        limits = [e["limit"] for _, e in found if e["limit"] is not None]
+        tier = tiers[-1] if tiers else None
+        plan = plans.get(tier or "")
+        allowance = limits[-1] if limits else (plan.credits if plan else None)
+        credits = sum(e["credits"] for _, e in found)
+        overage = sum(e["overage"] for _, e in found)
+        consumption = credits + overage
+        enabled = found[-1][1]["enabled"]
+        end = _month_end(month)
+        covers_start = first_day <= month
+        to_date = month <= last_day < end
+        covered = ((min(end, last_day) - max(month, first_day)).days + 1)
+        remaining = (end - last_day).days if to_date else 0
+        implied = max(consumption - allowance, 0.0) if allowance is not None else None
+        so_far = consumption
+        if not covers_start and overage > 0 and allowance is not None and allowance + overage > consumption:
+            so_far = allowance + overage
+        projected = so_far + (consumption / covered * remaining if remaining else 0.0)
+        difference = overage - implied if implied is not None else None
+        overage_days = sum(1 for _, e in found if e["reported"] > 0)
+        rising = sum(1 for _, e in found if e["rose"])
+        running = config.overage_reading == "running_total"
+        if running and any(e["decreased"] for _, e in found):
+            check = "RUNNING_TOTAL_DECREASED"
+        elif running and any(e["clients_differ"] for _, e in found):
+            check = "CLIENTS_DISAGREE"
+        elif not running and (any(e["clients_equal"] for _, e in found)
+                              or (overage_days >= 4 and rising == overage_days - 1)):
+            check = "LOOKS_LIKE_RUNNING_TOTAL"
+        elif allowance is None:
+            check = "NO_ALLOWANCE"
+        elif abs(difference) <= TOLERANCE:
+            check = "OK"
+        elif difference > 0:
+            check = "DATA_STARTS_MID_MONTH" if not covers_start else "REPORTED_ABOVE_IMPLIED"
+        else:
+            check = "REPORTED_BELOW_IMPLIED"
+        row = {
+            "subscription_tier": tier, "tier_priced": plan is not None,
+            "period_status": "MONTH_TO_DATE" if to_date else "PARTIAL_START" if not covers_start else "COMPLETE",
+            "credits_used": credits, "overage_credits_used": overage, "consumption_credits": consumption,
+            "credits_to_date": so_far, "projected_credits": projected, "allowance": allowance,
+            "allowance_source": "REPORT" if limits else "PLAN" if plan else None,
+            "implied_overage_credits": implied, "overage_difference": difference, "overage_check": check,
+            "overage_enabled": enabled, "overage_cost": overage * price,
+            "monthly_price": plan.price if plan else None,
+            "month_cost": plan.price + overage * price if plan else None,
+            "utilisation_pct": 100 * so_far / allowance if allowance else None,
+            "days_in_month": days_in_month(month), "days_remaining": remaining, "month_to_date": to_date,
+        }
+        row.update(_advice(row, config, rank))
+        row.update(_projection(row, month, last_day, price))
+        out[(month, user)] = row
+    return out
+
+
+def _advice(row: dict, config, rank: Dict[str, int]) -> dict:
+    """The cheapest tier covering the month at its projected consumption; KEEP within half a cent."""
+    tier, allowance, used = row["subscription_tier"], row["allowance"], row["projected_credits"]
+    price = config.overage_price_per_credit
+    capped = not row["overage_enabled"] and allowance is not None and used >= allowance - TOLERANCE
+    options = []
+    for plan in config.tiers:
+        advisable = plan.code != "FREE" or config.advise_free
+        if not advisable and plan.code != tier:
+            continue
+        own = allowance if plan.code == tier else plan.credits
+        with_overage = row["overage_enabled"] and plan.overage
+        over = max(used - own, 0.0) if with_overage else 0.0
+        if with_overage:
+            covers = True
+        elif capped:
+            covers = own > used + TOLERANCE
+        else:
+            covers = own >= used
+        options.append({"tier": plan.code, "cost": plan.price + over * price, "covers": covers, "allowance": own})
+    current = next((o for o in options if o["tier"] == tier), None)
+    if not row["tier_priced"]:
+        return {"recommendation": "NO_PRICE", "recommended_tier": None, "recommended_tier_cost": None,
+                "current_tier_cost": None, "advice_saving": None}
+    covering = [o for o in options if o["covers"]]
+    if covering:
+        cheapest = min(o["cost"] for o in covering)
+        near = [o for o in covering if o["cost"] <= cheapest + 0.005]
+        chosen = next((o for o in near if o["tier"] == tier), None) or max(near, key=lambda o: rank[o["tier"]])
+    else:
+        chosen = max(options, key=lambda o: (o["allowance"], o["tier"] == tier, rank[o["tier"]]))
+    direction = "KEEP" if chosen["tier"] == tier else "UPGRADE" if rank[chosen["tier"]] > rank[tier] else "DOWNGRADE"
+    return {"recommendation": direction, "recommended_tier": chosen["tier"], "recommended_tier_cost": chosen["cost"],
+            "current_tier_cost": current["cost"], "advice_saving": current["cost"] - chosen["cost"]}
+
+
+def _projection(row: dict, month: date, last_day: date, price: float) -> dict:
+    allowance, projected, so_far = row["allowance"], row["projected_credits"], row["credits_to_date"]
+    extra = max(projected - max(so_far, allowance), 0.0) if allowance is not None and row["overage_enabled"] else 0.0
+    projected_overage = row["overage_credits_used"] + extra
+    return {
+        "days_elapsed": (last_day - month).days + 1 if row["month_to_date"] else row["days_in_month"],
+        "projected_overage_credits": projected_overage, "projected_overage_cost": projected_overage * price,
+        "at_risk": allowance is not None and projected >= allowance and so_far < allowance,
+        "near_cap": allowance is not None and projected >= 0.8 * allowance,
+    }
+
+
+FORECAST_COLUMNS = ("subscription_tier", "period_status", "credits_to_date", "days_elapsed", "days_in_month",
+                    "projected_credits", "projected_overage_credits", "projected_overage_cost", "at_risk", "near_cap")
+
+
+def forecast(exp: Expected, config) -> Dict[Tuple[date, str], dict]:
+    """(month, user) -> the forecast row (monthly_credit_forecast): the cost model's projection."""
+    out = {}
+    for key, row in cost_model(exp, config).items():
+        entry = {column: row[column] for column in FORECAST_COLUMNS}
+        entry["monthly_credits"] = row["allowance"]
+        allowance = row["allowance"]
+        entry["projected_utilisation_pct"] = 100 * row["projected_credits"] / allowance if allowance else None
+        out[key] = entry
     return out
 
 

@@ -27,8 +27,10 @@ def problems_for(overrides: dict) -> List[str]:
 def test_example_config_is_valid_and_defaults_fill_in() -> None:
     config = load_config(str(ROOT / "config.example.yaml"))
     assert config.language == "zh"
-    assert [tier.code for tier in config.tiers] == ["PRO", "PRO_PLUS", "PRO_MAX", "POWER"]
+    assert [tier.code for tier in config.tiers] == ["FREE", "PRO", "PRO_PLUS", "PRO_MAX", "POWER"]
+    assert [tier.overage for tier in config.tiers] == [False, True, True, True, True]
     assert config.overage_price_per_credit == 0.04
+    assert (config.overage_reading, config.advise_free) == ("daily", False)
     assert config.crawler_cron == "cron(0 3 * * ? *)"
     assert config.identity_region == config.region
 
@@ -79,6 +81,10 @@ def test_prefix_gets_trailing_slash() -> None:
         ({"lambda": {"alarm_email": "not-an-email"}}, "lambda.alarm_email"),
         ({"plans": {"tiers": {"PRO": {"credits": -1, "price": 20}}}}, "plans.tiers.PRO.credits"),
         ({"plans": {"overage_price_per_credit": True}}, "plans.overage_price_per_credit"),
+        ({"plans": {"overage_reading": "monthly"}}, "plans.overage_reading"),
+        ({"plans": {"advise_free": "yes"}}, "plans.advise_free"),
+        ({"plans": {"tiers": {"FREE": {"credits": 50, "price": 0, "overage": "no"}}}}, "plans.tiers.FREE.overage"),
+        ({"plans": {"tiers": {"PRO": {"credits": 1000, "price": 20, "prize": 1}}}}, "plans.tiers.PRO.prize"),
         ({"names": {"database": "Kiro-DB"}}, "names.database"),
         ({"names": {"resource_prefix": "9lives"}}, "names.resource_prefix"),
         ({"s3": {"bucket": "typo"}}, "s3.bucket"),

@@ -47,9 +47,10 @@ TODAY = date(2026, 11, 26)
 # Distinctive values, so each one found in the message can only have come from its own answer.
 ANSWERS: Dict[str, Dict[str, object]] = {
     "digest_activity": {"first_day": "2026-09-01", "last_day": "2026-11-24", "active_users_this_week": 37,
-                        "active_users_last_week": 32, "credits_this_week": 12345.6, "credits_last_week": 9876.5},
+                        "active_users_last_week": 32, "consumption_this_week": 12345.6,
+                        "consumption_last_week": 9876.5, "overage_cost_this_week": 61.78},
     "digest_forecast": {"month": "2026-11-01", "users_projected_over": 4, "users_still_under": 3,
-                        "projected_overage_cost": 123.45},
+                        "projected_overage_cost": 123.45, "overage_cost_to_date": 98.76},
     "digest_seats": {"seats": 41, "idle_seats": 6, "never_activated": 2, "idle_monthly_cost": 140},
     "digest_freshness": {"newest_report_day": "2026-11-24"},
 }
@@ -104,10 +105,11 @@ def test_message_numbers_are_the_answers(aws):
     assert subject == "Kiro weekly digest to 2026-11-24: 37 active users (+15.6%), 4 projected over plan"
     assert "Kiro usage in the 7 days 2026-11-18 to 2026-11-24" in body
     assert "Active users: 37 (week before: 32, +15.6%)" in body            # 37 / 32 - 1
-    assert "Credits used: 12,345.6 (week before: 9,876.5, +25.0%)" in body  # 12345.6 / 9876.5 - 1
+    assert "Consumption (plan + overage credits): 12,345.6 (week before: 9,876.5, +25.0%)" in body  # 12345.6/9876.5-1
+    assert "Overage cost: USD 61.78" in body
     assert "Forecast for November 2026" in body
     assert "whole allowance or more: 4 (3 of them not over it yet)" in body
-    assert "Projected overage cost: USD 123.45" in body
+    assert "Overage cost so far: USD 98.76; projected by month end: USD 123.45" in body
     assert "Idle seats: 6 of 41 (2 never activated), costing USD 140.00 a month" in body
     assert "newest report day 2026-11-24 (2 day(s) before 2026-11-26)" in body and "WARNING" not in body
     assert f"Open the dashboard for who and why: {URL}" in body
@@ -169,8 +171,8 @@ def test_fails_closed(aws):
         _run(aws, dict(ANSWERS, digest_activity={"first_day": "2026-09-01", "last_day": "2026-11-24"}))
     with pytest.raises(StepFailed, match="no activity yet"):
         _run(aws, dict(ANSWERS, digest_activity=dict(ANSWERS["digest_activity"], first_day=None, last_day=None)))
-    with pytest.raises(StepFailed, match="credits_this_week = 'lots' is not a number"):
-        _run(aws, dict(ANSWERS, digest_activity=dict(ANSWERS["digest_activity"], credits_this_week="lots")))
+    with pytest.raises(StepFailed, match="consumption_this_week = 'lots' is not a number"):
+        _run(aws, dict(ANSWERS, digest_activity=dict(ANSWERS["digest_activity"], consumption_this_week="lots")))
     assert _sent() == []
     # A topic that does not exist (deleted by hand): the publish error is named.
     _answer(aws, ANSWERS)
@@ -331,15 +333,19 @@ def test_digest_queries_run_on_the_sample_and_match_the_views(sample_build):
     db_path, users_csv, _manifest = sample_build
     rows = _duckdb_rows(db_path)
     assert set(rows["digest_activity"]) == {"first_day", "last_day", "active_users_this_week",
-                                            "active_users_last_week", "credits_this_week", "credits_last_week"}
+                                            "active_users_last_week", "consumption_this_week",
+                                            "consumption_last_week", "overage_cost_this_week"}
     assert set(rows["digest_forecast"]) == {"month", "users_projected_over", "users_still_under",
-                                            "projected_overage_cost"}
+                                            "projected_overage_cost", "overage_cost_to_date"}
     assert set(rows["digest_seats"]) == {"seats", "idle_seats", "never_activated", "idle_monthly_cost"}
     assert set(rows["digest_freshness"]) == {"newest_report_day"}
     # Independent readings of the same build, in Python over the views' rows.
     with duckdb.connect(str(db_path), read_only=True) as con:
         days = con.execute("SELECT activity_date, userid FROM user_days").fetchall()
-        credits = con.execute("SELECT activity_date, credits_used FROM user_activity_daily").fetchall()
+        # Consumption and overage from the raw rows, priced with config: the digest must say what the views say.
+        credits = con.execute("SELECT activity_date, credits_used + overage_credits_used, overage_credits_used "
+                              "FROM user_activity_daily").fetchall()
+        billed = con.execute("SELECT month, overage_credits_used FROM monthly_user_credits").fetchall()
         watch = con.execute("SELECT at_risk, projected_overage_cost FROM credit_forecast_watchlist").fetchall()
         latest_month = con.execute("SELECT max(month) FROM monthly_credit_forecast").fetchone()[0]
         seats = con.execute("SELECT status, idle_seat, idle_monthly_cost FROM seat_utilisation").fetchall()
@@ -352,15 +358,20 @@ def test_digest_queries_run_on_the_sample_and_match_the_views(sample_build):
     assert activity["last_day"] == last == date(2026, 11, 25) and activity["first_day"] == min(d for d, _ in days)
     assert activity["active_users_this_week"] == len(window(0, 6)) > 0
     assert activity["active_users_last_week"] == len(window(7, 13)) > 0
-    assert activity["credits_this_week"] == pytest.approx(
-        sum(c or 0 for d, c in credits if 0 <= (last - d).days <= 6))
-    assert activity["credits_last_week"] == pytest.approx(
-        sum(c or 0 for d, c in credits if 7 <= (last - d).days <= 13))
+    price = load_config(str(ROOT / "config.example.yaml")).overage_price_per_credit
+    assert activity["consumption_this_week"] == pytest.approx(
+        sum(c for d, c, _ in credits if 0 <= (last - d).days <= 6))
+    assert activity["consumption_last_week"] == pytest.approx(
+        sum(c for d, c, _ in credits if 7 <= (last - d).days <= 13))
+    assert activity["overage_cost_this_week"] == pytest.approx(
+        price * sum(o for d, _, o in credits if 0 <= (last - d).days <= 6))
     forecast = rows["digest_forecast"]
     assert forecast["month"] == latest_month == date(2026, 11, 1)
     assert forecast["users_projected_over"] == len(watch) > 0  # the sample has heavy users
     assert forecast["users_still_under"] == sum(1 for at_risk, _ in watch if at_risk)
     assert forecast["projected_overage_cost"] == pytest.approx(sum(cost or 0 for _, cost in watch))
+    assert forecast["overage_cost_to_date"] == pytest.approx(price * sum(o for m, o in billed if m == latest_month))
+    assert forecast["overage_cost_to_date"] > 0, "the sample's heavy user has overage this month"
     assert rows["digest_seats"]["seats"] == len(seats) > 0
     assert rows["digest_seats"]["idle_seats"] == sum(idle for _, idle, _ in seats)
     assert rows["digest_seats"]["never_activated"] == sum(1 for s, _, _ in seats if s == "NEVER_ACTIVATED")

@@ -530,9 +530,10 @@ def test_sync_role_allows_every_call_the_digest_makes(digest_stack, monkeypatch)
                             lambda: {k: recorder.attach(c) for k, c in original().items()})
         answers = {"digest_activity": {"first_day": "2025-05-01", "last_day": "2025-06-01",
                                        "active_users_this_week": "3", "active_users_last_week": "2",
-                                       "credits_this_week": "10.5", "credits_last_week": "7"},
+                                       "consumption_this_week": "10.5", "consumption_last_week": "7",
+                                       "overage_cost_this_week": "0.4"},
                    "digest_forecast": {"month": "2025-06-01", "users_projected_over": "1", "users_still_under": "1",
-                                       "projected_overage_cost": "4.2"},
+                                       "projected_overage_cost": "4.2", "overage_cost_to_date": "2.1"},
                    "digest_seats": {"seats": "2", "idle_seats": "1", "never_activated": "0",
                                     "idle_monthly_cost": "20"},
                    "digest_freshness": {"newest_report_day": "2025-06-01"}}

@@ -132,7 +132,7 @@ def q(hand, sql):
 
 
 ACTIVITY = ("activity_date, userid, client_type, subscription_tier, chat_conversations, credits_used, overage_cap, "
-            "overage_credits_used, overage_enabled, total_messages, new_user, user_email")
+            "overage_credits_used, overage_enabled, total_messages, new_user, user_email, usage_limit")
 
 
 def activity(hand):
@@ -152,10 +152,10 @@ def test_every_part_of_a_split_export_counts(hand):
 
 
 def test_missing_new_user_and_email_columns_are_null(hand):
-    rows = activity(hand)
-    assert rows[("2026-05-02", A, "KIRO_IDE")][-2:] == (None, None)
-    assert rows[("2026-05-01", A, "KIRO_IDE")][-2:] == (True, "a@example.com")
-    assert rows[("2026-05-02", D, "PLUGIN")][-2:] == (True, "d@example.com")
+    rows = activity(hand)  # ..., new_user, user_email, usage_limit (no file here has Usage_Limit)
+    assert rows[("2026-05-02", A, "KIRO_IDE")][-3:] == (None, None, None)
+    assert rows[("2026-05-01", A, "KIRO_IDE")][-3:] == (True, "a@example.com", None)
+    assert rows[("2026-05-02", D, "PLUGIN")][-3:] == (True, "d@example.com", None)
 
 
 def test_model_columns_bound_by_name_and_new_model_appears(hand):
@@ -217,22 +217,32 @@ def test_duplicate_mapping_rows_do_not_multiply(hand):
 
 
 def test_plan_math_follows_config(hand):
-    rows = {r[1]: r for r in q(hand, "SELECT month, userid, subscription_tier, total_credits, monthly_credits, "
+    rows = {r[1]: r for r in q(hand, "SELECT month, userid, subscription_tier, consumption_credits, allowance, "
                                      "utilisation_pct, in_overage, near_cap, overage_cost, monthly_price, "
-                                     "recommendation, recommended_tier FROM monthly_user_credits")}
+                                     "period_status, recommendation, recommended_tier, projected_credits "
+                                     "FROM monthly_user_credits")}
     assert {r[0] for r in rows.values()} == {date(2026, 5, 1)}
+    assert {r[10] for r in rows.values()} == {"MONTH_TO_DATE"}  # the data ends on 05-02: advice is provisional
     a = rows[A]
     assert a[2:5] == ("PRO", 800.0, 700.0) and a[5] == pytest.approx(800 / 700 * 100)
-    assert a[6:8] == (True, True) and a[8] == pytest.approx(100 * 0.07) and a[9] == 17.5
-    assert a[10:] == ("UPGRADE", "PRO_PLUS")
-    assert rows[B][2] == "POWER" and rows[B][10:] == ("DOWNGRADE", "PRO")       # 120.25 of 9000
+    # 100 credits beyond the plan, but Kiro reported no overage: nothing is billed (monthly_user_credits shows the
+    # implied 100 beside it, see test_cost_model.py), and the plan price comes from config.
+    assert a[6:8] == (True, True) and a[8] == 0 and a[9] == 17.5
+    # 800 in 2 days, projected over 31: 800 + 400 x 29 = 12,400 with overage on. Cheapest: POWER 150 + 3,400 x 0.07.
+    assert a[13] == pytest.approx(12400.0) and a[11:13] == ("UPGRADE", "POWER")
+    # B: POWER since 05-02, 120.25 in 2 days -> 1,863.875 projected, overage off: PRO_MAX (4,000) is the cheapest
+    # tier that covers it.
+    assert rows[B][2] == "POWER" and rows[B][13] == pytest.approx(1863.875) and rows[B][11:13] == ("DOWNGRADE",
+                                                                                                 "PRO_MAX")
     assert rows[C][2:4] == ("PRO_PLUS", 1200.0) and rows[C][6:8] == (False, True)  # exactly 80%: near the cap
-    assert rows[C][8] == 0 and rows[C][10:] == ("KEEP", "PRO_PLUS")
-    assert rows[D][2] == "PRO_MAX" and rows[D][10:] == ("DOWNGRADE", "PRO")
+    # C: 1,200 on day 1 -> 18,600 projected with overage off: no tier covers it, so the largest allowance.
+    assert rows[C][8] == 0 and rows[C][11:13] == ("UPGRADE", "POWER")
+    # D: 100 on 05-02 -> 1,550 projected: PRO_PLUS (1,500) does not cover it, PRO_MAX does: keep.
+    assert rows[D][2] == "PRO_MAX" and rows[D][11:13] == ("KEEP", "PRO_MAX")
     plans = {r[0]: r[1:] for r in q(hand, "SELECT subscription_tier, monthly_credits, monthly_price, tier_rank, "
-                                          "overage_price_per_credit FROM plan_tiers")}
-    assert plans == {"PRO": (700.0, 17.5, 1, 0.07), "PRO_PLUS": (1500.0, 33.0, 2, 0.07),
-                     "PRO_MAX": (4000.0, 80.0, 3, 0.07), "POWER": (9000.0, 150.0, 4, 0.07)}
+                                          "overage_price_per_credit, overage_available, advisable FROM plan_tiers")}
+    assert plans == {"PRO": (700.0, 17.5, 1, 0.07, True, True), "PRO_PLUS": (1500.0, 33.0, 2, 0.07, True, True),
+                     "PRO_MAX": (4000.0, 80.0, 3, 0.07, True, True), "POWER": (9000.0, 150.0, 4, 0.07, True, True)}
     tiers = {r[0]: r[1:] for r in q(hand, "SELECT subscription_tier, users, monthly_seat_cost FROM tier_summary")}
     assert tiers == {"PRO": (1, 17.5), "PRO_PLUS": (1, 33.0), "PRO_MAX": (1, 80.0), "POWER": (1, 150.0)}
 

@@ -105,13 +105,14 @@ def test_a_long_range_uses_the_real_era_dates(tmp_path: Path) -> None:
     m = sd.generate(tmp_path / "year", users=15, days=365)
     assert m.eras == {"kiro_legacy_from": date(2026, 1, 1), "qdev_until": date(2026, 1, 15),
                       "user_report_from": date(2026, 2, 10), "new_model_from": date(2026, 9, 1),
-                      "email_from": date(2026, 4, 1)}
+                      "email_from": date(2026, 4, 1), "usage_limit_from": date(2026, 9, 1)}
     assert min(folder_day(p) for p in user_reports(m)) == date(2026, 2, 10)
     qdev = [folder_day(p) for p in legacy_reports(m) if "QDeveloperLogs" in p.parts]
     kiro = [folder_day(p) for p in legacy_reports(m) if "KiroLogs" in p.parts]
     assert min(qdev) == m.start and max(qdev) == date(2026, 1, 15) and min(kiro) == date(2026, 1, 1)
     for p in user_reports(m):
         assert ("User_Email" in read_csv(p)[0]) == (folder_day(p) >= date(2026, 4, 1))
+        assert ("Usage_Limit" in read_csv(p)[0]) == (folder_day(p) >= date(2026, 9, 1))
 
 
 def test_every_quirk_is_recorded_in_the_default_sample(sample: sd.SampleManifest) -> None:
@@ -180,7 +181,9 @@ def test_fixed_columns_then_drifting_columns(sample: sd.SampleManifest) -> None:
     for p in user_reports(sample):
         header = read_csv(p)[0]
         assert header[:11] == fixed
-        assert set(header[11:]) <= {"New_User", "User_Email"} | {f"{m}_messages" for m, _ in sd.MODELS}
+        assert set(header[11:]) <= {"New_User", "User_Email", "Usage_Limit"} | {f"{m}_messages" for m, _ in sd.MODELS}
+        if "Usage_Limit" in header and "User_Email" in header:  # real headers: Usage_Limit right after User_Email
+            assert header.index("Usage_Limit") == header.index("User_Email") + 1, p
         model_orders.add(tuple(c for c in header[11:] if c.endswith("_messages")))
         # New_User / User_Email sit among the model columns, not always at the end
     base = {f"{m}_messages" for m, _ in sd.MODELS[:-1]}
@@ -310,6 +313,32 @@ def test_credits_capped_at_allowance_rest_is_overage(sample: sd.SampleManifest) 
     first_whole = sample.eras["user_report_from"].replace(day=1).isoformat()[:7]
     whole = [key for key, _ in overage_rows if key[1] > first_whole]
     assert whole and all(plan[key] >= allowance[key] - 1e-6 for key in whole)
+
+
+def test_usage_limit_is_the_tier_allowance_from_its_era(sample: sd.SampleManifest) -> None:
+    since = sample.eras["usage_limit_from"]
+    with_limit = set(sample.quirks["usage_limit_column"])
+    assert with_limit and len(with_limit) < len(user_reports(sample)), "some files with, some without Usage_Limit"
+    for p in user_reports(sample):
+        header, rows = read_csv(p)
+        assert ("Usage_Limit" in header) == (folder_day(p) >= since) == (p in with_limit), p
+        for r in rows if "Usage_Limit" in header else ():
+            assert float(r["Usage_Limit"]) == sd.TIER_CREDITS[canonical_tier(r["Subscription_Tier"])]
+
+
+def test_someone_runs_out_of_credits_with_overage_off(sample: sd.SampleManifest) -> None:
+    """The cost model must tell a user stopped at the allowance (who needed more) from one who fitted in it."""
+    plan: Dict[Tuple[str, str], float] = defaultdict(float)
+    tiers: Dict[Tuple[str, str], str] = {}
+    enabled: Dict[Tuple[str, str], bool] = defaultdict(bool)
+    for r in sorted(_newest_rows(sample), key=lambda r: r["Date"]):
+        key = (bare(r["UserId"]), r["Date"][:7])
+        plan[key] += float(r["Credits_Used"])
+        tiers[key] = canonical_tier(r["Subscription_Tier"])
+        enabled[key] |= r["Overage_Enabled"].lower() == "true"
+    stopped = [key for key, used in plan.items()
+               if not enabled[key] and used >= sd.TIER_CREDITS[tiers[key]] - 0.01]
+    assert stopped, "nobody with overage off used their whole allowance"
 
 
 def test_new_user_true_only_on_first_day(sample: sd.SampleManifest) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -88,15 +89,18 @@ def test_render_is_strict(text, values, message):
 def test_sql_values_from_config():
     values = sql_values(CONFIG)
     assert values["user_mapping_prefix"] == "user-mapping/"
-    assert values["plan_tier_rows"] == ("('PRO', 1000, 20, 1), ('PRO_PLUS', 2000, 40, 2), "
-                                        "('PRO_MAX', 5000, 100, 3), ('POWER', 10000, 200, 4)")
-    assert values["overage_price_per_credit"] == "0.04"
+    # (tier, credits, price, rank, overage_available, advisable): FREE cannot buy overage and is not advised.
+    assert values["plan_tier_rows"] == ("('FREE', 50, 0, 1, false, false), ('PRO', 1000, 20, 2, true, true), "
+                                        "('PRO_PLUS', 2000, 40, 3, true, true), ('PRO_MAX', 5000, 100, 4, true, true), "
+                                        "('POWER', 10000, 200, 5, true, true)")
+    assert values["overage_price_per_credit"] == "0.04" and values["overage_reading"] == "daily"
+    advised = sql_values(replace(CONFIG, advise_free=True, overage_reading="running_total"))
+    assert advised["plan_tier_rows"].startswith("('FREE', 50, 0, 1, false, true), ")
+    assert advised["overage_reading"] == "running_total"
     table = next(t for t in load_tables(CONFIG) if t.name == "user_mapping")
     assert "LOCATION 's3://my-kiro-reports/user-mapping/'" in table.sql
 
 
 def test_mapping_key_without_folder_is_refused():
-    from dataclasses import replace
-
     with pytest.raises(InputError, match="must be inside a folder"):
         sql_values(replace(CONFIG, user_mapping_key="map.csv"))

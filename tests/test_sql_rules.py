@@ -40,7 +40,7 @@ def test_no_price_or_allowance_in_sql_text(view):
     """Prices and allowances come from config through placeholders, never from the SQL text.
     0, 1 and 100 (percent) are structural, so a configured value equal to them cannot be told apart."""
     configured = {CONFIG.overage_price_per_credit} | {t.credits for t in CONFIG.tiers} | {t.price for t in CONFIG.tiers}
-    text = RAW_TEXT[view.name].replace("${plan_tier_rows}", "('X', 0, 0, 1)")
+    text = RAW_TEXT[view.name].replace("${plan_tier_rows}", "('X', 0, 0, 1, true, true)")
     text = text.replace("${overage_price_per_credit}", "0").replace("${database}", "db")
     found = (_numbers(text) & configured) - {0.0, 1.0, 100.0}
     assert not found, f"{view.path}: literal {sorted(found)} equals a configured price or allowance"
@@ -48,7 +48,8 @@ def test_no_price_or_allowance_in_sql_text(view):
 
 def test_rendered_plan_view_carries_config_values():
     plan = next(v for v in VIEWS if v.name == "plan_tiers")
-    assert "('PRO', 1000, 20, 1)" in plan.sql and "('POWER', 10000, 200, 4)" in plan.sql
+    assert "('PRO', 1000, 20, 2, true, true)" in plan.sql and "('POWER', 10000, 200, 5, true, true)" in plan.sql
+    assert "('FREE', 50, 0, 1, false, false)" in plan.sql
     assert "TRY_CAST(0.04 AS DOUBLE)" in plan.sql
 
 

@@ -35,6 +35,13 @@ class Tier:
     code: str
     credits: float
     price: float
+    # Whether this plan can buy overage at all (Kiro's Free plan cannot); a user's own Overage_Enabled still decides.
+    overage: bool = True
+
+
+# How Overage_Credits_Used is read: each day's overage, or the month-to-date total (the Kiro docs disagree).
+OVERAGE_READINGS = ("daily", "running_total")
+FREE_TIER = "FREE"
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,10 @@ class Config:
     seat_idle_after_days: int = 30
     # Weekly digest e-mail (AWS cron, UTC); empty = off. Sent only when lambda.alarm_email is set too.
     digest_cron: str = "cron(0 6 ? * MON *)"
+    # The cost model (sql/README.md, Plans): how Overage_Credits_Used is read, and whether the FREE tier may be
+    # advised (an enterprise seat is never moved to the free plan unless the admin says so).
+    overage_reading: str = "daily"
+    advise_free: bool = False
 
     @property
     def quicksight_identity_region(self) -> str:
@@ -110,7 +121,10 @@ DEFAULTS: Dict[str, Any] = {
     "lambda.log_retention_days": 90,
     "lambda.alarm_email": "",
     "plans.overage_price_per_credit": 0.04,
+    "plans.overage_reading": "daily",
+    "plans.advise_free": False,
     "plans.tiers": {
+        "FREE": {"credits": 50, "price": 0, "overage": False},
         "PRO": {"credits": 1000, "price": 20},
         "PRO_PLUS": {"credits": 2000, "price": 40},
         "PRO_MAX": {"credits": 5000, "price": 100},
@@ -262,6 +276,11 @@ def _tiers(reader: _Reader) -> Tuple[Tier, ...]:
         if not isinstance(spec, Mapping):
             reader.check(False, f"{key}: expected {{credits: <number>, price: <number>}}")
             continue
+        for name in spec:
+            reader.check(name in ("credits", "price", "overage"),
+                         f"{key}.{name}: unknown key (known: credits, price, overage)")
+        overage = spec.get("overage", True)
+        reader.check(isinstance(overage, bool), f"{key}.overage: expected true or false, got {overage!r}")
         numbers = {}
         for part in ("credits", "price"):
             number = spec.get(part)
@@ -270,7 +289,8 @@ def _tiers(reader: _Reader) -> Tuple[Tier, ...]:
                          f"{key}.{part}: expected a {'positive' if part == 'credits' else 'non-negative'} "
                          f"number, got {number!r}")
             numbers[part] = float(number) if ok else 0.0
-        tiers.append(Tier(code=str(code), credits=numbers["credits"], price=numbers["price"]))
+        tiers.append(Tier(code=str(code), credits=numbers["credits"], price=numbers["price"],
+                          overage=overage if isinstance(overage, bool) else True))
     # Recommendations walk tiers by allowance, so the order is by credits, not by file order.
     return tuple(sorted(tiers, key=lambda tier: tier.credits))
 
@@ -359,6 +379,10 @@ def parse_config(data: Any, source: str = "config.yaml") -> Config:
                             f"({', '.join(str(d) for d in sorted(LOG_RETENTION_DAYS))})")
     email = reader.string("lambda.alarm_email", EMAIL_RE, "an e-mail address or empty", allow_empty=True)
     overage = reader.number("plans.overage_price_per_credit", float, 0, "a non-negative number (USD per credit)")
+    reading = reader.string("plans.overage_reading", re.compile(f"^({'|'.join(OVERAGE_READINGS)})$"),
+                            " or ".join(OVERAGE_READINGS))
+    advise_free = reader.raw("plans.advise_free")
+    reader.check(isinstance(advise_free, bool), f"plans.advise_free: expected true or false, got {advise_free!r}")
     principals = _principals(reader)
     tiers = _tiers(reader)
     seat_groups = _seat_groups(reader)
@@ -382,7 +406,7 @@ def parse_config(data: Any, source: str = "config.yaml") -> Config:
         results_expiration_days=expiry, log_retention_days=retention, alarm_email=email,
         overage_price_per_credit=overage, tiers=tiers, source_path=source, seat_groups=seat_groups,
         seat_default_tier=seat_tier, seat_grace_days=grace, seat_idle_after_days=idle_after,
-        digest_cron=crons["digest.cron"], **names,
+        digest_cron=crons["digest.cron"], overage_reading=reading, advise_free=advise_free is True, **names,
     )
 
 

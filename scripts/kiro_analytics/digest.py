@@ -48,12 +48,14 @@ class DigestFacts:
     first_day: date
     active_users: int
     active_users_last_week: Optional[int]  # None when the reports do not cover the whole week before
-    credits: float
-    credits_last_week: Optional[float]
+    consumption: float  # plan + overage credits, as the dashboard's "Consumption" KPI
+    consumption_last_week: Optional[float]
+    overage_cost: float
     forecast_month: Optional[date]
     users_projected_over: int
     users_still_under: int
     projected_overage_cost: float
+    overage_cost_to_date: float
     seats: int
     idle_seats: int
     never_activated: int
@@ -125,12 +127,15 @@ def facts_from_rows(rows: Mapping[str, Row]) -> DigestFacts:
         last_day=last_day, first_day=first_day,
         active_users=_count(rows, "digest_activity", "active_users_this_week"),
         active_users_last_week=_count(rows, "digest_activity", "active_users_last_week") if comparable else None,
-        credits=_number(rows, "digest_activity", "credits_this_week") or 0.0,
-        credits_last_week=(_number(rows, "digest_activity", "credits_last_week") or 0.0) if comparable else None,
+        consumption=_number(rows, "digest_activity", "consumption_this_week") or 0.0,
+        consumption_last_week=(_number(rows, "digest_activity", "consumption_last_week") or 0.0)
+        if comparable else None,
+        overage_cost=_number(rows, "digest_activity", "overage_cost_this_week") or 0.0,
         forecast_month=_day(rows, "digest_forecast", "month"),
         users_projected_over=_count(rows, "digest_forecast", "users_projected_over"),
         users_still_under=_count(rows, "digest_forecast", "users_still_under"),
         projected_overage_cost=_number(rows, "digest_forecast", "projected_overage_cost") or 0.0,
+        overage_cost_to_date=_number(rows, "digest_forecast", "overage_cost_to_date") or 0.0,
         seats=_count(rows, "digest_seats", "seats"),
         idle_seats=_count(rows, "digest_seats", "idle_seats"),
         never_activated=_count(rows, "digest_seats", "never_activated"),
@@ -170,7 +175,7 @@ def render(facts: DigestFacts, dashboard_url: str, today: date) -> Message:
     """The e-mail: subject < 100 characters, body <= 4 KB, counts and money only."""
     week = f"{(facts.last_day - timedelta(days=6)).isoformat()} to {facts.last_day.isoformat()}"
     users_change = _change(facts.active_users, facts.active_users_last_week)
-    credits_change = _change(facts.credits, facts.credits_last_week)
+    credits_change = _change(facts.consumption, facts.consumption_last_week)
     age = (today - facts.newest_report_day).days if facts.newest_report_day else None
     stale = age is None or age > STALE_AFTER_DAYS
 
@@ -188,8 +193,9 @@ def render(facts: DigestFacts, dashboard_url: str, today: date) -> Message:
         "",
         f"Active users: {facts.active_users:,} "
         + versus(facts.active_users_last_week, f"{facts.active_users_last_week or 0:,}", users_change),
-        f"Credits used: {_credits(facts.credits)} "
-        + versus(facts.credits_last_week, _credits(facts.credits_last_week or 0.0), credits_change),
+        f"Consumption (plan + overage credits): {_credits(facts.consumption)} "
+        + versus(facts.consumption_last_week, _credits(facts.consumption_last_week or 0.0), credits_change),
+        f"Overage cost: {_money(facts.overage_cost)}",
         "",
     ]
     if facts.forecast_month is not None:
@@ -197,7 +203,8 @@ def render(facts: DigestFacts, dashboard_url: str, today: date) -> Message:
             f"Forecast for {facts.forecast_month.strftime('%B %Y')} (each user's run rate so far):",
             f"  Users projected to use their whole allowance or more: {facts.users_projected_over:,} "
             f"({facts.users_still_under:,} of them not over it yet)",
-            f"  Projected overage cost: {_money(facts.projected_overage_cost)}",
+            f"  Overage cost so far: {_money(facts.overage_cost_to_date)}; "
+            f"projected by month end: {_money(facts.projected_overage_cost)}",
             "",
         ]
     if facts.seats > 0:

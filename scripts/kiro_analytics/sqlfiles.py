@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Dict, FrozenSet, List, Mapping, Set
 
-from .config import Config
+from .config import FREE_TIER, Config
 from .errors import InputError
 from .seat_roster import seat_roster_key
 from .templating import render
@@ -42,6 +42,10 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
+def _boolean(value: bool) -> str:
+    return "true" if value else "false"
+
+
 def sql_values(config: Config) -> Dict[str, str]:
     """Every placeholder value the SQL files may use, derived from config."""
     folder = posixpath.dirname(config.user_mapping_key.strip("/"))
@@ -50,7 +54,9 @@ def sql_values(config: Config) -> Dict[str, str]:
         raise InputError(f"{config.source_path or 'config'}: s3.user_mapping_key {config.user_mapping_key!r} "
                          "must be inside a folder, e.g. user-mapping/user_mapping.csv")
     tiers = sorted(config.tiers, key=lambda tier: tier.credits)
-    rows = ", ".join(f"('{tier.code}', {_number(tier.credits)}, {_number(tier.price)}, {rank})"
+    # advisable: whether tier advice may recommend the tier; FREE only when plans.advise_free says so.
+    rows = ", ".join(f"('{tier.code}', {_number(tier.credits)}, {_number(tier.price)}, {rank}, "
+                     f"{_boolean(tier.overage)}, {_boolean(tier.code != FREE_TIER or config.advise_free)})"
                      for rank, tier in enumerate(tiers, start=1))
     return {
         "database": config.database,
@@ -64,6 +70,7 @@ def sql_values(config: Config) -> Dict[str, str]:
         "seat_grace_days": str(config.seat_grace_days),
         "seat_idle_after_days": str(config.seat_idle_after_days),
         "overage_price_per_credit": _number(config.overage_price_per_credit),
+        "overage_reading": config.overage_reading,
         "plan_tier_rows": rows,
     }
 

@@ -16,7 +16,8 @@ PLACEHOLDER_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # What each known placeholder may contain. Values are checked here, not trusted from callers, so a
 # bucket name with a quote or a database name with a dot can never change the meaning of the SQL.
 _NUMBER = r"-?[0-9]+(\.[0-9]+)?"
-_TIER_ROW = rf"\('[A-Z][A-Z0-9_]*', {_NUMBER}, {_NUMBER}, [0-9]+\)"
+_BOOLEAN = r"(true|false)"
+_TIER_ROW = rf"\('[A-Z][A-Z0-9_]*', {_NUMBER}, {_NUMBER}, [0-9]+, {_BOOLEAN}, {_BOOLEAN}\)"
 VALUE_RULES: Dict[str, Pattern[str]] = {
     "database": re.compile(r"^[a-z_][a-z0-9_]*$"),
     "bucket": re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"),
@@ -31,6 +32,7 @@ VALUE_RULES: Dict[str, Pattern[str]] = {
     "region": re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]$"),
     "overage_price_per_credit": re.compile(rf"^{_NUMBER}$"),
     "plan_tier_rows": re.compile(rf"^{_TIER_ROW}(, {_TIER_ROW})*$"),
+    "overage_reading": re.compile(r"^(daily|running_total)$"),
 }
 
 

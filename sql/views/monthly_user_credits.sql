@@ -1,112 +1,85 @@
--- Dashboard: credits per user per calendar month against the plan, with a tier recommendation.
--- total_credits = plan credits + overage credits; overage_cost prices what exceeds the monthly
--- allowance (this holds whether Kiro reports overage separately or inside Credits_Used).
--- UPGRADE: over the allowance and not on the top tier. DOWNGRADE: under 30% of the allowance,
--- above the lowest tier, and a smaller tier covers the month. The recommended tier is the
--- smallest tier whose allowance covers the month (the top tier if none does).
--- The current month is month-to-date: read its DOWNGRADE as provisional.
+-- Dashboard: per user and calendar month, consumption against the allowance, what the month costs, and tier advice
+-- by cost (sql/README.md, Plans). The numbers come from user_month_usage, the tier costs from tier_month_costs.
+--   overage_cost  = the overage credits Kiro reported x plans.overage_price_per_credit (what Kiro bills);
+--   month_cost    = the tier's price + overage_cost (NULL for a tier plans.tiers does not price);
+--   implied_overage_credits / overage_difference / overage_check: consumption beyond the allowance against the
+--                   reported overage, shown side by side, never one picked silently;
+--   recommendation: the cheapest tier that covers the month at its advice consumption (projected to month end for
+--                   the month to date: period_status says MONTH_TO_DATE, read it as provisional). KEEP when the
+--                   current tier is within half a cent of the cheapest; among equal costs the larger allowance.
+--                   UPGRADE / DOWNGRADE name the direction; NO_PRICE when the current tier has no price to
+--                   compare. When no tier covers a user who was stopped without overage: the largest allowance.
 CREATE OR REPLACE VIEW ${database}.monthly_user_credits AS
-WITH daily AS (
+WITH options AS (
     SELECT
-        TRY_CAST(date_trunc('month', a.activity_date) AS DATE) AS month,
-        a.activity_date,
-        a.userid,
-        a.subscription_tier,
-        a.credits_used,
-        a.overage_credits_used,
-        COALESCE(p.tier_rank, 0) AS tier_order
-    FROM ${database}.user_activity_daily AS a
-    LEFT JOIN ${database}.plan_tiers AS p ON p.subscription_tier = a.subscription_tier
+        o.*,
+        min(CASE WHEN o.covers THEN o.tier_cost END) OVER (PARTITION BY o.month, o.userid) AS cheapest_cost
+    FROM ${database}.tier_month_costs AS o
 ),
-latest_tier AS (
-    SELECT month, userid, subscription_tier
-    FROM (
-        SELECT
-            month,
-            userid,
-            subscription_tier,
-            row_number() OVER (
-                PARTITION BY month, userid
-                ORDER BY
-                    CASE WHEN subscription_tier IS NULL THEN 1 ELSE 0 END,
-                    activity_date DESC,
-                    tier_order DESC,
-                    subscription_tier DESC
-            ) AS tier_position
-        FROM daily
-    ) AS ordered
-    WHERE tier_position = 1
-),
-totals AS (
+ranked AS (
     SELECT
-        month,
-        userid,
-        sum(credits_used) AS credits_used,
-        sum(overage_credits_used) AS overage_credits_used
-    FROM daily
-    GROUP BY month, userid
+        o.*,
+        row_number() OVER (
+            PARTITION BY o.month, o.userid
+            ORDER BY
+                CASE WHEN o.covers AND o.tier_cost <= o.cheapest_cost + 0.005 THEN 0
+                    WHEN o.cheapest_cost IS NULL THEN 1 ELSE 2 END,
+                CASE WHEN o.cheapest_cost IS NULL THEN -o.tier_allowance ELSE 0 END,
+                CASE WHEN o.is_current THEN 0 ELSE 1 END,
+                o.tier_rank DESC
+        ) AS choice
+    FROM options AS o
 ),
-bounds AS (
-    SELECT
-        min(tier_rank) AS lowest_rank,
-        max(tier_rank) AS top_rank,
-        max(overage_price_per_credit) AS overage_price_per_credit
-    FROM ${database}.plan_tiers
+chosen AS (
+    SELECT month, userid, tier, tier_rank, tier_cost
+    FROM ranked
+    WHERE choice = 1
 ),
-usage AS (
-    SELECT
-        t.month,
-        t.userid,
-        l.subscription_tier,
-        t.credits_used,
-        t.overage_credits_used,
-        t.credits_used + t.overage_credits_used AS total_credits,
-        p.monthly_credits,
-        p.monthly_price,
-        p.tier_rank
-    FROM totals AS t
-    JOIN latest_tier AS l ON l.month = t.month AND l.userid = t.userid
-    LEFT JOIN ${database}.plan_tiers AS p ON p.subscription_tier = l.subscription_tier
-),
-fitting AS (
-    SELECT u.month, u.userid, min(p.tier_rank) AS fitting_rank
-    FROM usage AS u
-    JOIN ${database}.plan_tiers AS p ON p.monthly_credits >= u.total_credits
-    GROUP BY u.month, u.userid
-),
-decided AS (
-    SELECT
-        u.*,
-        b.overage_price_per_credit,
-        CASE
-            WHEN u.tier_rank IS NULL THEN 'KEEP'
-            WHEN u.total_credits > u.monthly_credits AND u.tier_rank < b.top_rank THEN 'UPGRADE'
-            WHEN u.total_credits < 0.3 * u.monthly_credits
-                AND u.tier_rank > b.lowest_rank
-                AND COALESCE(f.fitting_rank, b.top_rank) < u.tier_rank THEN 'DOWNGRADE'
-            ELSE 'KEEP'
-        END AS recommendation,
-        COALESCE(f.fitting_rank, b.top_rank) AS fitting_rank
-    FROM usage AS u
-    CROSS JOIN bounds AS b
-    LEFT JOIN fitting AS f ON f.month = u.month AND f.userid = u.userid
+current_tier AS (
+    SELECT month, userid, tier_cost, covers
+    FROM ${database}.tier_month_costs
+    WHERE is_current
 )
 SELECT
-    d.month,
-    d.userid,
-    COALESCE(n.username, d.userid) AS username,
-    d.subscription_tier,
-    d.credits_used,
-    d.overage_credits_used,
-    d.total_credits,
-    d.monthly_credits,
-    100 * d.total_credits / NULLIF(d.monthly_credits, 0) AS utilisation_pct,
-    COALESCE(d.total_credits > d.monthly_credits, false) AS in_overage,
-    COALESCE(d.total_credits >= 0.8 * d.monthly_credits, false) AS near_cap,
-    COALESCE(greatest(d.total_credits - d.monthly_credits, 0), 0) * d.overage_price_per_credit AS overage_cost,
-    d.monthly_price,
-    d.recommendation,
-    CASE WHEN d.recommendation = 'KEEP' THEN d.subscription_tier ELSE r.subscription_tier END AS recommended_tier
-FROM decided AS d
-LEFT JOIN ${database}.plan_tiers AS r ON r.tier_rank = d.fitting_rank
-LEFT JOIN ${database}.user_names AS n ON n.userid = d.userid
+    u.month,
+    u.userid,
+    COALESCE(n.username, u.userid) AS username,
+    u.subscription_tier,
+    u.tier_priced,
+    u.period_status,
+    u.active_days,
+    u.credits_used,
+    u.overage_credits_used,
+    u.consumption_credits,
+    u.credits_to_date,
+    u.projected_credits,
+    u.monthly_credits,
+    u.usage_limit,
+    u.allowance,
+    u.allowance_source,
+    100 * u.credits_to_date / NULLIF(u.allowance, 0) AS utilisation_pct,
+    u.implied_overage_credits,
+    u.overage_difference,
+    u.overage_check,
+    COALESCE(u.overage_credits_used > 0 OR u.implied_overage_credits > 0, false) AS in_overage,
+    COALESCE(u.credits_to_date >= 0.8 * u.allowance, false) AS near_cap,
+    u.overage_enabled,
+    u.overage_credits_used * u.overage_price_per_credit AS overage_cost,
+    u.monthly_price,
+    u.monthly_price + u.overage_credits_used * u.overage_price_per_credit AS month_cost,
+    CASE WHEN NOT u.tier_priced THEN u.userid END AS unpriced_userid,
+    k.tier_cost AS current_tier_cost,
+    COALESCE(NOT k.covers, false) AS current_tier_short,
+    CASE
+        WHEN NOT u.tier_priced THEN 'NO_PRICE'
+        WHEN c.tier = u.subscription_tier THEN 'KEEP'
+        WHEN c.tier_rank > u.tier_rank THEN 'UPGRADE'
+        ELSE 'DOWNGRADE'
+    END AS recommendation,
+    CASE WHEN u.tier_priced THEN c.tier END AS recommended_tier,
+    CASE WHEN u.tier_priced THEN c.tier_cost END AS recommended_tier_cost,
+    CASE WHEN u.tier_priced THEN k.tier_cost - c.tier_cost END AS advice_saving
+FROM ${database}.user_month_usage AS u
+LEFT JOIN chosen AS c ON c.month = u.month AND c.userid = u.userid
+LEFT JOIN current_tier AS k ON k.month = u.month AND k.userid = u.userid
+LEFT JOIN ${database}.user_names AS n ON n.userid = u.userid

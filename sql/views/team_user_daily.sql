@@ -6,14 +6,9 @@
 -- with DISTINCT_COUNT(userid) here.
 CREATE OR REPLACE VIEW ${database}.team_user_daily AS
 WITH usage AS (
-    SELECT
-        activity_date,
-        userid,
-        sum(credits_used) AS credits_used,
-        sum(overage_credits_used) AS overage_credits_used,
-        TRY_CAST(sum(total_messages) AS BIGINT) AS total_messages
-    FROM ${database}.user_activity_daily
-    GROUP BY activity_date, userid
+    -- The cost model's days, so overage is read as everywhere else (plans.overage_reading).
+    SELECT activity_date, userid, credits_used, overage_credits_used, total_messages
+    FROM ${database}.user_credit_daily
 )
 SELECT
     d.activity_date,

@@ -65,6 +65,7 @@ QUIRKS = (
     "new_model_mid_range", "resent_export", "split_parts", "legacy_empty_fields", "legacy_mmddyyyy",
     "legacy_reordered_columns", "legacy_source_overlap", "tier_spelling", "overage_enabled_upper", "markers",
     "prompt_logs", "single_row_day", "tier_upgrade", "tier_downgrade", "overage", "new_user", "external_idp_user",
+    "usage_limit_column",
 )
 
 
@@ -124,8 +125,9 @@ class ReportWriter:
         doc, lower = self.doc_tier.roll(d), self.lay.random() < 0.33
         upper, resend = self.upper_true.roll(d), self.resend.roll(d)
         has_email = d >= self.eras["email_from"]
+        has_limit = d >= self.eras["usage_limit_from"]
         cols = [c for c in self._order(d) if (c == "New_User" and has_new_user) or (c == "User_Email" and has_email)
-                or (c.endswith("_messages") and _model_index(c) < n_models)]
+                or (c == "Usage_Limit" and has_limit) or (c.endswith("_messages") and _model_index(c) < n_models)]
         header = ",".join((FIXED_HEADER, *cols)) if cols else FIXED_HEADER
         folder = self.logs / "KiroLogs" / "user_report" / self.region / d.strftime("%Y/%m/%d") / "00"
         ci = CLIENTS.index(client)
@@ -150,6 +152,9 @@ class ReportWriter:
         if ym not in self.orders:
             cols = ["New_User", "User_Email"] + [f"{m}_messages" for m, _ in MODELS]
             random.Random(f"{self.seed}:order:{ym[0]}-{ym[1]}").shuffle(cols)
+            # Usage_Limit follows User_Email wherever that lands (inserted after the shuffle, so the orders of the
+            # other columns are the ones earlier samples had).
+            cols.insert(cols.index("User_Email") + 1, "Usage_Limit")
             prev = self.orders.get((d.year - (d.month == 1), (d.month - 2) % 12 + 1))
             # Readers that bind by position must see the long-standing models move, not just the new one.
             base = {f"{m}_messages" for m, _ in MODELS[:-1]}
@@ -166,6 +171,7 @@ class ReportWriter:
         if f.prefix_ok and p.prefixed:
             uid = f"{IDENTITY_STORE_ID}.{uid}"
         tier = p.tier_on(f.day)
+        limit = float(TIER_CREDITS[tier])
         if f.doc:
             tier = tier.lower() if f.lower else DOC_TIER_SPELLING[tier]
         cap = p.overage_cap if p.overage_cap is not None else float(TIER_CREDITS[p.tier_on(f.day)])
@@ -175,7 +181,7 @@ class ReportWriter:
         extra = []
         for kind, k in f.spec:
             extra.append(("true" if r.new_user else "false") if kind == 0 else p.user.email if kind == 1
-                         else str(r.models[k]))
+                         else repr(limit) if kind == 3 else str(r.models[k]))
         return ",".join([line, *extra]) if extra else line
 
     def _record_format(self, n_rows: int, fmt: _UrFormat, has_new_user: bool, has_email: bool, doc: bool,
@@ -187,6 +193,8 @@ class ReportWriter:
             q["no_new_user_column"] += paths
         if not has_email:
             q["no_email_column"] += paths
+        if "Usage_Limit" in fmt.cols:
+            q["usage_limit_column"] += paths
         models = tuple(c for c, _ in fmt.cols_kinds if c.endswith("_messages"))
         if models not in self.seen_model_orders:
             self.seen_model_orders.add(models)
@@ -348,7 +356,8 @@ class _UrFormat:
 
     def __post_init__(self) -> None:
         self.iso = self.day.isoformat()
-        self.cols_kinds = [(c, 0 if c == "New_User" else 1 if c == "User_Email" else 2) for c in self.cols]
+        self.cols_kinds = [(c, 0 if c == "New_User" else 1 if c == "User_Email" else 3 if c == "Usage_Limit" else 2)
+                           for c in self.cols]
         self.spec = [(kind, _model_index(c) if kind == 2 else 0) for c, kind in self.cols_kinds]
 
 
@@ -375,7 +384,13 @@ def _stale_rows(rows: list[Row]) -> list[Row]:
 
 
 def _scaled(metrics: dict[str, int]) -> dict[str, int]:
-    return {k: int(v * 0.7) for k, v in metrics.items() if int(v * 0.7)}
+    scaled = {k: int(v * 0.7) for k, v in metrics.items() if int(v * 0.7)}
+    # Rounding each part down separately must not break "total = acceptances + rejections + dismissals".
+    parts = sum(scaled.get(f"InlineChat_{k}EventCount", 0) for k in ("Acceptance", "Rejection", "Dismissal"))
+    scaled.pop("InlineChat_TotalEventCount", None)
+    if parts:
+        scaled["InlineChat_TotalEventCount"] = parts
+    return scaled
 
 
 def _legacy_lines(profiles: list[Profile], d: date, rows: Sequence[tuple[int, dict[str, int]]],

@@ -32,6 +32,8 @@ _ERA_ANCHORS = (
     ("user_report_from", date(2026, 2, 10), 0.10),
     ("new_model_from", date(2026, 9, 1), 0.15),
     ("email_from", date(2026, 4, 1), 0.25),
+    # Real headers carry Usage_Limit (the month's credit limit) from about 2026-09, right after User_Email.
+    ("usage_limit_from", date(2026, 9, 1), 0.3),
 )
 
 _FIRST = ("wei", "li", "ana", "sean", "priya", "john", "maria", "kenji", "fatima", "lucas", "olga", "david",
@@ -105,7 +107,8 @@ def make_profiles(rng: random.Random, count: int, start: date, end: date, eras: 
         user = SampleUser(str(uuid.UUID(int=rng.getrandbits(128), version=4)), username, display,
                           f"{username}@example.com", groups)
         scripted = i < 4
-        weight = (9.0, 14.0, 4.0, 5.0)[i] if scripted else min(rng.paretovariate(1.4), 40.0)
+        # User 3 is heavy enough that, after the downgrade to PRO, it runs out of credits with overage off.
+        weight = (9.0, 14.0, 4.0, 11.0)[i] if scripted else min(rng.paretovariate(1.4), 40.0)
         join = start - timedelta(days=30) if scripted or rng.random() < 0.55 else start + timedelta(
             days=rng.randrange(span))
         if not scripted and join < start:

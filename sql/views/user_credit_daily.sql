@@ -1,0 +1,86 @@
+-- Internal: the credit report per (day, user), summed over clients: the one place a day's plan credits, overage
+-- and consumption are defined (sql/README.md, Plans). Every daily cost figure reads this view.
+-- Overage_Credits_Used is read as plans.overage_reading says (the Kiro docs disagree on it):
+--   daily         each row holds that day's overage of its client: the day's overage is their sum;
+--   running_total each row holds the user's overage so far this month (the same total on every client's row):
+--                 the day's total is the largest row, the day's overage is that total minus the previous active
+--                 day's total in the same month (the first active day of a month counts its whole total, which
+--                 includes days before the data began).
+-- What does not fit the configured reading is flagged per day, for user_month_usage.overage_check:
+--   overage_clients_equal   two clients carry the same non-zero value: a user total repeated on each row, which
+--                           a daily reading would count twice;
+--   overage_clients_differ  two clients carry different non-zero values: per-client figures, not one user total;
+--   overage_rose            the value is above the previous active day's non-zero value (a month of rising
+--                           values is what a running total looks like);
+--   overage_total_decreased a running total that falls.
+-- consumption_credits = credits_used (from the plan) + overage_credits_used (beyond it).
+-- subscription_tier is the day's highest plan (two clients on different tiers pay the higher tier once);
+-- usage_limit the day's Usage_Limit (NULL when no file of the day has the column).
+CREATE OR REPLACE VIEW ${database}.user_credit_daily AS
+WITH per_day AS (
+    SELECT
+        a.activity_date,
+        TRY_CAST(date_trunc('month', a.activity_date) AS DATE) AS month,
+        a.userid,
+        -- An unknown tier (rank 0) still beats a row that names none (-1).
+        max_by(a.subscription_tier, COALESCE(p.tier_rank, CASE WHEN a.subscription_tier IS NULL THEN -1 ELSE 0 END))
+            AS subscription_tier,
+        count(DISTINCT a.client_type) AS clients,
+        TRY_CAST(sum(a.chat_conversations) AS BIGINT) AS chat_conversations,
+        sum(a.credits_used) AS credits_used,
+        CASE
+            WHEN '${overage_reading}' = 'running_total' THEN max(a.overage_credits_used)
+            ELSE sum(a.overage_credits_used)
+        END AS overage_reported,
+        count(CASE WHEN a.overage_credits_used <> 0 THEN 1 END) AS overage_rows,
+        min(CASE WHEN a.overage_credits_used <> 0 THEN a.overage_credits_used END) AS overage_low,
+        max(CASE WHEN a.overage_credits_used <> 0 THEN a.overage_credits_used END) AS overage_high,
+        TRY_CAST(sum(a.total_messages) AS BIGINT) AS total_messages,
+        max(a.usage_limit) AS usage_limit,
+        max(a.overage_cap) AS overage_cap,
+        max(CASE WHEN a.overage_enabled THEN 1 ELSE 0 END) = 1 AS overage_enabled
+    FROM ${database}.user_activity_daily AS a
+    LEFT JOIN ${database}.plan_tiers AS p ON p.subscription_tier = a.subscription_tier
+    GROUP BY a.activity_date, a.userid
+),
+numbered AS (
+    SELECT
+        *,
+        row_number() OVER (PARTITION BY userid, month ORDER BY activity_date) AS day_number
+    FROM per_day
+),
+readings AS (
+    SELECT
+        d.*,
+        CASE
+            WHEN '${overage_reading}' = 'running_total' THEN d.overage_reported - COALESCE(b.overage_reported, 0)
+            ELSE d.overage_reported
+        END AS overage_credits_used,
+        COALESCE('${overage_reading}' = 'running_total' AND d.overage_reported < b.overage_reported, false)
+            AS overage_total_decreased,
+        COALESCE(d.overage_reported > b.overage_reported AND b.overage_reported > 0, false) AS overage_rose,
+        d.overage_rows >= 2 AND d.overage_low = d.overage_high AS overage_clients_equal,
+        d.overage_rows >= 2 AND d.overage_low < d.overage_high AS overage_clients_differ
+    FROM numbered AS d
+    LEFT JOIN numbered AS b ON b.userid = d.userid AND b.month = d.month AND b.day_number = d.day_number - 1
+)
+SELECT
+    activity_date,
+    month,
+    userid,
+    subscription_tier,
+    clients,
+    chat_conversations,
+    credits_used,
+    overage_credits_used,
+    credits_used + overage_credits_used AS consumption_credits,
+    overage_reported,
+    overage_total_decreased,
+    overage_rose,
+    overage_clients_equal,
+    overage_clients_differ,
+    total_messages,
+    usage_limit,
+    overage_cap,
+    overage_enabled
+FROM readings
