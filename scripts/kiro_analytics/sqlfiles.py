@@ -65,6 +65,8 @@ def sql_values(config: Config) -> Dict[str, str]:
         "seat_idle_after_days": str(config.seat_idle_after_days),
         "overage_price_per_credit": _number(config.overage_price_per_credit),
         "plan_tier_rows": rows,
+        "report_regions": ",".join(config.report_regions or (config.region,)),
+        "first_report_day": config.first_report_day.replace("-", "/"),
     }
 
 

@@ -78,7 +78,9 @@ class AthenaCatalogStandIn:
                 return (f"FAILED: Execution Error, return code 1 from org.apache.hadoop.hive.ql.exec.DDLTask. "
                         f"AlreadyExistsException(message:Table already exists: {db}.{spec.name})")
             table_input = {
-                "Name": spec.name, "TableType": "EXTERNAL_TABLE", "Parameters": {"EXTERNAL": "TRUE"},
+                "Name": spec.name, "TableType": "EXTERNAL_TABLE",
+                # TBLPROPERTIES become table parameters, beside the ones Athena adds itself.
+                "Parameters": {**dict(spec.table_parameters), "EXTERNAL": "TRUE", "transient_lastDdlTime": "0"},
                 "PartitionKeys": [{"Name": n, "Type": t} for n, t in spec.partition_keys],
                 "StorageDescriptor": {
                     "Columns": [{"Name": n, "Type": t} for n, t in spec.columns], "Location": spec.location,

@@ -1,7 +1,8 @@
 """Build the same tables and views as Athena, in one DuckDB file, from a folder laid out like the bucket.
 
 Raw tables get exactly the columns the Athena DDL declares (one `line` per CSV line, the partition
-columns, and `$path`), loaded from every *.csv under each table's LOCATION mapped onto the folder.
+columns, and `$path`), loaded from every *.csv under each table's LOCATION mapped onto the folder; partition
+values come from the folders the way the DDL's partition projection template lays them out.
 Views are the SAME sql/views files, translated by local/translate.py. Nothing here holds SQL text:
 tables are created through DuckDB's relational API.
 """
@@ -24,13 +25,13 @@ from ..errors import InputError
 from ..names import SEAT_ROSTER_TABLE, USER_MAPPING_TABLE
 from ..seat_roster import ROSTER_HEADER
 from ..sqlfiles import SqlObject, load_tables, load_views
-from .translate import table_columns, table_location, table_serde_properties, to_duckdb
+from .translate import partition_layout, table_columns, table_location, table_serde_properties, to_duckdb
 
 log = logging.getLogger(__name__)
 
 DB_NAME = "kiro_analytics.duckdb"
 PATH_COLUMN = "$path"
-# A table's partitions are the folders between its LOCATION and the file: region/YYYY/MM/DD/00.
+# A table's partitions are the first folders below its LOCATION (region/YYYY/MM/DD); files may sit deeper (00/).
 _NEVER_IN_DATA = "\x01"
 
 
@@ -63,10 +64,11 @@ def _local_folder(base: Path, table: SqlObject, config: Config) -> Path:
 
 
 def _partition_files(folder: Path, depth: int) -> List[Path]:
-    """*.csv files exactly `depth` folders below the table location, as Athena's partitions hold them."""
+    """*.csv files at least `depth` folders below the table location: Athena reads every file under a partition's
+    folder, subfolders included."""
     if not folder.is_dir():
         return []
-    pattern = "/".join(["*"] * depth + ["*.csv"])
+    pattern = "/".join(["*"] * depth + ["**", "*.csv"])
     return sorted(path for path in folder.glob(pattern) if path.is_file())
 
 
@@ -79,7 +81,20 @@ def _create_empty(con: duckdb.DuckDBPyConnection, name: str, columns: Sequence[s
     values.select(*exprs).limit(0).create(name)
 
 
-def _load_raw(con: duckdb.DuckDBPyConnection, table: SqlObject, files: List[Path]) -> None:
+def _partition_columns(folder: Path, layout: List[Tuple[str, int]]) -> List[object]:
+    """One expression per partition column: its folders below ``folder``, joined by '/' (the projected value)."""
+    parts = FunctionExpression("string_split", ColumnExpression("filename"), ConstantExpression("/"))
+    start = len(str(folder).rstrip("/").split("/")) + 1  # 1-based index of the first folder below the location
+    exprs = []
+    for name, width in layout:
+        folders = FunctionExpression("list_slice", parts, ConstantExpression(start),
+                                     ConstantExpression(start + width - 1))
+        exprs.append(FunctionExpression("array_to_string", folders, ConstantExpression("/")).alias(name))
+        start += width
+    return exprs
+
+
+def _load_raw(con: duckdb.DuckDBPyConnection, table: SqlObject, files: List[Path], folder: Path) -> None:
     columns, partitions = table_columns(table)
     if columns != ["line"]:
         raise InputError(f"{table.path}: the local engine reads raw report tables with one `line` column, "
@@ -93,12 +108,8 @@ def _load_raw(con: duckdb.DuckDBPyConnection, table: SqlObject, files: List[Path
                             # Like Hadoop's line reader, accept \n, \r\n and a mix of both; the blank
                             # lines this yields for \r\n are dropped by the views, as Athena's would be.
                             strict_mode=False)
-    parts = FunctionExpression("string_split", ColumnExpression("filename"), ConstantExpression("/"))
-    exprs = [ColumnExpression("line").alias("line")]
-    # The partition folders are the last len(partitions) folders above the file name.
-    for offset, name in enumerate(partitions):
-        index = -(len(partitions) + 1) + offset
-        exprs.append(FunctionExpression("list_extract", parts, ConstantExpression(index)).alias(name))
+    layout = partition_layout(table)
+    exprs = [ColumnExpression("line").alias("line"), *_partition_columns(folder, layout)]
     exprs.append(ColumnExpression("filename").alias(PATH_COLUMN))
     relation.select(*exprs).create(table.name)
 
@@ -204,12 +215,12 @@ def build(data_dir: Path, out_dir: Path, config: Config, users_csv: Optional[Pat
                 if roster_csv is not None:  # the roster is optional: no entry when none was given
                     report_files[table.name] = rostered
                 continue
-            _, partitions = table_columns(table)
-            files = _partition_files(_local_folder(base, table, config), len(partitions))
+            folder = _local_folder(base, table, config)
+            files = _partition_files(folder, sum(width for _, width in partition_layout(table)))
             report_files[table.name] = len(files)
             log.info("%s: %d files", table.name, len(files))
             try:
-                _load_raw(con, table, files)
+                _load_raw(con, table, files, folder)
             except duckdb.Error as exc:
                 raise InputError(f"{table.path}: could not read its report files: {exc}") from None
         for view in views:
