@@ -1,9 +1,10 @@
 """Create the tables of sql/tables/*.sql through Athena, changing only what differs from the Glue catalog.
 
 The intent of each DDL file (columns, partition keys, location, SerDe and its properties, TBLPROPERTIES such as
-partition projection) is compared with the existing Glue table. Unchanged → no call. Changed → the table is dropped in Glue and created again. All tables are
-EXTERNAL, so dropping removes metadata only: report data is never touched, and projected partitions need no
-re-registering. Step 5 then replaces the views that read a recreated table (views.apply_views).
+partition projection) is compared with the existing Glue table. Unchanged → no call. Changed → the table is
+dropped in Glue and created again. All tables are EXTERNAL, so dropping removes metadata only: report data is never
+touched, and projected partitions need no re-registering. Step 5 then replaces the views that read a recreated
+table (views.apply_views).
 """
 
 from __future__ import annotations

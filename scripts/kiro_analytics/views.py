@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import logging
+import re
 from typing import Any, Callable, Dict, List, Optional, Set
 
 from .cli import StepContext
