@@ -120,7 +120,7 @@ def deploy(ctx: StepContext) -> str:
                          config.database, config.workgroup, execute)
     # Views exist only from here on, so their Lake Formation SELECT grants (when LF governs) follow them here.
     grants = grant_missing(clients.client("lakeformation"), clients.client("sts"), clients.client("glue"),
-                           ctx.recorder, config, ctx.names)
+                           ctx.recorder, config, ctx.names, clients.client("iam"))
     counts = {state: sum(1 for s in result.values() if s == state) for state in sorted(set(result.values()))}
     grant_note = f"; Lake Formation: {len(grants.granted)} grant(s) added" if grants.in_charge else ""
     return f"{len(result)} view(s): " + ", ".join(f"{n} {state}" for state, n in counts.items()) + grant_note
