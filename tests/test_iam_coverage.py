@@ -414,7 +414,7 @@ def _run_sync_lambda(stack: Stack, monkeypatch) -> Recorder:
     recorder = Recorder()
     original = lambda_handler.make_clients
     monkeypatch.setattr(lambda_handler, "make_clients",
-                        lambda settings: {k: recorder.attach(c) for k, c in original(settings).items()})
+                        lambda settings, role="": {k: recorder.attach(c) for k, c in original(settings, role).items()})
     context = type("Context", (), {"invoked_function_arn":
                                    f"arn:aws:lambda:{config.region}:{config.account_id}:function:{names.sync_function}"})()
     state_manager.set_transition(model_name="athena::execution", transition={"progression": "immediate"})
