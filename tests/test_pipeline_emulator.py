@@ -17,6 +17,7 @@ from moto import mock_aws
 from moto.moto_api import state_manager
 from standins import cloudformation as cfn_standin
 from standins.athena import athena_catalog
+from standins.awslambda import lambda_runs
 from standins.glue import crawls
 
 STORE = "d-1234567890"
@@ -27,7 +28,7 @@ def aws(config):
     cfn_standin.register()
     state_manager.set_transition(model_name="athena::execution", transition={"progression": "immediate"})
     try:
-        with mock_aws(), athena_catalog() as athena, crawls():
+        with mock_aws(), athena_catalog() as athena, crawls(), lambda_runs():
             s3 = boto3.client("s3", region_name="us-east-1")
             s3.create_bucket(Bucket=config.bucket_name)
             # One report file per family the discovery crawlers read (the counts themselves come from answers).
@@ -108,8 +109,13 @@ def test_steps_1_to_6_then_rerun_reports_unchanged(aws, config, tmp_path, capsys
     # The crawlers' two discovery tables are in the database too: SELECT on them as on every table.
     assert views == (f"{view_count} view(s): {view_count} created; Lake Formation: {5 * (view_count + 2)} grant(s) "
                      "added")
-    synced = script(6).action(context(config, 6, tmp_path))
+    with lambda_runs() as runs:
+        synced = script(6).action(context(config, 6, tmp_path))
     assert synced.startswith("3 user(s)") and "2 from Identity Center" in synced and "1 by id only" in synced
+    # Then the deployed function ran once, with the schedule's event and the stack's environment, and found the map
+    # the local sync had just written: the same code, the same answer.
+    assert synced.endswith("deployed function ran: 3 user(s), map unchanged, 2 from Identity Center")
+    assert [(run["event"], run["errored"]) for run in runs] == [({"action": "sync"}, False)]
     body = boto3.client("s3").get_object(Bucket=config.bucket_name, Key=config.user_mapping_key)
     assert body["ServerSideEncryption"] == "AES256"
     rows = list(csv.DictReader(io.StringIO(body["Body"].read().decode())))
@@ -154,3 +160,21 @@ def test_adding_then_removing_the_alarm_email_updates_the_stack(aws, config, tmp
     assert_with_email(deployed_alarm_branch(_client, names), names, "ops@example.com")
     assert script(1).action(context(config, 1, tmp_path)).startswith("stack updated")
     assert_without_email(deployed_alarm_branch(_client, names), names, after_removal=True)
+
+
+def test_step_6_reports_the_deployed_functions_own_failure(aws, config, tmp_path):
+    """What the first scheduled night would hit is found at deploy time: a function error fails step 6 with the
+    function's own message and log tail."""
+    names = Names(config)
+    aws.answer(lambda sql: [] if "distinct lower(user_id)" in sql.lower() else None)
+    script(1).action(context(config, 1, tmp_path))
+    lam = boto3.client("lambda", region_name="us-east-1")
+    variables = lam.get_function_configuration(FunctionName=names.sync_function)["Environment"]["Variables"]
+    lam.update_function_configuration(FunctionName=names.sync_function, Environment={"Variables": {
+        key: value for key, value in variables.items() if key != "IDENTITY_STORE_ID"}})
+    with lambda_runs() as runs, pytest.raises(Exception) as failure:
+        script(6).action(context(config, 6, tmp_path))
+    text = str(failure.value)
+    assert f"the deployed function {names.sync_function} failed when run as its schedule will run it" in text
+    assert "InputError: the function is missing environment variable(s) IDENTITY_STORE_ID" in text
+    assert "identity_center.role_arn" in text and runs[0]["errored"] is True
