@@ -13,6 +13,7 @@ from datetime import date, datetime, timezone
 from typing import Any, Callable, List, Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from .config import QS_PRINCIPAL_RE, Config
 from .digest import STALE_AFTER_DAYS
@@ -154,8 +155,9 @@ def check_pass_role(config: Config, sts: Any, iam: Any) -> Check:
         try:
             results = iam.simulate_principal_policy(PolicySourceArn=deployer, ActionNames=["iam:PassRole"],
                                                     ResourceArns=[role])["EvaluationResults"]
-        except ClientError as exc:
-            return Check(WARN, "pass role", f"could not check iam:PassRole on {role} ({error_code(exc)})",
+        except (ClientError, BotoCoreError, ResponseParserError) as exc:  # no simulator here: say so, do not guess
+            return Check(WARN, "pass role", f"could not check iam:PassRole on {role} "
+                         f"({error_code(exc) or type(exc).__name__})",
                          "allow iam:SimulatePrincipalPolicy to have it checked, or make sure you may pass that role")
         decision = results[0].get("EvalDecision", "") if results else ""
         if decision == "allowed":

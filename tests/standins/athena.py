@@ -60,8 +60,12 @@ class AthenaCatalogStandIn:
         self.answers: List[Answer] = []
         self.failures: Dict[str, str] = {}  # execution id -> StateChangeReason
 
-    def answer(self, responder: Answer) -> None:
-        self.answers.append(responder)
+    def answer(self, responder: Answer, first: bool = False) -> None:
+        """Add a responder; ``first`` puts it before the others, e.g. to give one deliberately wrong answer."""
+        if first:
+            self.answers.insert(0, responder)
+        else:
+            self.answers.append(responder)
 
     def apply(self, backend: AthenaBackend, query: str, database: str) -> Optional[str]:
         """Apply DDL to the Glue catalog; the reason Athena would fail the query, or None when it succeeds."""
