@@ -106,6 +106,11 @@ def test_no_reserved_concurrency_and_code_staged_in_region(template):
     # Lambda reads code only from a bucket in its own region: the stack's results bucket, not the report bucket.
     assert function["Properties"]["Code"]["S3Bucket"] == {"Ref": "ResultsBucket"}
     assert function["Condition"] == "HasCode"
+    # Sized for 100k users (bench/sync_memory.py: 238 MiB peak); the query's wait and the rest fit the timeout.
+    from kiro_analytics.lambda_handler import AFTER_QUERY, QUERY_TIMEOUT
+
+    assert function["Properties"]["MemorySize"] >= 2 * 238
+    assert function["Properties"]["Timeout"] >= QUERY_TIMEOUT + AFTER_QUERY
     rule = template["Resources"]["ResultsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"][0]
     assert rule["Prefix"] == "athena/"  # query results expire; the code under lambda/ does not
 
