@@ -30,6 +30,9 @@ Options:
   --only N[,M..]  run only these steps (in step order)
   --dry-run       change nothing; write each mutating request to <out>/requests/
   --check         only run the preflight checks (credentials, bucket, reports, QuickSight, ...)
+  --verify        after a deploy: compare the Athena views with a local DuckDB build of the same reports, per day
+  --since DATE    with --verify: first activity day to compare (YYYY-MM-DD)
+  --until DATE    with --verify: last activity day to compare
   --skip-check    do not run the preflight checks before the steps
   --out DIR       output folder (default: build, or build/local with --local)
   --local         no AWS: build the tables and views in DuckDB and render dashboard.html
@@ -41,6 +44,7 @@ Options:
 Examples:
   ./deploy.sh --local                 # try it now, no AWS account needed
   ./deploy.sh --check                 # preflight only: is the account ready?
+  ./deploy.sh --verify                # do Athena and DuckDB agree on your reports?
   ./deploy.sh --config config.yaml    # deploy everything
   ./deploy.sh --from 7                # resume at step 7
   ./deploy.sh --only 6                # refresh the user-name map now
@@ -119,7 +123,7 @@ default_config() {
 
 main() {
   CONFIG="$(default_config)" OUT="" FROM=1 ONLY="" ONLY_GIVEN=0 DRY_RUN=0 LOCAL=0 DATA="" USERS="" ROSTER=""
-  CONFIG_GIVEN=0 CHECK=1 CURRENT=1 SELECTED=()
+  CONFIG_GIVEN=0 CHECK=1 CURRENT=1 SELECTED=() VERIFY=0 SINCE="" UNTIL=""
   while [[ $# -gt 0 ]]; do
     case "$1" in
       -h|--help) usage; exit 0 ;;
@@ -133,6 +137,9 @@ main() {
       --dry-run) DRY_RUN=1; shift ;;
       --local) LOCAL=1; shift ;;
       --check) CHECK=2; shift ;;
+      --verify) VERIFY=1; shift ;;
+      --since) [[ $# -ge 2 ]] || die "--since needs a date"; SINCE="$2"; shift 2 ;;
+      --until) [[ $# -ge 2 ]] || die "--until needs a date"; UNTIL="$2"; shift 2 ;;
       --skip-check) CHECK=0; shift ;;
       *) usage >&2; die "unknown option '$1'" ;;
     esac
@@ -153,6 +160,17 @@ main() {
     PYTHONPATH="$ROOT/scripts" exec "$PYTHON" -m kiro_analytics.local "${args[@]}"
   fi
   [[ -z "$DATA" && -z "$USERS" && -z "$ROSTER" ]] || die "--data, --users and --roster go with --local"
+  [[ $VERIFY -eq 1 || ( -z "$SINCE" && -z "$UNTIL" ) ]] || die "--since and --until go with --verify"
+  if [[ $VERIFY -eq 1 ]]; then
+    [[ $ONLY_GIVEN -eq 0 && "$FROM" == 1 && $DRY_RUN -eq 0 ]] || die "--verify reads a deployed account; it takes no steps"
+    [[ -f "$CONFIG" ]] || die "config file '$CONFIG' not found"
+    ensure_python "$ROOT/requirements-local.txt"  # boto3 and DuckDB: both sides of the comparison
+    local verify_args=(--config "$CONFIG" --out "${OUT:-build}")
+    [[ -z "$SINCE" ]] || verify_args+=(--since "$SINCE")
+    [[ -z "$UNTIL" ]] || verify_args+=(--until "$UNTIL")
+    printf '\n[verify] Athena against a local DuckDB build of the same reports\n'
+    exec "$PYTHON" "$ROOT/scripts/crosscheck.py" "${verify_args[@]}"
+  fi
 
   OUT="${OUT:-build}"
   STEP_FLAGS=()

@@ -16,7 +16,7 @@ def action(ctx: StepContext) -> str:
 
     clients = ctx.clients
     result = grant_missing(clients.client("lakeformation"), clients.client("sts"), clients.client("glue"),
-                           ctx.recorder, ctx.config, ctx.names)
+                           ctx.recorder, ctx.config, ctx.names, clients.client("iam"))
     for line in result.granted:
         print(f"    granted {line}")
     return result.summary()

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Step 6: write the user id → name map from Identity Center (the same code the scheduled Lambda runs).
+"""Step 6: write the user id → name map from Identity Center (the same code the scheduled Lambda runs), then run
+the deployed function once, as its schedule will.
 
 Run it by hand any time: .venv/bin/python scripts/06_sync_user_mapping.py
 """
@@ -15,6 +16,7 @@ TITLE = "Sync user-name map"
 
 
 def action(ctx: StepContext) -> str:
+    from kiro_analytics.deployed_sync import invoke_deployed_sync
     from kiro_analytics.identity_sync import settings_from_config, sync_user_mapping
 
     # Under --dry-run the report query (an Athena write of results) is skipped; the previous map's ids are used.
@@ -23,7 +25,8 @@ def action(ctx: StepContext) -> str:
                                settings_from_config(ctx.config), call=ctx.recorder.call)
     calls = ", ".join(f"{op} x{count}" for op, count in sorted(result.identity_calls.items()))
     print(f"    Identity Store calls: {calls or 'none'}")
-    return result.summary()
+    deployed = invoke_deployed_sync(ctx.clients.client("lambda"), ctx.recorder, ctx.names)
+    return f"{result.summary()}; {deployed.summary()}"
 
 
 if __name__ == "__main__":

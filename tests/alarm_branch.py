@@ -49,6 +49,7 @@ def deployed_alarm_branch(client: Callable[[str], Any], names: Names) -> Dict[st
     return {
         "alarms": alarms,
         "alarm_actions": {name: alarm["AlarmActions"] for name, alarm in alarms.items()},
+        "insufficient_data_actions": {name: alarm["InsufficientDataActions"] for name, alarm in alarms.items()},
         "topics": topics,
         "digest_rule": _digest_rule(client("events"), names),
         "permissions": _invoke_permissions(client("lambda"), names.sync_function),
@@ -71,12 +72,15 @@ def assert_with_email(branch: Dict[str, Any], names: Names, email: str, account:
                       region: str = "us-east-1") -> None:
     topic = f"arn:aws:sns:{region}:{account}:{names.alarm_topic}"
     assert branch["topics"] == {topic: [("email", email)]}
-    assert branch["alarm_actions"] == {names.sync_alarm: [topic], names.sync_silence_alarm: [topic]}
+    # Errors alarm on ALARM; the silence alarm on INSUFFICIENT_DATA: a day without a run has no Invocations data
+    # point, and treating that as breaching fired on day 1, before the first run.
+    assert branch["alarm_actions"] == {names.sync_alarm: [topic], names.sync_silence_alarm: []}
+    assert branch["insufficient_data_actions"] == {names.sync_alarm: [], names.sync_silence_alarm: [topic]}
     errors, silence = branch["alarms"][names.sync_alarm], branch["alarms"][names.sync_silence_alarm]
     assert (errors["MetricName"], errors["Period"], errors["ComparisonOperator"]) == (
         "Errors", 3600, "GreaterThanOrEqualToThreshold")
     assert (silence["MetricName"], silence["Period"], silence["EvaluationPeriods"], silence["TreatMissingData"]) == (
-        "Invocations", 86400, 2, "breaching")
+        "Invocations", 86400, 2, "missing")
     for alarm in (errors, silence):
         assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": names.sync_function}]
     rule = branch["digest_rule"]
@@ -91,6 +95,7 @@ def assert_with_email(branch: Dict[str, Any], names: Names, email: str, account:
 def assert_without_email(branch: Dict[str, Any], names: Names, after_removal: bool = False) -> None:
     assert branch["topics"] == {}
     assert branch["alarm_actions"] == {names.sync_alarm: [], names.sync_silence_alarm: []}
+    assert branch["insufficient_data_actions"] == {names.sync_alarm: [], names.sync_silence_alarm: []}
     assert branch["digest_rule"] is None
     if not after_removal:  # moto's Lambda Permission model cannot be deleted by a stack update; CloudFormation can
         assert [p["principal"] for p in branch["permissions"]] == ["events.amazonaws.com"]  # the daily sync's only

@@ -209,7 +209,8 @@ def test_a_failed_query_fails_the_digest(aws):
 def test_handler_routes_by_action(monkeypatch):
     calls: List[str] = []
     monkeypatch.setattr(lambda_handler, "sync_user_mapping", lambda *a, **k: calls.append("sync") or _FakeSync())
-    monkeypatch.setattr(lambda_handler, "make_clients", lambda settings: {"athena": 0, "identitystore": 0, "s3": 0})
+    monkeypatch.setattr(lambda_handler, "make_clients",
+                        lambda settings, role="": {"athena": 0, "identitystore": 0, "s3": 0})
     monkeypatch.setattr(lambda_handler, "make_digest_clients", lambda: {"athena": 0, "sns": 0})
     monkeypatch.setattr(lambda_handler, "send_digest",
                         lambda athena, sns, settings: calls.append(f"digest:{settings.topic_arn}") or _FakeDigest())
@@ -233,7 +234,7 @@ def test_handler_routes_by_action(monkeypatch):
 class _FakeSync:
     uri, users_written, changed, from_directory, kept_previous, id_only, groups = "s3://b/m", 0, False, 0, 0, 0, 0
     identity_calls: Dict[str, int] = {}
-    roster_uri, roster_members, roster_changed = "", 0, False
+    roster_uri, roster_members, roster_changed, conflict = "", 0, False, False
 
     def summary(self) -> str:
         return "fake"
@@ -252,7 +253,7 @@ class _FakeDigest:
 def _template(tmp_path, overrides) -> Template:
     config = load_config(str(write_config(tmp_path / "config.yaml", overrides)))
     names = Names(config)
-    return Template(stack_parameters(config, names, names.lambda_code_key("ab" * 32), True), REGION, ACCOUNT)
+    return Template(stack_parameters(config, names, names.lambda_code_key("ab" * 32)), REGION, ACCOUNT)
 
 
 def test_digest_is_on_only_with_a_cron_and_an_alarm_email(tmp_path):

@@ -25,18 +25,19 @@ from typing import Dict, Iterator, List, Optional
 
 import boto3
 import pytest
-import sqlglot
 from alarm_branch import assert_with_email, deployed_alarm_branch
+from athena_duckdb import duckdb_answers, reads_only
 from conftest import ROOT, write_config
+from kiro_analytics.athena import load_query
 from kiro_analytics.config import load_config
 from kiro_analytics.local import engine
 from kiro_analytics.local.sample_data import IDENTITY_STORE_ID, SampleManifest, generate
 from kiro_analytics.names import Names
 from moto.identitystore.models import identitystore_backends
 from moto.moto_api import state_manager
-from sqlglot import exp
 from standins import cloudformation as cfn_standin
 from standins.athena import athena_catalog
+from standins.awslambda import lambda_runs
 from standins.emulator import Emulator
 from standins.glue import crawls
 from standins.quicksight import QuickSightStandIn
@@ -65,7 +66,7 @@ class Account:
         return run(["./destroy.sh", "--config", str(self.config_path), *args], self, None, 300)
 
     def mutating_since(self, mark: int) -> List[Call]:
-        return [call for call in self.emulator.log.since(mark) if call.mutating and not is_select(call)]
+        return [call for call in self.emulator.log.since(mark) if call.mutating and not is_run(call)]
 
     def report_digests(self) -> Dict[str, str]:
         s3 = self.client("s3")
@@ -81,17 +82,12 @@ class Account:
         return load_config(str(self.config_path)).bucket_name
 
 
-def reads_only(sql: str) -> bool:
-    """A query (comments allowed) that only reads: SELECT, a UNION of them, or WITH … SELECT."""
-    try:
-        tree = sqlglot.parse_one(sql, read="athena")
-    except sqlglot.errors.ParseError:
-        return False
-    return isinstance(tree, (exp.Select, exp.Union)) or (isinstance(tree, exp.Query) and tree.args.get("with"))
-
-
-def is_select(call: Call) -> bool:
-    """Athena SELECTs (verification, the sync's id list) read; they change nothing deployed."""
+def is_run(call: Call) -> bool:
+    """Athena SELECTs (verification, the sync's id list) read, and step 6's run of the deployed function changes
+    nothing it did not find changed (its own writes, if any, are counted where they land): neither changes what is
+    deployed."""
+    if call.service == "lambda" and call.operation == "Invoke":
+        return True
     return (call.service == "athena" and call.operation == "StartQueryExecution"
             and reads_only(str(call.params.get("QueryString", ""))))
 
@@ -106,25 +102,6 @@ def run(command: List[str], account: Account, env: Optional[Dict[str, str]],
     })
     return subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=timeout,
                           stdin=subprocess.DEVNULL)
-
-
-def duckdb_answers(db_path: Path, database: str):
-    """Answer Athena SELECTs from DuckDB: the same SQL text, translated by sqlglot, over the same reports."""
-    import duckdb
-
-    def answer(sql: str):
-        if not reads_only(sql):
-            return None
-        tree = sqlglot.parse_one(sql, read="athena")
-        for table in tree.find_all(exp.Table):
-            if table.db == database:
-                table.set("db", None)
-        with duckdb.connect(str(db_path), read_only=True) as con:
-            cursor = con.execute(tree.sql(dialect="duckdb"))
-            columns = [column[0] for column in cursor.description]
-            return [dict(zip(columns, row)) for row in cursor.fetchall()]
-
-    return answer
 
 
 def seed_identity_store(manifest: SampleManifest, leave_out: int = 2) -> None:
@@ -162,8 +139,9 @@ def emulator(sample: SampleManifest, tmp_path_factory: pytest.TempPathFactory) -
     emu = Emulator().start()
     os.environ["E2E_ENDPOINT"] = emu.url
     try:
-        with athena_catalog() as athena, crawls():
+        with athena_catalog() as athena, crawls(), lambda_runs(endpoint=emu.url):
             athena.answer(duckdb_answers(built.db_path, config.database))
+            emu.athena, emu.duckdb_path = athena, built.db_path  # type: ignore[attr-defined]
             yield emu
     finally:
         state_manager.unset_transition(model_name="athena::execution")
@@ -212,8 +190,13 @@ def test_deploy_rerun_and_teardown(account: Account) -> None:
     glue = account.client("glue")
     tables = {table["Name"] for table in glue.get_tables(DatabaseName=names.database)["TableList"]}
     assert {"user_report_raw", "user_activity_daily", "user_summary", "daily_summary"} <= tables
-    partitions = glue.get_partitions(DatabaseName=names.database, TableName="user_report_raw")["Partitions"]
-    assert len(partitions) >= 20
+    # Reading needs no partition in the catalog (projection); the crawlers wrote their discovery tables only.
+    raw = glue.get_table(DatabaseName=names.database, Name="user_report_raw")["Table"]
+    assert raw["Parameters"]["projection.enabled"] == "true"
+    assert glue.get_partitions(DatabaseName=names.database, TableName="user_report_raw")["Partitions"] == []
+    discovered = glue.get_table(DatabaseName=names.database, Name="discovered_user_report")["Table"]
+    assert {"date", "userid", "credits_used"} <= {c["Name"] for c in discovered["StorageDescriptor"]["Columns"]}
+    assert "deployed function ran" in results[6], results[6]
     mapping = account.client("s3").get_object(Bucket=account.sample_bucket, Key="user-mapping/user_mapping.csv")
     rows = {row["userid"]: row for row in csv.DictReader(io.StringIO(mapping["Body"].read().decode("utf-8")))}
     known = {person.userid: person for person in account.sample.users[2:]}
@@ -363,3 +346,37 @@ def test_preflight_check_reports_every_line(account: Account) -> None:
                    if line.strip().startswith(("OK", "WARN"))), (name, result.stdout)
     assert "FAIL" not in result.stdout
     assert f"newest day {date.today() - timedelta(days=1)}" in result.stdout or "newest day" in result.stdout
+
+
+def test_verify_compares_athena_with_duckdb_and_names_a_wrong_answer(account: Account) -> None:
+    """./deploy.sh --verify against the emulated account: every day agrees; then one wrong Athena answer (credits
+    of one day off by 2.5) is reported with that day and column, and the command fails."""
+    deployed = account.deploy("--only", "1,5", "--skip-check")
+    assert deployed.returncode == 0, deployed.stdout[-3000:] + deployed.stderr[-3000:]
+    database = load_config(str(account.config_path)).database
+    honest = duckdb_answers(account.emulator.duckdb_path, database)  # type: ignore[attr-defined]
+    daily = load_query("crosscheck_daily")
+    days = sorted(row["activity_date"] for row in honest(daily))
+    agree = account.deploy("--verify")
+    assert agree.returncode == 0, agree.stdout[-3000:] + agree.stderr[-3000:]
+    assert f"verify ok: Athena and DuckDB agree on {len(days)} day(s)" in agree.stdout
+    mark = account.emulator.log.mark()
+    assert account.mutating_since(mark) == []
+
+    victim = days[len(days) // 2]
+
+    def wrong(sql: str):
+        if sql != daily:
+            return None
+        return [dict(row, credits=row["credits"] + 2.5) if row["activity_date"] == victim else row
+                for row in honest(sql)]
+    responders = account.emulator.athena.answers  # type: ignore[attr-defined]
+    account.emulator.athena.answer(wrong, first=True)  # type: ignore[attr-defined]
+    try:
+        broken = account.deploy("--verify", "--since", days[1].isoformat())
+    finally:
+        responders.remove(wrong)
+    assert broken.returncode == 1, broken.stdout + broken.stderr
+    assert "Athena and the local engine differ in 1 value(s)" in broken.stderr
+    assert f"{victim.isoformat()} credits: Athena " in broken.stderr
+    assert "./deploy.sh --verify" not in broken.stdout

@@ -20,7 +20,8 @@ QuickSight and Glue call on the principal's behalf is not visible to a recorder,
   https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSQuicksightAthenaAccess.html
 - A crawler's role: the managed policy AWSGlueServiceRole
   https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSGlueServiceRole.html (s3:GetBucketLocation and
-  s3:ListBucket on the data's bucket, logs:* on /aws-glue/*), narrowed to this stack's catalog-target crawlers.
+  s3:ListBucket on the data's bucket, logs:* on /aws-glue/*, glue:CreateTable/UpdateTable and partitions), narrowed
+  to this stack's S3-target discovery crawlers and the discovered_* tables they write.
 """
 
 from __future__ import annotations
@@ -354,7 +355,7 @@ def _sync_call_needs(stack: Stack, service: str, operation: str, params: Dict[st
 
 def _stack(config) -> Stack:
     names = Names(config)
-    parameters = stack_parameters(config, names, names.lambda_code_key("ab" * 32), True)
+    parameters = stack_parameters(config, names, names.lambda_code_key("ab" * 32))
     return Stack(Template(parameters, config.region, config.account_id), names, config, parameters)
 
 
@@ -413,7 +414,7 @@ def _run_sync_lambda(stack: Stack, monkeypatch) -> Recorder:
     recorder = Recorder()
     original = lambda_handler.make_clients
     monkeypatch.setattr(lambda_handler, "make_clients",
-                        lambda settings: {k: recorder.attach(c) for k, c in original(settings).items()})
+                        lambda settings, role="": {k: recorder.attach(c) for k, c in original(settings, role).items()})
     context = type("Context", (), {"invoked_function_arn":
                                    f"arn:aws:lambda:{config.region}:{config.account_id}:function:{names.sync_function}"})()
     state_manager.set_transition(model_name="athena::execution", transition={"progression": "immediate"})
@@ -601,32 +602,112 @@ def test_quicksight_role_allows_what_the_athena_connector_needs(stack):
     assert_allowed(stack.template, "QuickSightRole", needs)
 
 
-def test_crawler_role_allows_what_a_catalog_target_crawler_needs(stack):
+def test_crawler_role_allows_what_a_discovery_crawler_needs(stack):
     template = stack.template
     needs: List[Need] = []
     crawlers = [logical for logical, res in template.doc["Resources"].items() if res["Type"] == "AWS::Glue::Crawler"]
     assert len(crawlers) == 2
-    locations = stack.table_locations()
     log_group = f"arn:{PARTITION}:logs:{stack.region}:{stack.account}:log-group:/aws-glue/crawlers"
     for logical in crawlers:
         props = template.resolve(template.resource(logical)["Properties"])
         assert template.resolve(props["Role"]) == template.get_att("CrawlerRole", "Arn")
+        assert props["DatabaseName"] == stack.names.database
         why = f"crawler {props['Name']}"
         needs += [Need("glue:GetDatabase", arn, why) for arn in (stack.glue("catalog"), stack.glue("database"))]
-        for target in props["Targets"]["CatalogTargets"]:
-            assert target["DatabaseName"] == stack.names.database
-            for table in target["Tables"]:
-                # Partitions inherit from the table (InheritFromTable), so existing ones may be updated as well.
-                for action in ("glue:GetTable", "glue:GetPartitions", "glue:BatchGetPartition",
-                               "glue:BatchCreatePartition", "glue:UpdatePartition", "glue:BatchUpdatePartition"):
-                    needs += [Need(action, arn, f"{why} adds {table} partitions") for arn in
-                              (stack.glue("catalog"), stack.glue("database"), stack.glue("table", table))]
-                bucket, prefix = locations[table]
-                needs.append(Need("s3:ListBucket", _s3(bucket), f"{why} lists {table}", (("s3:prefix", prefix),)))
-                needs.append(Need("s3:GetBucketLocation", _s3(bucket), f"{why} locates {table}'s bucket"))
-                needs.append(Need("s3:GetObject", _s3(bucket, prefix + SAMPLE_OBJECT), f"{why} reads {table}"))
+        for target in props["Targets"]["S3Targets"]:
+            url = urlparse(target["Path"])
+            bucket, prefix = url.netloc, url.path.lstrip("/")
+            assert prefix.startswith(stack.config.report_root) and prefix.endswith("/")
+            table = props["TablePrefix"] + prefix.rstrip("/").rsplit("/", 1)[-1]
+            assert table.startswith("discovered_")
+            # An S3-target crawl reads the catalog, then creates or updates its table and the table's partitions.
+            for action in ("glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable",
+                           "glue:GetPartitions", "glue:BatchGetPartition", "glue:BatchCreatePartition",
+                           "glue:UpdatePartition", "glue:BatchUpdatePartition"):
+                needs += [Need(action, arn, f"{why} writes {table}") for arn in
+                          (stack.glue("catalog"), stack.glue("database"), stack.glue("table", table))]
+            needs.append(Need("s3:ListBucket", _s3(bucket), f"{why} lists {prefix}", (("s3:prefix", prefix),)))
+            needs.append(Need("s3:GetBucketLocation", _s3(bucket), f"{why} locates the bucket"))
+            needs.append(Need("s3:GetObject", _s3(bucket, prefix + SAMPLE_OBJECT), f"{why} reads a report"))
         needs.append(Need("logs:CreateLogGroup", log_group, why))
         needs += [Need(a, f"{log_group}:log-stream:{props['Name']}", why)
                   for a in ("logs:CreateLogStream", "logs:PutLogEvents")]
         needs.append(Need("lakeformation:GetDataAccess", "*", why))
     assert_allowed(template, "CrawlerRole", needs)
+    statements = template.statements("CrawlerRole")
+    # ...and nothing a crawler could use to rewrite what the views read, or read beyond the report folders.
+    for raw in ("user_report_raw", "kiro_by_user_analytic_raw", "qdev_by_user_analytic_raw", "user_mapping"):
+        assert unmet(statements, [Need("glue:UpdateTable", stack.glue("table", raw), "t")])
+    root = stack.config.report_root
+    assert unmet(statements, [Need("s3:GetObject", _s3(stack.config.bucket_name,
+                                                       root + "KiroLogs/GenerateAssistantResponse/x.json.gz"), "t")])
+    assert unmet(statements, [Need("s3:ListBucket", _s3(stack.config.bucket_name), "t", (("s3:prefix", root),))])
+
+
+ROLES = ("CrawlerRole", "SyncRole", "QuickSightRole")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_role_reads_s3_on_star_and_report_listings_keep_their_prefix_condition(stack, role):
+    """Where a bucket or prefix is known, no S3 permission names '*'; every ListBucket on the report bucket carries
+    an s3:prefix condition (https://docs.aws.amazon.com/AmazonS3/latest/userguide/amazon-s3-policy-keys.html); and in
+    behaviour: a whole-bucket listing, a listing without a prefix, a read outside the known keys and a read in
+    another bucket are all refused. A widened resource or a dropped condition fails here."""
+    statements = stack.template.statements(role)
+    bucket = stack.config.bucket_name
+    report_bucket = _s3(bucket)
+    for statement in statements:
+        actions, resources = _listed(statement["Action"]), _listed(statement["Resource"])
+        if not any(action.startswith("s3:") for action in actions):
+            continue
+        assert all("*" not in resource.split(":::", 1)[-1].split("/", 1)[0] for resource in resources), statement
+        if "s3:ListBucket" in actions and report_bucket in resources:
+            assert statement.get("Condition", {}).get("StringLike", {}).get("s3:prefix"), statement
+    assert unmet(statements, [Need("s3:ListBucket", report_bucket, "t", (("s3:prefix", ""),))])
+    assert unmet(statements, [Need("s3:ListBucket", report_bucket, "t")])
+    assert unmet(statements, [Need("s3:ListBucket", report_bucket, "t", (("s3:prefix", "AWSLogs/"),))])
+    assert unmet(statements, [Need("s3:GetObject", _s3(bucket, "finance/payroll.csv"), "t")])
+    assert unmet(statements, [Need("s3:GetObject", _s3("someone-elses-bucket", "x.csv"), "t")])
+    assert unmet(statements, [Need("s3:PutObject", _s3(bucket, stack.config.report_root + SAMPLE_OBJECT), "t")])
+
+
+def test_identity_store_resource_names_the_store_owner_account(tmp_path):
+    """The store usually belongs to the organisation's management account, so the ARN's account is the configured
+    owner (or any, '*'), never this stack's account by assumption (ARN format: the service authorization reference,
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentitystore.html)."""
+    from conftest import write_config
+    from kiro_analytics.config import load_config
+
+    default = _stack(load_config(str(write_config(tmp_path / "a.yaml"))))
+    management = "arn:aws:identitystore::111122223333:identitystore/d-1234567890"
+    assert unmet(default.template.statements("SyncRole"), [Need("identitystore:ListUsers", management, "t")]) == []
+    owner = _stack(load_config(str(write_config(tmp_path / "b.yaml", {"identity_center": {
+        "account_id": "111122223333", "role_arn": "arn:aws:iam::111122223333:role/directory-reader"}}))))
+    statements = owner.template.statements("SyncRole")
+    assert unmet(statements, [Need("identitystore:ListUsers", management, "t")]) == []
+    assert unmet(statements, [Need("identitystore:ListUsers",
+                                   f"arn:aws:identitystore::{owner.account}:identitystore/d-1234567890", "t")])
+    # The optional directory-reader role: assumable by the sync, that role and no other.
+    assert unmet(statements, [Need("sts:AssumeRole", "arn:aws:iam::111122223333:role/directory-reader", "t")]) == []
+    assert unmet(statements, [Need("sts:AssumeRole", "arn:aws:iam::111122223333:role/admin", "t")])
+    assert owner.template.exists("AssumeIdentityRolePolicy")
+    assert not default.template.exists("AssumeIdentityRolePolicy")
+
+
+def test_a_kms_report_bucket_gets_decrypt_on_its_key_only(tmp_path):
+    from conftest import write_config
+    from kiro_analytics.config import load_config
+
+    key = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-0000-1111-2222-333344445555"
+    stack = _stack(load_config(str(write_config(tmp_path / "k.yaml", {"s3": {"kms_key_arn": key}}))))
+    function = stack.template.resolve(stack.template.resource("SyncFunction")["Properties"])
+    assert function["Environment"]["Variables"]["MAPPING_KMS_KEY"] == key
+    for role in ROLES:
+        statements = stack.template.statements(role)
+        assert unmet(statements, [Need("kms:Decrypt", key, f"{role} reads the encrypted reports")]) == []
+        assert unmet(statements, [Need("kms:Decrypt", key.replace("0a1b", "9f9f"), "t")])
+    assert unmet(stack.template.statements("SyncRole"), [Need("kms:GenerateDataKey", key, "the map's write")]) == []
+    assert unmet(stack.template.statements("QuickSightRole"), [Need("kms:GenerateDataKey", key, "t")])
+    plain = _stack(load_config(str(write_config(tmp_path / "p.yaml"))))
+    assert not any("kms:" in str(statement["Action"])
+                   for role in ROLES for statement in plain.template.statements(role))

@@ -179,3 +179,92 @@ def test_lambda_zip_is_reproducible_and_imports_in_isolation(tmp_path):
              "assert not bad, bad\n"
              "assert sys.modules['kiro_analytics'].__file__.startswith(sys.path[0])\n")
     subprocess.run([sys.executable, "-I", "-c", probe], check=True, cwd=tmp_path)
+
+
+def test_ids_known_outside_the_directory_are_not_described_every_day(aws):
+    """An external-IdP user is asked about once; the next day's run already knows the map has them by id only."""
+    expected, _ = _make_users(3)
+    outsider = "0123456789-abcdef01-2345-6789-abcd-ef0123456789"
+    first = CountingIdentityStore()
+    _run([*expected, outsider], first.client)
+    assert first.calls["DescribeUser"] == 1
+    second = CountingIdentityStore()
+    result, _ = _run([*expected, outsider], second.client)
+    assert "DescribeUser" not in second.calls and result.id_only == 0 and result.kept_previous == 1
+    newcomer = "1123456789-abcdef01-2345-6789-abcd-ef0123456789"
+    third = CountingIdentityStore()
+    _run([*expected, outsider, newcomer], third.client)
+    assert third.calls["DescribeUser"] == 1  # the new id only
+
+
+def test_an_overlapping_run_that_replaced_the_map_wins_and_this_one_writes_nothing(aws):
+    """Two runs at once (no reserved concurrency): the map is written with If-Match on the ETag this run read, so
+    a run whose map was replaced meanwhile leaves the newer map alone (S3 answers 412 Precondition Failed)."""
+    expected, _ = _make_users(3)
+    _run(list(expected)[:1], boto3.client("identitystore", region_name="us-east-1"))
+    s3 = boto3.client("s3", region_name="us-east-1")
+    other = b"userid,username,user_name,email,groups\r\nfrom-the-other-run,x,,,\r\n"
+    sent = []
+
+    def overlap(params, **_):
+        sent.append({key: params.get(key) for key in ("IfMatch", "IfNoneMatch")})
+        boto3.client("s3", region_name="us-east-1").put_object(Bucket="reports", Key=SETTINGS.mapping_key, Body=other)
+    s3.meta.events.register("provide-client-params.s3.PutObject", overlap)
+    from unittest import mock
+
+    with mock.patch("kiro_analytics.identity_sync.run_query", return_value=[{"user_id": i} for i in expected]):
+        result = sync_user_mapping(object(), boto3.client("identitystore", region_name="us-east-1"), s3, SETTINGS)
+    assert sent and sent[0]["IfMatch"] and sent[0]["IfNoneMatch"] is None
+    assert result.conflict is True and result.changed is False and "another sync replaced it" in result.summary()
+    assert _mapping()["Body"].read() == other
+
+
+def test_a_first_map_is_created_only_if_none_appeared_meanwhile(aws):
+    from unittest import mock
+
+    expected, _ = _make_users(2)
+    s3 = boto3.client("s3", region_name="us-east-1")
+    sent = []
+    s3.meta.events.register("provide-client-params.s3.PutObject",
+                            lambda params, **_: sent.append((params.get("IfNoneMatch"), params.get("IfMatch"))))
+    with mock.patch("kiro_analytics.identity_sync.run_query", return_value=[{"user_id": i} for i in expected]):
+        sync_user_mapping(object(), boto3.client("identitystore", region_name="us-east-1"), s3, SETTINGS)
+    assert sent == [("*", None)]
+
+
+def test_a_kms_bucket_gets_the_map_encrypted_with_its_key(aws):
+    from dataclasses import replace
+
+    key = boto3.client("kms", region_name="us-east-1").create_key()["KeyMetadata"]["Arn"]
+    _make_users(1)
+    from unittest import mock
+
+    with mock.patch("kiro_analytics.identity_sync.run_query", return_value=[]):
+        sync_user_mapping(object(), boto3.client("identitystore", region_name="us-east-1"),
+                          boto3.client("s3", region_name="us-east-1"), replace(SETTINGS, kms_key=key))
+    stored = _mapping()
+    assert stored["ServerSideEncryption"] == "aws:kms" and stored["SSEKMSKeyId"] == key
+
+
+def test_the_query_wait_fits_the_functions_remaining_time():
+    from kiro_analytics.lambda_handler import AFTER_QUERY, query_timeout
+
+    assert query_timeout({}) == 600  # step 6 / no context: the default
+    assert query_timeout({}, remaining_seconds=900) == 600
+    assert query_timeout({}, remaining_seconds=400) == 400 - AFTER_QUERY  # a late start leaves room for the rest
+    assert query_timeout({"QUERY_TIMEOUT": "90"}, remaining_seconds=900) == 90
+    assert query_timeout({}, remaining_seconds=60) == 30  # never nothing
+
+
+def test_lambda_reads_the_directory_as_the_configured_role(aws, monkeypatch):
+    """identity_center.role_arn: the sync assumes it for the Identity Store client only."""
+    role = boto3.client("iam", region_name="us-east-1").create_role(
+        RoleName="directory-reader", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    clients = lambda_handler.make_clients(SETTINGS, role)
+    assumed = boto3.client("sts", region_name="us-east-1",
+                           aws_access_key_id=clients["identitystore"]._request_signer._credentials.access_key,
+                           aws_secret_access_key=clients["identitystore"]._request_signer._credentials.secret_key,
+                           aws_session_token=clients["identitystore"]._request_signer._credentials.token)
+    assert assumed.get_caller_identity()["Arn"].startswith(
+        "arn:aws:sts::123456789012:assumed-role/directory-reader/")
+    assert clients["s3"]._request_signer._credentials.access_key != assumed._request_signer._credentials.access_key

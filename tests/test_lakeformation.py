@@ -1,4 +1,5 @@
-"""Step 2 against moto's Lake Formation: skip when IAM decides, grant exactly what is missing when LF governs."""
+"""Lake Formation against moto: skip when IAM decides, grant exactly what is missing when LF governs (step 2), the
+deployer's location access before tables exist (step 1), and what preflight says the deployer lacks."""
 
 from __future__ import annotations
 
@@ -9,9 +10,17 @@ import boto3
 import pytest
 from conftest import write_config
 from kiro_analytics.config import load_config
-from kiro_analytics.lakeformation import caller_role_arn, grant_missing, lake_formation_in_charge
+from kiro_analytics.lakeformation import (
+    caller_role_arn,
+    covering_location,
+    deployer_gaps,
+    grant_missing,
+    lake_formation_in_charge,
+    prepare_tables,
+)
 from kiro_analytics.names import RAW_TABLES, USER_MAPPING_TABLE, Names
 from kiro_analytics.plan import Recorder
+from kiro_analytics.sqlfiles import load_tables
 from moto import mock_aws
 
 ACCOUNT = "123456789012"
@@ -37,6 +46,8 @@ def aws(cfg):
             glue.create_table(DatabaseName=cfg.database, TableInput={"Name": view, "TableType": "VIRTUAL_VIEW"})
         iam = boto3.client("iam", region_name="us-east-1")
         role = iam.create_role(RoleName="deployer", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        sso = iam.create_role(RoleName="AWSReservedSSO_Admin_0123456789abcdef", AssumeRolePolicyDocument="{}",
+                              Path="/aws-reserved/sso.amazonaws.com/")["Role"]["Arn"]
         creds = boto3.client("sts", region_name="us-east-1").assume_role(
             RoleArn=role, RoleSessionName="alice")["Credentials"]
         # The deploying identity is an assumed-role session, as with SSO or a CI role.
@@ -44,13 +55,22 @@ def aws(cfg):
                            aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
         lf = boto3.client("lakeformation", region_name="us-east-1")
         lf.register_resource(ResourceArn=f"arn:aws:s3:::{cfg.bucket_name}", UseServiceLinkedRole=True)
-        yield {"glue": glue, "sts": sts, "lf": lf}
+        sso_creds = boto3.client("sts", region_name="us-east-1").assume_role(
+            RoleArn=sso, RoleSessionName="bob@example.com")["Credentials"]
+        sso_sts = boto3.client("sts", region_name="us-east-1", aws_access_key_id=sso_creds["AccessKeyId"],
+                               aws_secret_access_key=sso_creds["SecretAccessKey"],
+                               aws_session_token=sso_creds["SessionToken"])
+        yield {"glue": glue, "sts": sts, "lf": lf, "iam": iam, "sso_sts": sso_sts, "sso": sso}
 
 
-def _take_charge(lf) -> None:
+def _take_charge(lf, admin: str = f"arn:aws:iam::{ACCOUNT}:role/admin") -> None:
     lf.put_data_lake_settings(DataLakeSettings={
-        "DataLakeAdmins": [{"DataLakePrincipalIdentifier": f"arn:aws:iam::{ACCOUNT}:role/admin"}],
+        "DataLakeAdmins": [{"DataLakePrincipalIdentifier": admin}],
         "CreateDatabaseDefaultPermissions": [], "CreateTableDefaultPermissions": []})
+
+
+def _grant_all(aws, cfg, recorder):
+    return grant_missing(aws["lf"], aws["sts"], aws["glue"], recorder, cfg, Names(cfg), aws["iam"])
 
 
 def _listed(lf) -> Set[Grant]:
@@ -86,8 +106,10 @@ def _expected(cfg) -> FrozenSet[Grant]:
     objects = (*RAW_TABLES, USER_MAPPING_TABLE, *VIEWS)
     wanted = {(who, f"database {cfg.database}", "DESCRIBE") for who in _people(cfg)}
     wanted |= {(who, f"table {cfg.database}.{name}", "SELECT") for who in _people(cfg) for name in objects}
-    wanted.add((f"arn:aws:iam::{ACCOUNT}:role/{names.crawler_role}", f"location arn:aws:s3:::{cfg.bucket_name}",
-                "DATA_LOCATION_ACCESS"))
+    crawler = f"arn:aws:iam::{ACCOUNT}:role/{names.crawler_role}"
+    # The crawler creates and updates its discovery tables, and reads where it crawls.
+    wanted |= {(crawler, f"database {cfg.database}", p) for p in ("ALTER", "CREATE_TABLE")}
+    wanted.add((crawler, f"location arn:aws:s3:::{cfg.bucket_name}", "DATA_LOCATION_ACCESS"))
     return frozenset(wanted)
 
 
@@ -98,7 +120,7 @@ def _grants(recorder: Recorder) -> int:
 def test_iam_allowed_principals_default_means_not_in_charge_and_nothing_is_granted(aws, cfg):
     assert lake_formation_in_charge(aws["lf"]) is False  # moto starts with the account default, as AWS does
     recorder = Recorder()
-    result = grant_missing(aws["lf"], aws["sts"], aws["glue"], recorder, cfg, Names(cfg))
+    result = _grant_all(aws, cfg, recorder)
     assert result.in_charge is False and result.granted == [] and result.already == 0
     assert recorder.calls == []
     assert "not in charge" in result.summary()
@@ -113,10 +135,15 @@ def test_only_one_default_with_iam_allowed_principals_still_means_iam_decides(aw
     assert lake_formation_in_charge(aws["lf"]) is False
 
 
-def test_assumed_role_caller_becomes_its_role_arn(aws):
-    assert caller_role_arn(aws["sts"]) == f"arn:aws:iam::{ACCOUNT}:role/deployer"
+def test_assumed_role_caller_becomes_its_role_arn_with_its_path(aws):
+    assert caller_role_arn(aws["sts"], aws["iam"]) == f"arn:aws:iam::{ACCOUNT}:role/deployer"
+    # An Identity Center (SSO) session: its ARN has no path, the role's has, and Lake Formation wants the role's.
+    assert aws["sso_sts"].get_caller_identity()["Arn"].startswith(
+        f"arn:aws:sts::{ACCOUNT}:assumed-role/AWSReservedSSO_Admin_0123456789abcdef/")
+    assert caller_role_arn(aws["sso_sts"], aws["iam"]) == aws["sso"] == (
+        f"arn:aws:iam::{ACCOUNT}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef")
     plain = boto3.client("sts", region_name="us-east-1")
-    assert caller_role_arn(plain) == plain.get_caller_identity()["Arn"]  # a user ARN stays as it is
+    assert caller_role_arn(plain, aws["iam"]) == plain.get_caller_identity()["Arn"]  # a user ARN stays as it is
 
 
 def test_in_charge_grants_every_principal_then_rerun_grants_nothing(aws, cfg):
@@ -124,24 +151,25 @@ def test_in_charge_grants_every_principal_then_rerun_grants_nothing(aws, cfg):
     assert lake_formation_in_charge(aws["lf"]) is True
     recorder = Recorder()
     with mock.patch.object(aws["lf"], "list_permissions", wraps=aws["lf"].list_permissions) as listing:
-        result = grant_missing(aws["lf"], aws["sts"], aws["glue"], recorder, cfg, Names(cfg))
-    assert listing.call_count == 43 * 2  # a look before each grant, and one after it to verify it
+        result = _grant_all(aws, cfg, recorder)
+    assert listing.call_count == 44 * 2  # a look before each grant, and one after it to verify it
 
     expected = _expected(cfg)
     assert _listed(aws["lf"]) == expected
-    # 6 principals x (DESCRIBE on the database + SELECT on 4 tables and 2 views) + the crawler's location access.
-    assert len(expected) == 6 * 7 + 1
-    assert _grants(recorder) == 43 and len(result.granted) == 43 and result.already == 0
+    # 6 principals x (DESCRIBE on the database + SELECT on 4 tables and 2 views), the crawler's ALTER and
+    # CREATE_TABLE on the database (one grant) and its location access.
+    assert len(expected) == 6 * 7 + 2 + 1
+    assert _grants(recorder) == 44 and len(result.granted) == 44 and result.already == 0
     assert result.principals == list(_people(cfg))
-    assert result.summary() == ("43 grant(s) added, 0 already in place, for 6 principal(s); "
+    assert result.summary() == ("44 grant(s) added, 0 already in place, for 6 principal(s); "
                                 "verified with ListPermissions")
 
     rerun = Recorder()
     with mock.patch.object(aws["lf"], "list_permissions", wraps=aws["lf"].list_permissions) as listing:
-        again = grant_missing(aws["lf"], aws["sts"], aws["glue"], rerun, cfg, Names(cfg))
+        again = _grant_all(aws, cfg, rerun)
     assert _grants(rerun) == 0 and rerun.calls == []
-    assert again.granted == [] and again.already == 43
-    assert listing.call_count == 43  # one look per wanted grant; nothing granted, so nothing listed again
+    assert again.granted == [] and again.already == 44
+    assert listing.call_count == 44  # one look per wanted grant; nothing granted, so nothing listed again
     assert _listed(aws["lf"]) == expected
 
 
@@ -160,10 +188,10 @@ def test_partially_granted_state_grants_only_what_is_missing(aws, cfg):
                          Permissions=["ALTER"])
     before = _listed(lf)
     recorder = Recorder()
-    result = grant_missing(lf, aws["sts"], aws["glue"], recorder, cfg, Names(cfg))
+    result = _grant_all(aws, cfg, recorder)
 
     assert result.already == 4
-    assert _grants(recorder) == 43 - 4 == len(result.granted)
+    assert _grants(recorder) == 44 - 4 == len(result.granted)
     assert _listed(lf) == _expected(cfg) | before
     assert not any(line.endswith(f"to {crawler}") and f"{cfg.database}.{RAW_TABLES[0]}" in line
                    for line in result.granted)
@@ -174,15 +202,65 @@ def test_unregistered_bucket_gets_no_location_grant(aws, cfg):
     _take_charge(aws["lf"])
     aws["lf"].deregister_resource(ResourceArn=f"arn:aws:s3:::{cfg.bucket_name}")
     recorder = Recorder()
-    grant_missing(aws["lf"], aws["sts"], aws["glue"], recorder, cfg, Names(cfg))
-    assert _grants(recorder) == 42
+    _grant_all(aws, cfg, recorder)
+    assert _grants(recorder) == 43
     assert not any(label.startswith("location") for _, label, _ in _listed(aws["lf"]))
 
 
 def test_dry_run_records_the_grants_and_sends_none(aws, cfg, tmp_path):
     _take_charge(aws["lf"])
     recorder = Recorder(dry_run=True, out_dir=tmp_path, step=2)
-    result = grant_missing(aws["lf"], aws["sts"], aws["glue"], recorder, cfg, Names(cfg))
-    assert len(result.granted) == 43
-    assert len(list((tmp_path / "requests").glob("02-*-lakeformation-GrantPermissions.json"))) == 43
+    result = _grant_all(aws, cfg, recorder)
+    assert len(result.granted) == 44
+    assert len(list((tmp_path / "requests").glob("02-*-lakeformation-GrantPermissions.json"))) == 44
     assert _listed(aws["lf"]) == set()
+
+
+def test_a_registered_sub_path_gets_the_grant_not_the_bucket_root(aws, cfg):
+    _take_charge(aws["lf"])
+    lf = aws["lf"]
+    lf.deregister_resource(ResourceArn=f"arn:aws:s3:::{cfg.bucket_name}")
+    kiro = f"arn:aws:s3:::{cfg.bucket_name}/AWSLogs/{ACCOUNT}/KiroLogs"
+    lf.register_resource(ResourceArn=kiro, UseServiceLinkedRole=True)
+    _grant_all(aws, cfg, Recorder())
+    locations = {label for _, label, permission in _listed(lf) if label.startswith("location")}
+    assert locations == {f"location {kiro}"}  # a grant on the bucket root would be refused: it is not registered
+    assert covering_location([kiro], f"s3://{cfg.bucket_name}/AWSLogs/{ACCOUNT}/QDeveloperLogs/x/") is None
+    assert covering_location([kiro, kiro + "/user_report"],
+                             f"s3://{cfg.bucket_name}/AWSLogs/{ACCOUNT}/KiroLogs/user_report/") == kiro + "/user_report"
+    assert covering_location([kiro], f"s3://{cfg.bucket_name}/AWSLogs/{ACCOUNT}/KiroLogsX/") is None
+
+
+def test_step_1_gives_a_non_admin_deployer_location_access_before_the_tables(aws, cfg):
+    _take_charge(aws["lf"])
+    recorder = Recorder()
+    result = prepare_tables(aws["lf"], aws["sts"], aws["iam"], recorder, cfg, Names(cfg), load_tables(cfg))
+    assert result.granted == [f"DATA_LOCATION_ACCESS on DataLocation arn:aws:s3:::{cfg.bucket_name} to "
+                              f"arn:aws:iam::{ACCOUNT}:role/deployer"]
+    again = Recorder()
+    prepare_tables(aws["lf"], aws["sts"], aws["iam"], again, cfg, Names(cfg), load_tables(cfg))
+    assert again.calls == []
+    # A data lake administrator has location access everywhere already: nothing to grant.
+    _take_charge(aws["lf"], admin=f"arn:aws:iam::{ACCOUNT}:role/deployer")
+    admin = Recorder()
+    assert prepare_tables(aws["lf"], aws["sts"], aws["iam"], admin, cfg, Names(cfg), load_tables(cfg)).granted == []
+    assert admin.calls == []
+
+
+def test_preflight_names_what_a_non_admin_deployer_lacks(aws, cfg):
+    names, tables = Names(cfg), load_tables(cfg)
+    assert deployer_gaps(aws["lf"], aws["sts"], aws["iam"], aws["glue"], cfg, names, tables) == []  # IAM decides
+    _take_charge(aws["lf"])
+    aws["glue"].delete_database(Name=cfg.database)
+    gaps = deployer_gaps(aws["lf"], aws["sts"], aws["iam"], aws["glue"], cfg, names, tables)
+    assert gaps == ["CREATE_DATABASE on the Data Catalog (CloudFormation creates the database as you)",
+                    f"DATA_LOCATION_ACCESS with grant option on arn:aws:s3:::{cfg.bucket_name} (step 1 creates "
+                    "tables there, step 2 grants it to the crawler role)"]
+    deployer = {"DataLakePrincipalIdentifier": f"arn:aws:iam::{ACCOUNT}:role/deployer"}
+    aws["lf"].grant_permissions(Principal=deployer, Resource={"Catalog": {}}, Permissions=["CREATE_DATABASE"])
+    aws["lf"].grant_permissions(Principal=deployer, Resource={"DataLocation": {
+        "ResourceArn": f"arn:aws:s3:::{cfg.bucket_name}"}}, Permissions=["DATA_LOCATION_ACCESS"],
+        PermissionsWithGrantOption=["DATA_LOCATION_ACCESS"])
+    assert deployer_gaps(aws["lf"], aws["sts"], aws["iam"], aws["glue"], cfg, names, tables) == []
+    _take_charge(aws["lf"], admin=deployer["DataLakePrincipalIdentifier"])
+    assert deployer_gaps(aws["lf"], aws["sts"], aws["iam"], aws["glue"], cfg, names, tables) == []

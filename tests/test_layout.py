@@ -86,3 +86,29 @@ def test_no_sql_text_in_python() -> None:
 def test_no_grab_bag_modules() -> None:
     for path in modules(ROOT / "scripts"):
         assert path.stem not in ("utils", "common", "helpers", "misc"), path
+
+
+# The one entry point that may use both sides: ./deploy.sh --verify compares Athena with the local engine.
+BOTH_SIDES = {"crosscheck.py"}
+AWS_SIDE = {"boto3", "botocore", "pyathena"}
+
+
+def _uses_local(names: Set[str]) -> bool:
+    return any(name.startswith(("kiro_analytics.local", ".local")) or name.split(".")[0] in LOCAL_ONLY
+               for name in names)
+
+
+def _uses_aws(names: Set[str]) -> bool:
+    aws_modules = ("kiro_analytics.aws", "kiro_analytics.athena", "kiro_analytics.report_download",
+                   "kiro_analytics.cli")
+    return any(name.split(".")[0] in AWS_SIDE or name.startswith(aws_modules) for name in names)
+
+
+def test_only_the_verify_entry_point_uses_both_the_aws_side_and_the_local_engine() -> None:
+    both = {path.name for path in sorted((ROOT / "scripts").glob("*.py"))
+            if _uses_local(imported(path)) and _uses_aws(imported(path))}
+    assert both == BOTH_SIDES
+    # ...and the comparison it runs lives in a module that imports neither side.
+    comparison = imported(PACKAGE / "crosscheck.py")
+    assert not _uses_local(comparison) and not {n for n in comparison if n.split(".")[0] in AWS_SIDE}
+    assert not any(name.startswith((".aws", ".athena", ".report_download")) for name in comparison)

@@ -93,3 +93,19 @@ def test_materialised_tables_equal_plain_views(tmp_path):
         assert sorted(a.table(view.name).fetchall(), key=repr) == sorted(b.table(view.name).fetchall(), key=repr)
     a.close()
     b.close()
+
+
+def test_partition_columns_follow_the_projection_template(tmp_path):
+    """region = the first folder below LOCATION, day = the next three (yyyy/MM/dd, as Athena projects it); files in
+    the 00 folder below a day and deeper are read, as Athena reads everything under a partition's folder."""
+    root = tmp_path / "bucket" / f"AWSLogs/{CONFIG.account_id}/KiroLogs/user_report"
+    header = "Date,UserId,Client_Type,Chat_Conversations,Credits_Used,Overage_Cap,Overage_Credits_Used," \
+             "Overage_Enabled,ProfileId,Subscription_Tier,Total_Messages\n"
+    row = "2026-02-10,3c1d2e3f-0000-1111-2222-333344445555,KIRO_IDE,1,2.5,0,0,false,p,PRO,4\n"
+    for folder in ("us-east-1/2026/02/10/00", "eu-west-1/2026/02/11/00/late"):
+        (root / folder).mkdir(parents=True)
+        (root / folder / "r.csv").write_text(header + row, encoding="utf-8")
+    built = engine.build(tmp_path / "bucket", tmp_path / "out", CONFIG)
+    with duckdb.connect(str(built.db_path), read_only=True) as con:
+        rows = con.execute("SELECT DISTINCT region, day FROM user_report_raw ORDER BY 1").fetchall()
+    assert rows == [("eu-west-1", "2026/02/11"), ("us-east-1", "2026/02/10")]

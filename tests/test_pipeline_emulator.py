@@ -17,6 +17,7 @@ from moto import mock_aws
 from moto.moto_api import state_manager
 from standins import cloudformation as cfn_standin
 from standins.athena import athena_catalog
+from standins.awslambda import lambda_runs
 from standins.glue import crawls
 
 STORE = "d-1234567890"
@@ -27,9 +28,15 @@ def aws(config):
     cfn_standin.register()
     state_manager.set_transition(model_name="athena::execution", transition={"progression": "immediate"})
     try:
-        with mock_aws(), athena_catalog() as athena, crawls():
+        with mock_aws(), athena_catalog() as athena, crawls(), lambda_runs():
             s3 = boto3.client("s3", region_name="us-east-1")
             s3.create_bucket(Bucket=config.bucket_name)
+            # One report file per family the discovery crawlers read (the counts themselves come from answers).
+            for folder, header in (("user_report", "Date,UserId,Client_Type,Credits_Used,Total_Messages"),
+                                   ("by_user_analytic", "UserId,Date,Chat_AICodeLines")):
+                s3.put_object(Bucket=config.bucket_name,
+                              Key=f"{config.report_root}KiroLogs/{folder}/us-east-1/2026/02/20/00/r.csv",
+                              Body=f"{header}\n".encode())
             yield athena
     finally:
         state_manager.unset_transition(model_name="athena::execution")
@@ -68,8 +75,12 @@ def test_steps_1_to_6_then_rerun_reports_unchanged(aws, config, tmp_path, capsys
     assert {t["Name"] for t in glue.get_tables(DatabaseName=names.database)["TableList"]} == {
         *RAW_TABLES, USER_MAPPING_TABLE, SEAT_ROSTER_TABLE}
     crawler = glue.get_crawler(Name=names.crawler("user-report"))["Crawler"]
-    assert crawler["Targets"]["CatalogTargets"] == [{"DatabaseName": names.database, "Tables": ["user_report_raw"]}]
-    assert crawler["SchemaChangePolicy"] == {"UpdateBehavior": "LOG", "DeleteBehavior": "LOG"}
+    assert crawler["Targets"]["S3Targets"] == [
+        {"Path": f"s3://{config.bucket_name}/{config.report_root}KiroLogs/user_report/"}]
+    assert crawler["TablePrefix"] == "discovered_" and crawler["DatabaseName"] == names.database
+    raw = glue.get_table(DatabaseName=names.database, Name="user_report_raw")["Table"]
+    assert raw["PartitionKeys"] == [{"Name": "region", "Type": "string"}, {"Name": "day", "Type": "string"}]
+    assert raw["Parameters"]["projection.enabled"] == "true"
     workgroup = boto3.client("athena", region_name="us-east-1").get_work_group(WorkGroup=names.workgroup)
     configuration = workgroup["WorkGroup"]["Configuration"]
     assert configuration["EnforceWorkGroupConfiguration"] is True
@@ -87,17 +98,24 @@ def test_steps_1_to_6_then_rerun_reports_unchanged(aws, config, tmp_path, capsys
         "CreateDatabaseDefaultPermissions": [], "CreateTableDefaultPermissions": []})
     granted = script(2).action(context(config, 2, tmp_path))
     # 5 principals (QuickSight user and role, crawler and sync roles, deployer) x (DESCRIBE on the database +
-    # SELECT on the 5 tables); the views do not exist yet, step 5 grants on them.
-    assert granted.startswith("30 grant(s) added, 0 already in place, for 5 principal(s)")
+    # SELECT on the 5 tables), and the crawler's CREATE_TABLE/ALTER; the views do not exist yet, step 5 grants on them.
+    assert granted.startswith("31 grant(s) added, 0 already in place, for 5 principal(s)")
     crawled = script(3).action(context(config, 3, tmp_path))
-    assert crawled.count("succeeded") == 2
+    assert crawled.count("succeeded") == 2 and "discovered_user_report 5 columns (1 table(s) created" in crawled
     verified = script(4).action(context(config, 4, tmp_path))
     assert "user_report_raw 42 rows (2026-02-10 … 2026-02-20)" in verified
     views = script(5).action(context(config, 5, tmp_path))
     view_count = len(load_views(config))
-    assert views == f"{view_count} view(s): {view_count} created; Lake Formation: {5 * view_count} grant(s) added"
-    synced = script(6).action(context(config, 6, tmp_path))
+    # The crawlers' two discovery tables are in the database too: SELECT on them as on every table.
+    assert views == (f"{view_count} view(s): {view_count} created; Lake Formation: {5 * (view_count + 2)} grant(s) "
+                     "added")
+    with lambda_runs() as runs:
+        synced = script(6).action(context(config, 6, tmp_path))
     assert synced.startswith("3 user(s)") and "2 from Identity Center" in synced and "1 by id only" in synced
+    # Then the deployed function ran once, with the schedule's event and the stack's environment, and found the map
+    # the local sync had just written: the same code, the same answer.
+    assert synced.endswith("deployed function ran: 3 user(s), map unchanged, 2 from Identity Center")
+    assert [(run["event"], run["errored"]) for run in runs] == [({"action": "sync"}, False)]
     body = boto3.client("s3").get_object(Bucket=config.bucket_name, Key=config.user_mapping_key)
     assert body["ServerSideEncryption"] == "AES256"
     rows = list(csv.DictReader(io.StringIO(body["Body"].read().decode())))
@@ -106,7 +124,7 @@ def test_steps_1_to_6_then_rerun_reports_unchanged(aws, config, tmp_path, capsys
     # Second run: nothing to do anywhere; the deployed template and parameters are compared, no UpdateStack sent.
     assert script(1).action(context(config, 1, tmp_path)) == "stack unchanged; code unchanged; tables unchanged"
     assert script(2).action(context(config, 2, tmp_path)).startswith(
-        f"unchanged: 0 grant(s) added, {5 * (1 + 5 + view_count)} already in place")
+        f"unchanged: 0 grant(s) added, {5 * (1 + 5 + 2 + view_count) + 1} already in place")
     rerun = script(5).action(context(config, 5, tmp_path))
     assert rerun.endswith(f"{view_count} unchanged; Lake Formation: 0 grant(s) added")
     assert "(unchanged)" in script(6).action(context(config, 6, tmp_path))
@@ -142,3 +160,21 @@ def test_adding_then_removing_the_alarm_email_updates_the_stack(aws, config, tmp
     assert_with_email(deployed_alarm_branch(_client, names), names, "ops@example.com")
     assert script(1).action(context(config, 1, tmp_path)).startswith("stack updated")
     assert_without_email(deployed_alarm_branch(_client, names), names, after_removal=True)
+
+
+def test_step_6_reports_the_deployed_functions_own_failure(aws, config, tmp_path):
+    """What the first scheduled night would hit is found at deploy time: a function error fails step 6 with the
+    function's own message and log tail."""
+    names = Names(config)
+    aws.answer(lambda sql: [] if "distinct lower(user_id)" in sql.lower() else None)
+    script(1).action(context(config, 1, tmp_path))
+    lam = boto3.client("lambda", region_name="us-east-1")
+    variables = lam.get_function_configuration(FunctionName=names.sync_function)["Environment"]["Variables"]
+    lam.update_function_configuration(FunctionName=names.sync_function, Environment={"Variables": {
+        key: value for key, value in variables.items() if key != "IDENTITY_STORE_ID"}})
+    with lambda_runs() as runs, pytest.raises(Exception) as failure:
+        script(6).action(context(config, 6, tmp_path))
+    text = str(failure.value)
+    assert f"the deployed function {names.sync_function} failed when run as its schedule will run it" in text
+    assert "InputError: the function is missing environment variable(s) IDENTITY_STORE_ID" in text
+    assert "identity_center.role_arn" in text and runs[0]["errored"] is True

@@ -8,7 +8,7 @@ from typing import Any, Dict, Iterator, List
 
 import boto3
 import pytest
-from botocore.stub import Stubber
+from botocore.stub import ANY, Stubber
 from kiro_analytics.preflight import FAIL, OK, SKIP, WARN, Check, run_checks
 from moto import mock_aws
 
@@ -19,9 +19,18 @@ FAIL_FAST_ATTEMPTS = 2
 class FakeClients:
     """The Clients interface over moto, with QuickSight's subscription call stubbed."""
 
-    def __init__(self, subscription: Dict[str, Any]) -> None:
+    def __init__(self, subscription: Dict[str, Any], pass_role: str = "allowed") -> None:
         self.moto = {name: boto3.client(name, region_name="us-east-1")
-                     for name in ("sts", "s3", "identitystore", "lakeformation", "quicksight")}
+                     for name in ("sts", "s3", "identitystore", "lakeformation", "quicksight", "glue")}
+        # moto has no policy simulator: the Stubber answers SimulatePrincipalPolicy, validated against the model.
+        self.moto["iam"] = boto3.client("iam", region_name="us-east-1")
+        self.iam_stub = Stubber(self.moto["iam"])
+        self.iam_stub.add_response("simulate_principal_policy", {"EvaluationResults": [
+            {"EvalActionName": "iam:PassRole", "EvalDecision": pass_role,
+             "EvalResourceName": "arn:aws:iam::123456789012:role/kiro-analytics-quicksight"}]},
+            {"PolicySourceArn": ANY, "ActionNames": ["iam:PassRole"],
+             "ResourceArns": ["arn:aws:iam::123456789012:role/kiro-analytics-quicksight"]})
+        self.iam_stub.activate()
         self.qs = boto3.client("quicksight", region_name="us-east-1")
         self.stubber = Stubber(self.qs)
         if subscription:
@@ -77,8 +86,8 @@ def test_ready_account_passes_every_check(config, account) -> None:
     del identity_store  # moto accepts any store id for ListUsers
     checks = by_name(run_checks(config, FakeClients(ENTERPRISE), today=date(2026, 11, 26)))
     assert {name: check.status for name, check in checks.items()} == {
-        "credentials": OK, "region": OK, "bucket": OK, "reports": OK, "quicksight": OK, "identity store": OK,
-        "lake formation": OK}
+        "credentials": OK, "region": OK, "bucket": OK, "reports": OK, "report regions": OK, "encryption": OK,
+        "quicksight": OK, "pass role": OK, "identity store": OK, "lake formation": OK}
     assert "newest day 2026-11-25" in checks["reports"].message
 
 
@@ -142,8 +151,9 @@ def test_without_credentials_one_fail_and_the_rest_skipped(config_file) -> None:
     done = _run_preflight_script(config_file, {"AWS_EC2_METADATA_DISABLED": "true"})
     statuses = {line[8:23].strip(): line[2:6].strip() for line in done.stdout.splitlines()
                 if line.startswith("  ") and not line.strip().startswith("fix:")}
-    assert statuses == {"credentials": FAIL, "region": OK, "bucket": SKIP, "reports": SKIP, "quicksight": SKIP,
-                        "identity store": SKIP, "lake formation": SKIP}, done.stdout
+    assert statuses == {"credentials": FAIL, "region": OK, "bucket": SKIP, "reports": SKIP, "report regions": SKIP,
+                        "encryption": SKIP, "quicksight": SKIP, "pass role": SKIP, "identity store": SKIP,
+                        "lake formation": SKIP}, done.stdout
     assert done.stdout.count("FAIL") == 1 and "Unable to locate credentials" in done.stdout
     assert "grant" not in done.stdout  # no fix suggests a permission
     assert done.returncode == 1 and "1 check(s) failed: credentials" in done.stderr
@@ -199,7 +209,48 @@ def test_an_endpoint_that_never_answers_fails_fast(config, monkeypatch) -> None:
         checks = by_name(run_checks(config, quick))
         assert checks["credentials"].status == FAIL and "timeout" in checks["credentials"].message.lower()
         assert {name: check.status for name, check in checks.items() if name not in ("credentials", "region")} == \
-            dict.fromkeys(("bucket", "reports", "quicksight", "identity store", "lake formation"), SKIP)
+            dict.fromkeys(("bucket", "reports", "report regions", "encryption", "quicksight", "pass role",
+                           "identity store", "lake formation"), SKIP)
         assert len(endpoint.connections) == FAIL_FAST_ATTEMPTS  # one per attempt: two, not the steps' eleven
     finally:
         endpoint.close()
+def test_a_region_folder_the_tables_would_not_read_fails(config, account) -> None:
+    put_report(account, config.bucket_name, date(2026, 11, 25))
+    account.put_object(Bucket=config.bucket_name, Key=f"AWSLogs/{ACCOUNT}/KiroLogs/user_report/eu-central-1/"
+                                                      "2026/11/25/00/KIRO_IDE_report.csv", Body=b"Date,UserId\n")
+    check = by_name(run_checks(config, FakeClients(ENTERPRISE), today=date(2026, 11, 26)))["report regions"]
+    assert check.status == FAIL
+    assert "report folders for eu-central-1 exist, but the tables project only us-east-1" in check.message
+    assert check.fix == "set s3.report_regions to [eu-central-1, us-east-1]"
+    from dataclasses import replace
+
+    both = replace(config, report_regions=("us-east-1", "eu-central-1"))
+    assert by_name(run_checks(both, FakeClients(ENTERPRISE), today=date(2026, 11, 26)))["report regions"].status == OK
+
+
+def test_a_kms_bucket_without_its_key_in_the_config_fails_with_the_key(config, account) -> None:
+    key = boto3.client("kms", region_name="us-east-1").create_key()["KeyMetadata"]["Arn"]
+    account.put_bucket_encryption(Bucket=config.bucket_name, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key}}]})
+    check = by_name(run_checks(config, FakeClients(ENTERPRISE)))["encryption"]
+    assert check.status == FAIL and key in check.message and check.fix == f"set s3.kms_key_arn to {key}"
+    from dataclasses import replace
+
+    configured = by_name(run_checks(replace(config, kms_key_arn=key), FakeClients(ENTERPRISE)))["encryption"]
+    assert configured.status == OK and "kms:Decrypt" in configured.message
+
+
+def test_a_deployer_who_may_not_pass_the_quicksight_role_fails(config, account) -> None:
+    check = by_name(run_checks(config, FakeClients(ENTERPRISE, pass_role="implicitDeny")))["pass role"]
+    assert check.status == FAIL and "may not pass arn:aws:iam::123456789012:role/kiro-analytics-quicksight" in \
+        check.message and "iam:PassRole" in check.fix
+
+
+def test_lake_formation_names_what_the_deployer_lacks(config, account) -> None:
+    lf = boto3.client("lakeformation", region_name="us-east-1")
+    lf.put_data_lake_settings(DataLakeSettings={
+        "DataLakeAdmins": [{"DataLakePrincipalIdentifier": "arn:aws:iam::123456789012:role/admin"}],
+        "CreateDatabaseDefaultPermissions": [], "CreateTableDefaultPermissions": []})
+    check = by_name(run_checks(config, FakeClients(ENTERPRISE)))["lake formation"]
+    assert check.status == FAIL and "CREATE_DATABASE on the Data Catalog" in check.message
+    assert "data lake administrator" in check.fix

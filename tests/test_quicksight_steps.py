@@ -282,3 +282,71 @@ def _rewrite(config_file: Path, **quicksight) -> Path:
     target = config_file.with_name(f"config-{len(quicksight)}-{'-'.join(sorted(quicksight))}.yaml")
     target.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return target
+
+
+def test_a_new_datasets_first_ingestion_is_awaited_and_its_failure_reported(config, standin):
+    """CreateDataSet starts the first SPICE load itself; a failed one must fail step 7 with QuickSight's ErrorInfo,
+    and leave the dataset untagged so the next deploy refreshes it again."""
+    standin.fail_asset("ingestion", [{"Type": "PERMISSION_DENIED", "Message": "role cannot read s3://reports"}])
+    with pytest.raises(StepFailed, match=r"SPICE refresh of .*FAILED: PERMISSION_DENIED: role cannot read s3://"):
+        datasets.deploy(make_context(config, standin, 7))
+    created = [p["DataSetId"] for op, p in standin.calls if op == "CreateDataSet"]
+    waited = [p["DataSetId"] for op, p in standin.calls if op == "DescribeIngestion"]
+    assert created and waited[0] == created[0]  # the first load of the first dataset was waited on
+    failed = created[0]
+    arn = standin.datasets[failed]["Arn"]
+    assert assets.VIEW_TAG not in standin.tags.get(arn, {})
+    # The next deploy sees no view tag on it and loads it again; the others were created untagged too (the step
+    # stopped at the first failure) and load once each.
+    before = len(standin.calls)
+    result = datasets.deploy(make_context(config, standin, 7))
+    assert "refreshed for a changed view" in result
+    assert failed in [p["DataSetId"] for op, p in standin.calls[before:] if op == "CreateIngestion"]
+    assert standin.tags[arn][assets.VIEW_TAG]
+
+
+def test_dataset_owners_get_the_18_actions_the_console_grants(config, standin):
+    datasets.deploy(make_context(config, standin, 7))
+    dataset = standin.datasets[Names(config).dataset_id("daily_summary")]
+    actions = standin.permissions[dataset["Arn"]][OWNER]
+    assert len(actions) == 18 and {"quicksight:PutDataSetRefreshProperties",
+                                   "quicksight:DescribeDataSetRefreshProperties",
+                                   "quicksight:DeleteDataSetRefreshProperties"} <= actions
+
+
+def test_only_the_fields_sent_are_compared(config, standin):
+    """DescribeDataSet adds what it was not sent (an automatic LogicalTableMap, usage settings, times, SPICE size);
+    those must not count as a change, but a change in a field that is sent must."""
+    assert datasets.differs({"Name": "a", "Extra": 1, "Map": {"x": {"y": 1, "added": 2}}},
+                            {"Name": "a", "Map": {"x": {"y": 1}}}) is False
+    assert datasets.differs({"Name": "a", "Map": {"x": {"y": 2}}}, {"Name": "a", "Map": {"x": {"y": 1}}}) is True
+    assert datasets.differs({"Cols": [{"Name": "a"}, {"Name": "b"}]}, {"Cols": [{"Name": "a"}]}) is True
+    deploy_all(config, standin)
+    described = standin.DescribeDataSet("123456789012", Names(config).dataset_id("daily_summary"))["DataSet"]
+    assert {"LogicalTableMap", "DataSetUsageConfiguration", "ConsumedSpiceCapacityInBytes"} <= set(described)
+    before = len(standin.calls)
+    datasets.deploy(make_context(config, standin, 7))
+    assert mutations(standin, before) == []
+
+
+def test_a_refresh_past_the_32_a_day_cap_is_not_started_and_says_when(config, standin, monkeypatch):
+    from kiro_analytics import sqlfiles
+
+    deploy_all(config, standin)
+    dataset_id = Names(config).dataset_id("daily_summary")
+    for index in range(31):  # the create's own load is the 32nd of the day
+        standin.CreateIngestion("123456789012", dataset_id, f"earlier-{index}")
+    changed = dict(sqlfiles.content_digests(config), daily_summary="0" * 64)
+    monkeypatch.setattr(datasets, "content_digests", lambda _config: changed)
+    before = len(standin.calls)
+    with pytest.raises(StepFailed, match=r"SPICE refresh of daily_summary not started: QuickSight allows 32 manual "
+                                         r"refreshes of a dataset in 24 hours .* rerun step 7 after \d{4}-\d\d-\d\d"):
+        datasets.deploy(make_context(config, standin, 7))
+    assert "CreateIngestion" not in mutations(standin, before)
+
+
+@pytest.mark.parametrize("base, index, expected", [("04:00", 0, "04:00"), ("04:00", 1, "04:02"),
+                                                   ("23:58", 1, "00:00"), ("23:59", 2, "00:03"),
+                                                   ("23:00", 45, "00:30")])
+def test_refresh_schedule_times_wrap_at_midnight(base, index, expected):
+    assert datasets.refresh_time(base, index) == expected

@@ -84,7 +84,7 @@ def test_roster_has_its_own_folder_beside_the_mapping_and_reaches_sql_and_stack(
     roster = next(t for t in load_tables(config) if t.name == "seat_roster")
     assert "LOCATION 's3://kiro-reports-test/user-mapping-seat-roster/'" in roster.sql
     names = Names(config)
-    parameters = stack_parameters(config, names, names.lambda_code_key("ab" * 32), True)
+    parameters = stack_parameters(config, names, names.lambda_code_key("ab" * 32))
     assert parameters["SeatRosterKey"] == "user-mapping-seat-roster/seat_roster.csv"
     assert json.loads(parameters["SeatGroups"]) == ["kiro-devs", "李, \"x\""]
     environ = {"MAPPING_BUCKET": "b", "MAPPING_KEY": "m/map.csv", "IDENTITY_STORE_ID": STORE,

@@ -74,6 +74,9 @@ def deployed(config, tmp_path):
             apply_views(boto3.client("glue", region_name="us-east-1"), boto3.client("athena", region_name="us-east-1"),
                         Recorder(), load_views(config), config.database, config.workgroup)
             s3.put_object(Bucket=config.bucket_name, Key=config.user_mapping_key, Body=MAPPING)
+            # A package an older deploy staged in the report bucket (before the code moved to the results bucket).
+            s3.put_object(Bucket=config.bucket_name, Key=f"{names.prefix}/lambda/user-sync-0123456789ab.zip",
+                          Body=b"PK")
             s3.put_bucket_versioning(Bucket=names.results_bucket, VersioningConfiguration={"Status": "Enabled"})
             for round_ in range(2):
                 for index in range(3):
@@ -113,7 +116,8 @@ def test_teardown_removes_everything_ours_and_keeps_every_report_byte(deployed, 
     before = _state(aws, config)
     code_keys = [key for key in before["report_bucket"] if key.startswith(f"{names.prefix}/lambda/")]
     assert len(code_keys) == 1 and config.user_mapping_key in before["report_bucket"]
-    assert before["stacks"] == [names.stack] and before["results_versions"] == 6
+    # 6 query results and the function's code, which step 1 stages in the stack's own (in-region) bucket.
+    assert before["stacks"] == [names.stack] and before["results_versions"] == 7
     assert len(before["tables"]) == 5 + len(load_views(config))  # raw tables, user_mapping, seat_roster
     assert before["dashboards"] and len(before["analyses"]) == 4 and before["datasets"] and before["sources"]
     report_keys = [key for key in aws["reports"] if key.startswith(config.report_root)]
@@ -134,7 +138,7 @@ def test_teardown_removes_everything_ours_and_keeps_every_report_byte(deployed, 
         f"dataset {dataset_id}" for dataset_id in before["datasets"]]
     assert f"s3://{config.bucket_name}/{config.user_mapping_key}" in result.removed
     assert f"s3://{config.bucket_name}/{code_keys[0]}" in result.removed
-    assert f"7 object version(s) in s3://{names.results_bucket}" in result.removed  # 6 versions, 1 delete marker
+    assert f"8 object version(s) in s3://{names.results_bucket}" in result.removed  # 7 versions, 1 delete marker
     deletes = [op for op in aws["qs"].operations() if op.startswith("Delete")]
     assert deletes.count("DeleteAnalysis") == 4
     forced = [params for op, params in aws["qs"].calls if op == "DeleteAnalysis"]

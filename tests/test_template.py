@@ -57,7 +57,7 @@ def test_iam_has_no_wildcard_actions_and_no_writes_on_star(template):
 
 def test_every_parameter_is_passed_and_used_and_no_name_is_literal(template, config):
     names = Names(config)
-    parameters = stack_parameters(config, names, names.lambda_code_key("ab" * 32), True)
+    parameters = stack_parameters(config, names, names.lambda_code_key("ab" * 32))
     assert set(parameters) == set(template["Parameters"])
     body = TEMPLATE_PATH.read_text(encoding="utf-8")
     for key in parameters:
@@ -69,8 +69,8 @@ def test_every_parameter_is_passed_and_used_and_no_name_is_literal(template, con
                 "QuickSightRoleName": names.quicksight_role, "SyncScheduleRuleName": names.sync_schedule_rule,
                 "SyncAlarmName": names.sync_alarm, "AlarmTopicName": names.alarm_topic,
                 "DigestScheduleRuleName": names.digest_schedule_rule,
-                "UserReportCrawlerTables": "user_report_raw",
-                "ByUserAnalyticCrawlerTables": "kiro_by_user_analytic_raw,qdev_by_user_analytic_raw"}
+                "UserReportCrawlerFolder": "KiroLogs/user_report/",
+                "ByUserAnalyticCrawlerFolder": "KiroLogs/by_user_analytic/"}
     # The handler names the Python package, which happens to share its spelling with the default database name.
     resources = body.split("Resources:", 1)[1].replace(f"Handler: {HANDLER}", "Handler: <package>")
     for key, value in expected.items():
@@ -80,12 +80,39 @@ def test_every_parameter_is_passed_and_used_and_no_name_is_literal(template, con
     assert "/aws/lambda/${SyncFunctionName}" in body
 
 
-def test_crawlers_never_rewrite_schemas(template):
+def test_crawlers_only_discover_into_tables_of_their_own(template):
+    """No crawler targets a raw table (a catalog-target crawl over the text tables deprecates them: issue #463 of the
+    Cloud Intelligence Dashboards collector); each writes a discovered_ table, and its role may write nothing else."""
     for logical in ("UserReportCrawler", "ByUserAnalyticCrawler"):
         props = template["Resources"][logical]["Properties"]
-        assert props["SchemaChangePolicy"] == {"UpdateBehavior": "LOG", "DeleteBehavior": "LOG"}
-        assert "CatalogTargets" in props["Targets"] and "S3Targets" not in props["Targets"]
-        assert '"AddOrUpdateBehavior":"InheritFromTable"' in props["Configuration"]
+        assert "CatalogTargets" not in props["Targets"] and len(props["Targets"]["S3Targets"]) == 1
+        assert props["TablePrefix"] == {"Ref": "DiscoveryTablePrefix"}
+        assert props["SchemaChangePolicy"]["DeleteBehavior"] == "LOG"
+        assert "Condition" not in template["Resources"][logical]
+    writes = [statement for policy in template["Resources"]["CrawlerRole"]["Properties"]["Policies"]
+              for statement in policy["PolicyDocument"]["Statement"]
+              if any(action.startswith(("glue:Create", "glue:Update", "glue:BatchCreate", "glue:BatchUpdate"))
+                     for action in statement["Action"])]
+    assert len(writes) == 1
+    tables = [resource["Fn::Sub"] for resource in writes[0]["Resource"] if ":table/" in resource["Fn::Sub"]]
+    assert tables == ["arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:table/${DatabaseName}/"
+                      "${DiscoveryTablePrefix}*"]
+
+
+def test_no_reserved_concurrency_and_code_staged_in_region(template):
+    function = template["Resources"]["SyncFunction"]
+    # A reservation fails stack creation in accounts whose concurrency quota is 100 or less.
+    assert "ReservedConcurrentExecutions" not in function["Properties"]
+    # Lambda reads code only from a bucket in its own region: the stack's results bucket, not the report bucket.
+    assert function["Properties"]["Code"]["S3Bucket"] == {"Ref": "ResultsBucket"}
+    assert function["Condition"] == "HasCode"
+    # Sized for 100k users (bench/sync_memory.py: 238 MiB peak); the query's wait and the rest fit the timeout.
+    from kiro_analytics.lambda_handler import AFTER_QUERY, QUERY_TIMEOUT
+
+    assert function["Properties"]["MemorySize"] >= 2 * 238
+    assert function["Properties"]["Timeout"] >= QUERY_TIMEOUT + AFTER_QUERY
+    rule = template["Resources"]["ResultsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"][0]
+    assert rule["Prefix"] == "athena/"  # query results expire; the code under lambda/ does not
 
 
 def test_lambda_schedule_alarm_and_results_bucket(template):
@@ -118,6 +145,7 @@ def test_digest_rule_invokes_the_same_function_with_its_action(template):
     assert policy["Condition"] == "HasDigest" and policy["Properties"]["Roles"] == [{"Ref": "SyncRole"}]
     assert policy["Properties"]["PolicyDocument"]["Statement"] == [
         {"Sid": "PublishDigest", "Effect": "Allow", "Action": "sns:Publish", "Resource": {"Ref": "AlarmTopic"}}]
-    # The digest needs both a schedule and somewhere to send it.
+    # The digest needs a schedule, somewhere to send it, and the function (absent on a first deploy's first pass).
     assert template["Conditions"]["HasDigest"] == {"Fn::And": [
-        {"Fn::Condition": "HasAlarmEmail"}, {"Fn::Not": [{"Fn::Equals": [{"Ref": "DigestCron"}, ""]}]}]}
+        {"Fn::Condition": "HasAlarmEmail"}, {"Fn::Not": [{"Fn::Equals": [{"Ref": "DigestCron"}, ""]}]},
+        {"Fn::Condition": "HasCode"}]}

@@ -164,7 +164,7 @@ def test_stale_data_and_empty_user_report_warn(aws, tmp_path):
     # The newest day over all tables counts (qdev's 02-20), and 4 days is more than 3.
     assert stale.startswith("newest report day is 2026-02-20, 4 days ago: is Kiro still delivering to "
                             f"s3://{BUCKET}/AWSLogs/123456789012/?")
-    assert config.crawler_cron in stale
+    assert "crawler" not in stale  # the tables project their partitions: no crawl to blame
     assert empty == (f"user_report_raw is empty (s3://{BUCKET}/{ROOT}user_report/): credit and tier figures "
                      "will be blank")
     assert result.summary().endswith("; 2 warning(s)")
@@ -180,11 +180,13 @@ def test_nothing_found_names_the_locations_read_and_the_misplaced_reports(aws, t
     with pytest.raises(StepFailed) as failure:
         verify(aws["athena"], aws["glue"], aws["s3"], config, today=date(2026, 2, 24), clock=CLOCK)
     message = str(failure.value)
-    assert message.startswith("no report rows found. Looked at:\n")
+    assert message.startswith("no report rows found. The tables project regions us-east-1 (s3.report_regions) and "
+                              "days 2024-01-01 to today (s3.first_report_day). Looked at:\n")
     for table, folder in (("user_report_raw", "KiroLogs/user_report/"),
                           ("kiro_by_user_analytic_raw", "KiroLogs/by_user_analytic/"),
                           ("qdev_by_user_analytic_raw", "QDeveloperLogs/by_user_analytic/")):
-        assert f"  - {table}: s3://{BUCKET}/reports/AWSLogs/123456789012/{folder}\n" in message
+        assert (f"  - {table}: s3://{BUCKET}/reports/AWSLogs/123456789012/{folder} (region folders there: "
+                "none)\n") in message
     assert (f"What exists nearby: under the prefix s3://{BUCKET}/reports/: nothing; "
             f"under AWSLogs/ s3://{BUCKET}/reports/AWSLogs/: nothing; "
             f"at the bucket root s3://{BUCKET}/: kiro-logs/, user-mapping/\n") in message
@@ -254,3 +256,17 @@ def test_describe_nearby_with_an_empty_bucket_and_many_folders(aws):
     assert shown.startswith(f"under the prefix s3://{BUCKET}/: " + ", ".join(f"folder{i:02d}/" for i in range(8))
                             + " …;")
     assert "folder08" not in shown
+
+
+def test_nothing_found_because_of_a_region_the_tables_do_not_project_says_so(aws, tmp_path):
+    """Partition projection reads only s3.report_regions: reports under another region folder count zero rows, and
+    the message names the folder that is there."""
+    config = _config(tmp_path)
+    _tables(aws, config)
+    _counts(aws, {name: (0, None, None) for name in RAW_TABLES})
+    _put(aws["s3"], f"{ROOT}user_report/eu-west-1/2026/02/10/00/KIRO_IDE_123456789012_user_report.csv")
+    with pytest.raises(StepFailed) as failure:
+        verify(aws["athena"], aws["glue"], aws["s3"], config, today=date(2026, 2, 24), clock=CLOCK)
+    message = str(failure.value)
+    assert f"  - user_report_raw: s3://{BUCKET}/{ROOT}user_report/ (region folders there: eu-west-1)" in message
+    assert "list them in s3.report_regions" in message

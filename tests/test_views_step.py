@@ -157,3 +157,27 @@ def test_dry_run_after_a_deploy_records_nothing(aws, config, tmp_path):
     recorder = Recorder(dry_run=True, out_dir=tmp_path, step=5)
     assert set(_apply(aws, config, views, recorder, execute=False).values()) == {"unchanged"}
     assert recorder.calls == [] and not (tmp_path / "requests").exists()
+
+
+def test_a_table_recreated_by_step_1_replaces_the_views_that_read_it(aws, config):
+    """Step 1 drops and recreates a raw table whose DDL changed; the views over it are then stale in Athena
+    (https://repost.aws/knowledge-center/athena-view-is-stale-error), so step 5 must replace them although their
+    own text did not change, and only them (and what reads them)."""
+    views = load_views(config)
+    _apply(aws, config, views)
+    tables = load_tables(config)
+    legacy = next(table for table in tables if table.name == "qdev_by_user_analytic_raw")
+    changed = dataclasses.replace(legacy, sql=legacy.sql.replace("'projection.day.interval' = '1'",
+                                                                  "'projection.day.interval' = '2'"))
+    outcome = ensure_tables(aws["glue"], aws["athena"], Recorder().call, [changed], config.database,
+                            config.workgroup, clock=CLOCK)
+    assert outcome["qdev_by_user_analytic_raw"].startswith("replaced (TBLPROPERTIES projection.day.interval")
+    aws["standin"].sql.clear()
+
+    result = _apply(aws, config, views)
+    replaced = {name for name, state in result.items() if state == "replaced"}
+    readers = {view.name for view in views if "qdev_by_user_analytic_raw" in view.reads}
+    assert readers == {"report_lines"}
+    assert "report_lines" in replaced and "user_report_lines" in replaced  # and what reads report_lines
+    assert "plan_tiers" not in replaced  # reads no table: untouched
+    assert set(_apply(aws, config, views).values()) == {"unchanged"}  # replaced once, then current again

@@ -46,6 +46,18 @@ def boto_config(fail_fast: bool = False) -> BotoConfig:
     )
 
 
+def assumed_client(session: Any, service: str, region: str, role_arn: str) -> Any:
+    """A client with the credentials of ``role_arn``, assumed from ``session``: for organisations whose policies deny
+    member accounts the directory read, a role in the store's own account does it
+    (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html)."""
+    credentials = session.client("sts", region_name=region, config=boto_config()).assume_role(
+        RoleArn=role_arn, RoleSessionName=USER_AGENT, DurationSeconds=3600)["Credentials"]
+    return session.client(service, region_name=region, config=boto_config(),
+                          aws_access_key_id=credentials["AccessKeyId"],
+                          aws_secret_access_key=credentials["SecretAccessKey"],
+                          aws_session_token=credentials["SessionToken"])
+
+
 class Clients:
     """Creates and caches clients per (service, region). Pass it in; never create clients at import time."""
 
@@ -80,6 +92,14 @@ class Clients:
 
     # Shorthands for the services the steps use; identity and QuickSight may live in other regions.
     def identitystore(self) -> Any:
+        if self.config.identity_role_arn:  # read the directory as the configured role, as the Lambda does
+            key = ("identitystore@" + self.config.identity_role_arn, self.config.identity_region)
+            if key not in self._cache:
+                self._cache[key] = assumed_client(self.session, "identitystore", self.config.identity_region,
+                                                  self.config.identity_role_arn)
+                for event, handler in self._hooks:
+                    self._cache[key].meta.events.register(event, handler)
+            return self._cache[key]
         return self.client("identitystore", self.config.identity_region)
 
     def quicksight(self) -> Any:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
@@ -28,6 +29,9 @@ RESOURCE_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,39}$")
 HHMM_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 TIER_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+KMS_KEY_ARN_RE = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-zA-Z-]+$")
+ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,16 @@ class Config:
     # advised (an enterprise seat is never moved to the free plan unless the admin says so).
     overage_reading: str = "daily"
     advise_free: bool = False
+    # Partition projection of the raw tables: the region folders Kiro writes to (default: aws.region) and the
+    # first day projected (the oldest Q Developer era files must be on or after it).
+    report_regions: Tuple[str, ...] = ()
+    first_report_day: str = "2024-01-01"
+    # The customer managed KMS key of the report bucket's default encryption; empty = SSE-S3 (or aws/s3).
+    kms_key_arn: str = ""
+    # The account that owns the identity store (usually the organisation's management account); empty = any.
+    identity_account_id: str = ""
+    # A role the user sync assumes for directory reads, for organisations that deny member accounts; empty = none.
+    identity_role_arn: str = ""
 
     @property
     def quicksight_identity_region(self) -> str:
@@ -106,7 +120,12 @@ DEFAULTS: Dict[str, Any] = {
     "aws.profile": "",
     "s3.prefix": "",
     "s3.user_mapping_key": "user-mapping/user_mapping.csv",
+    "s3.report_regions": [],
+    "s3.first_report_day": "2024-01-01",
+    "s3.kms_key_arn": "",
     "identity_center.region": "",
+    "identity_center.account_id": "",
+    "identity_center.role_arn": "",
     "quicksight.language": "zh",
     "quicksight.spice_refresh_time": "04:00",
     "quicksight.extra_principals": [],
@@ -312,6 +331,24 @@ def _seat_groups(reader: _Reader) -> Tuple[str, ...]:
     return tuple(groups)
 
 
+def _report_regions(reader: _Reader, region: str) -> Tuple[str, ...]:
+    value = reader.raw("s3.report_regions")
+    if not isinstance(value, list) or not all(isinstance(item, str) and REGION_RE.match(item) for item in value):
+        reader.check(False, f"s3.report_regions: expected a list of AWS regions such as [us-east-1], got {value!r}")
+        return ()
+    found = tuple(dict.fromkeys(item.strip() for item in value))
+    return found or ((region,) if region else ())
+
+
+def _first_day(reader: _Reader) -> str:
+    text = reader.string("s3.first_report_day", DAY_RE, "a date YYYY-MM-DD on or before the oldest report")
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        reader.check(not DAY_RE.match(text), f"s3.first_report_day: {text!r} is not a real date")
+    return text
+
+
 def parse_config(data: Any, source: str = "config.yaml") -> Config:
     """Validate parsed YAML and return a Config, or raise ConfigError listing every problem."""
     if not isinstance(data, Mapping):
@@ -393,6 +430,12 @@ def parse_config(data: Any, source: str = "config.yaml") -> Config:
                      f"({', '.join(tier.code for tier in tiers)})")
     grace = reader.number("seats.grace_days", int, 0, "a whole number of days, 0 or more")
     idle_after = reader.number("seats.idle_after_days", int, 1, "a whole number of days, at least 1")
+    report_regions = _report_regions(reader, region if REGION_RE.match(region) else "")
+    first_day = _first_day(reader)
+    kms_key = reader.string("s3.kms_key_arn", KMS_KEY_ARN_RE, "a KMS key ARN arn:aws:kms:<region>:<account>:key/<id>",
+                            allow_empty=True)
+    identity_account = reader.string("identity_center.account_id", ACCOUNT_RE, "12 digits, quoted", allow_empty=True)
+    identity_role = reader.string("identity_center.role_arn", ROLE_ARN_RE, "an IAM role ARN", allow_empty=True)
 
     if reader.problems:
         raise ConfigError(source, reader.problems)
@@ -406,7 +449,9 @@ def parse_config(data: Any, source: str = "config.yaml") -> Config:
         results_expiration_days=expiry, log_retention_days=retention, alarm_email=email,
         overage_price_per_credit=overage, tiers=tiers, source_path=source, seat_groups=seat_groups,
         seat_default_tier=seat_tier, seat_grace_days=grace, seat_idle_after_days=idle_after,
-        digest_cron=crons["digest.cron"], overage_reading=reading, advise_free=advise_free is True, **names,
+        digest_cron=crons["digest.cron"], overage_reading=reading, advise_free=advise_free is True,
+        report_regions=report_regions, first_report_day=first_day, kms_key_arn=kms_key,
+        identity_account_id=identity_account, identity_role_arn=identity_role, **names,
     )
 
 

@@ -1,20 +1,63 @@
-"""Step 3: start every crawler at once, wait for all of them, report each one's own error message.
+"""Step 3: run the discovery crawlers, wait for them, and read what each crawl really did.
+
+Reading never depends on a crawler: the raw tables project their partitions (sql/tables). A catalog-target crawler
+over those tables would classify the files as CSV where the tables say text with a U+0001 delimiter; Glue treats
+classification, compression and delimiter as fundamental, marks the table deprecated, adds no partition, and still
+reports the crawl SUCCEEDED (https://github.com/aws-solutions-library-samples/cloud-intelligence-dashboards-data-
+collection/issues/463). So the crawlers do a job that works on the real files: each crawls one report family's
+folder into a table of its own (names.discovery_table), which shows the columns Kiro writes and when they drift;
+no view reads it, and the crawler role can write nothing else.
+
+A crawl's status alone proves nothing, so each finished crawl is read back: GetCrawlerMetrics (tables created,
+updated, deleted: https://docs.aws.amazon.com/glue/latest/webapi/API_CrawlerMetrics.html), its discovery table
+(missing, or deprecated: the DEPRECATED_BY_CRAWLER parameter) and the WARN/ERROR lines of its CloudWatch log stream
+(LastCrawl.LogGroup/LogStream). A deprecated table, or a crawl that left no table at all, fails the step with those
+lines; a crawl that changed nothing says so.
 
 A crawler that is already running (its schedule fired, or another deploy started it) is waited for, not an error.
+A crawler whose last crawl succeeded after the newest report file arrived, and whose table is sound, is not started:
+a rerun changes nothing, and one on the day of the first delivery still crawls that day's files.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
-from typing import Any, Dict, Iterable, List, Optional
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Dict, List, Optional
 
+from .config import Config
 from .errors import StepFailed
-from .names import CRAWLER_TABLES, Names
+from .names import CRAWLER_FOLDERS, Names, discovery_table
 from .progress import DEFAULT_CLOCK, Clock, wait_until
-from .report_location import children as _children
+from .report_location import newest_delivery
 
 CRAWL_TIMEOUT = 30 * 60
-RECENT_DAYS = 7  # Kiro can deliver a day or two late; a week covers it without listing a year of folders
+DEPRECATED = "DEPRECATED_BY_CRAWLER"
+LOG_MARKERS = ("WARN", "ERROR")
+MAX_LOG_LINES = 5
+LAST_MODIFIED_RESOLUTION = timedelta(seconds=1)
+
+
+@dataclass
+class Crawl:
+    """What one crawler did this run (how: started | was running | current | would start …)."""
+    name: str
+    how: str
+    table: str
+    columns: int = 0
+    created: int = 0
+    updated: int = 0
+    new_columns: Optional[List[str]] = None
+
+    def summary(self) -> str:
+        if self.how == "current":
+            return f"{self.name} current ({self.table}, {self.columns} columns)"
+        if self.how.startswith("would"):
+            return f"{self.name} {self.how}"
+        change = (f"{self.created} table(s) created, {self.updated} updated" if self.created or self.updated
+                  else "nothing changed since its last crawl")
+        drift = f"; new columns: {', '.join(self.new_columns)}" if self.new_columns else ""
+        return f"{self.name} {self.how}, succeeded: {self.table} {self.columns} columns ({change}){drift}"
 
 
 def _crawler_or_none(glue: Any, name: str) -> Optional[Dict[str, Any]]:
@@ -39,59 +82,107 @@ def _start_time(crawler: Dict[str, Any]) -> Optional[Any]:
     return (crawler.get("LastCrawl") or {}).get("StartTime")
 
 
-def _recent_day_folders(s3: Any, location: str, today: date, days: int) -> List[List[str]]:
-    """Partition values [region, YYYY, MM, DD, HH] of the day folders of the last ``days`` days under a table."""
-    bucket, _, prefix = location[len("s3://"):].partition("/")
-    prefix = prefix.rstrip("/") + "/"
-    found: List[List[str]] = []
-    for region in _children(s3, bucket, prefix):
-        for offset in range(days + 1):
-            day = today - timedelta(days=offset)
-            day_prefix = f"{prefix}{region}/{day:%Y/%m/%d}/"
-            found.extend([region, f"{day:%Y}", f"{day:%m}", f"{day:%d}", hour]
-                         for hour in _children(s3, bucket, day_prefix))
-    return found
+def _table(glue: Any, database: str, name: str) -> Optional[Dict[str, Any]]:
+    try:
+        return glue.get_table(DatabaseName=database, Name=name)["Table"]
+    except glue.exceptions.EntityNotFoundException:
+        return None
 
 
-def missing_partitions(glue: Any, s3: Any, database: str, tables: Iterable[str], today: date,
-                       days: int = RECENT_DAYS) -> List[str]:
-    """Recent day folders in S3 that a table has no partition for yet: what a crawl would add."""
-    missing: List[str] = []
-    for table in tables:
-        location = glue.get_table(DatabaseName=database, Name=table)["Table"]["StorageDescriptor"]["Location"]
-        folders = _recent_day_folders(s3, location, today, days)
-        for start in range(0, len(folders), 100):  # BatchGetPartition takes at most 100 values per call
-            chunk = folders[start:start + 100]
-            answer = glue.batch_get_partition(DatabaseName=database, TableName=table,
-                                              PartitionsToGet=[{"Values": values} for values in chunk])
-            have = {tuple(partition["Values"]) for partition in answer.get("Partitions", [])}
-            missing.extend(f"{table}/{'/'.join(values)}" for values in chunk if tuple(values) not in have)
-    return missing
+def _is_current(glue: Any, s3: Any, config: Config, names: Names, family: str, crawler: Dict[str, Any]) -> bool:
+    """Succeeded before, after the newest report file was written, and left a sound table: nothing to crawl."""
+    last = crawler.get("LastCrawl") or {}
+    if crawler.get("State") != "READY" or last.get("Status") != "SUCCEEDED":
+        return False
+    table = _table(glue, names.database, discovery_table(family))
+    if table is None or DEPRECATED in (table.get("Parameters") or {}):
+        return False
+    newest = newest_delivery(s3, config.bucket_name, f"{config.report_root}{CRAWLER_FOLDERS[family]}")
+    # LastModified has whole seconds: a file of the crawl's own second may be newer than the crawl.
+    return newest is None or newest + LAST_MODIFIED_RESOLUTION <= last["StartTime"]
 
 
-def run_crawlers(glue: Any, recorder: Any, names: Names, timeout: float = CRAWL_TIMEOUT,
-                 clock: Clock = DEFAULT_CLOCK, s3: Any = None, today: Optional[date] = None) -> Dict[str, str]:
-    """Returns crawler name → 'started' | 'was running' | 'current', once every crawl finished; raises on failure.
+def _log_lines(logs: Any, crawl: Dict[str, Any]) -> List[str]:
+    """The crawl's own WARN/ERROR lines from its CloudWatch log stream (the crawler's name, in /aws-glue/crawlers)."""
+    if logs is None or not crawl.get("LogGroup") or not crawl.get("LogStream"):
+        return []
+    start = int(crawl["StartTime"].timestamp() * 1000) if crawl.get("StartTime") else 0
+    lines: List[str] = []
+    try:
+        for page in logs.get_paginator("filter_log_events").paginate(
+                logGroupName=crawl["LogGroup"], logStreamNames=[crawl["LogStream"]], startTime=start):
+            lines += [event["message"].strip() for event in page.get("events", [])
+                      if any(marker in event.get("message", "") for marker in LOG_MARKERS)]
+    except logs.exceptions.ResourceNotFoundException:
+        return []  # no log stream yet: the crawl logged nothing
+    return lines[:MAX_LOG_LINES]
 
-    With ``s3``, a crawler that has succeeded before and whose tables already have a partition for every day
-    folder of the last week is not started: a rerun of the deploy then changes nothing, and the daily schedule
-    still catches late arrivals. A crawler that never succeeded always crawls, so older data gets registered.
-    """
+
+def _new_columns(glue: Any, database: str, table: str) -> Optional[List[str]]:
+    """Columns the newest version of a discovery table has and the one before did not (None: no earlier one)."""
+    versions = glue.get_table_versions(DatabaseName=database, TableName=table, MaxResults=2).get("TableVersions", [])
+    if len(versions) < 2:
+        return None
+    ordered = sorted(versions, key=lambda version: int(version.get("VersionId", "0")), reverse=True)
+    newest, before = ({c["Name"] for c in v["Table"].get("StorageDescriptor", {}).get("Columns", [])}
+                      for v in ordered[:2])
+    return sorted(newest - before)
+
+
+def review(glue: Any, logs: Any, names: Names, finished: Dict[str, Dict[str, Any]],
+           how: Dict[str, str]) -> Dict[str, Crawl]:
+    """Read back what each finished crawl did; raise StepFailed naming every crawl that left no sound table."""
+    metrics = {item["CrawlerName"]: item for item in glue.get_crawler_metrics(
+        CrawlerNameList=sorted(finished)).get("CrawlerMetricsList", [])}
+    families = {name: family for family, name in names.crawlers.items()}
+    outcome: Dict[str, Crawl] = {}
+    problems: List[str] = []
+    for name, crawl in sorted(finished.items()):
+        table_name = discovery_table(families[name])
+        table = _table(glue, names.database, table_name)
+        record = metrics.get(name, {})
+        result = Crawl(name=name, how=how[name], table=table_name, created=int(record.get("TablesCreated", 0)),
+                       updated=int(record.get("TablesUpdated", 0)))
+        where = f"log group {crawl.get('LogGroup', '/aws-glue/crawlers')}, stream {crawl.get('LogStream', name)}"
+        lines = _log_lines(logs, crawl)
+        log_text = "".join(f"\n      {line}" for line in lines) or f"\n      (no WARN or ERROR lines in {where})"
+        if table is None:
+            problems.append(f"{name}: the crawl SUCCEEDED but added nothing: no table {names.database}.{table_name} "
+                            f"({where}). Check that report files exist under its S3 target and that its role may "
+                            f"read them (and, under Lake Formation, step 2's grants).{log_text}")
+        elif DEPRECATED in (table.get("Parameters") or {}):
+            problems.append(f"{name}: the crawl SUCCEEDED but left {names.database}.{table_name} deprecated "
+                            f"({DEPRECATED}): Glue could not merge what it found ({where}).{log_text}")
+        else:
+            result.columns = len(table.get("StorageDescriptor", {}).get("Columns", []))
+            result.new_columns = _new_columns(glue, names.database, table_name) if result.updated else None
+        outcome[name] = result
+    if problems:
+        raise StepFailed("crawl(s) need attention (the dashboard's data does not depend on them: the raw tables "
+                         "project their partitions; fix this, or continue with ./deploy.sh --from 4):\n"
+                         + "\n".join(f"  - {line}" for line in problems))
+    return outcome
+
+
+def run_crawlers(glue: Any, recorder: Any, names: Names, config: Config, s3: Any, logs: Any = None,
+                 timeout: float = CRAWL_TIMEOUT, clock: Clock = DEFAULT_CLOCK) -> Dict[str, Crawl]:
+    """Returns crawler name → Crawl once every crawl finished; raises on a failed or unsound crawl."""
     before: Dict[str, Optional[Any]] = {}
     how: Dict[str, str] = {}
-    current: Dict[str, str] = {}
+    outcome: Dict[str, Crawl] = {}
     for family, name in names.crawlers.items():
+        table = discovery_table(family)
         crawler = _crawler_or_none(glue, name)
         if crawler is None and recorder.dry_run:
-            current[name] = "would start once step 1 has created it"
+            outcome[name] = Crawl(name, "would start once step 1 has created it", table)
             continue
         if crawler is None:
             raise _not_deployed(name)
         before[name] = _start_time(crawler)
-        crawled_before = (crawler.get("LastCrawl") or {}).get("Status") == "SUCCEEDED"
-        if s3 is not None and crawler.get("State") == "READY" and crawled_before and not missing_partitions(
-                glue, s3, names.database, CRAWLER_TABLES[family], today or datetime.now(timezone.utc).date()):
-            current[name] = "current"
+        if _is_current(glue, s3, config, names, family, crawler):
+            found = _table(glue, names.database, table) or {}
+            outcome[name] = Crawl(name, "current", table, columns=len(
+                found.get("StorageDescriptor", {}).get("Columns", [])))
             continue
         if crawler.get("State") == "READY":
             try:
@@ -103,9 +194,9 @@ def run_crawlers(glue: Any, recorder: Any, names: Names, timeout: float = CRAWL_
             how[name] = "was running"
             before[name] = None  # its current crawl is the one to wait for
     if recorder.dry_run:
-        return {**current, **{name: "would start" for name in how}}
+        return {**outcome, **{name: Crawl(name, "would start", "") for name in how}}
     if not how:
-        return current
+        return outcome
 
     finished: Dict[str, Dict[str, Any]] = {}
 
@@ -131,4 +222,4 @@ def run_crawlers(glue: Any, recorder: Any, names: Names, timeout: float = CRAWL_
                 for name, crawl in sorted(finished.items()) if crawl.get("Status") != "SUCCEEDED"]
     if failures:
         raise StepFailed("crawler(s) failed:\n" + "\n".join(f"  - {line}" for line in failures))
-    return {**current, **how}
+    return {**outcome, **review(glue, logs, names, finished, how)}

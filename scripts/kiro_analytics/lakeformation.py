@@ -1,19 +1,33 @@
-"""Step 2: Lake Formation grants, only when Lake Formation governs the catalog, and only what is missing.
+"""Lake Formation: only when it governs the catalog, grant only what is missing, and say what the deployer lacks.
 
 Lake Formation is "not in charge" while new databases and tables give IAM_ALLOWED_PRINCIPALS full access by
 default (the account default); IAM policies then decide and there is nothing to grant.
+
+When it is in charge, three moments matter (https://docs.aws.amazon.com/lake-formation/latest/dg/
+access-control-underlying-data.html: creating a table that points at a registered location needs data location
+permission on it):
+- step 1, before any table: the deployer needs DATA_LOCATION_ACCESS on the registered locations under the tables'
+  LOCATIONs (prepare_tables); a data lake administrator has it implicitly
+  (https://docs.aws.amazon.com/lake-formation/latest/dg/implicit-permissions.html);
+- step 2: DESCRIBE and SELECT for every principal that reads, and for the crawler role CREATE_TABLE and ALTER on
+  the database plus data location access where it crawls, since it creates and updates its discovery tables;
+- preflight: the deployer's missing permissions, named (deployer_gaps).
+Grants go to the registered location that covers a path, which may be a sub-path rather than the bucket root: a
+grant needs a registered location (https://docs.aws.amazon.com/lake-formation/latest/dg/granting-location-permissions.html).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from .config import Config
-from .errors import StepFailed
-from .names import Names
+from .errors import StepFailed, error_code
+from .names import CRAWLER_FOLDERS, Names
 
 IAM_ALLOWED = "IAM_ALLOWED_PRINCIPALS"
+CRAWLER_DATABASE_PERMISSIONS = ["ALTER", "CREATE_TABLE", "DESCRIBE"]
+Grant = Tuple[str, Dict, List[str]]
 
 
 @dataclass
@@ -31,21 +45,34 @@ class GrantResult:
                 f"for {len(self.principals)} principal(s); verified with ListPermissions")
 
 
+def _settings(lakeformation: Any) -> Dict[str, Any]:
+    return lakeformation.get_data_lake_settings()["DataLakeSettings"]
+
+
 def lake_formation_in_charge(lakeformation: Any) -> bool:
-    settings = lakeformation.get_data_lake_settings()["DataLakeSettings"]
+    settings = _settings(lakeformation)
     defaults = settings.get("CreateDatabaseDefaultPermissions", []) + settings.get("CreateTableDefaultPermissions", [])
     iam_default = any(item.get("Principal", {}).get("DataLakePrincipalIdentifier") == IAM_ALLOWED for item in defaults)
     return not iam_default
 
 
-def caller_role_arn(sts: Any) -> str:
-    """The deploying identity as Lake Formation knows it: an assumed-role session becomes its IAM role ARN."""
+def caller_role_arn(sts: Any, iam: Any) -> str:
+    """The deploying identity as Lake Formation knows it: an assumed-role session becomes its IAM role's ARN, path
+    included. The session ARN has no path, and an IAM Identity Center (SSO) role lives under
+    /aws-reserved/sso.amazonaws.com/, so the ARN comes from iam:GetRole, not from the session's name."""
     arn = sts.get_caller_identity()["Arn"]
     parts = arn.split(":")
-    if len(parts) == 6 and parts[2] == "sts" and parts[5].startswith("assumed-role/"):
-        role = parts[5].split("/")[1]
-        return f"arn:{parts[1]}:iam::{parts[4]}:role/{role}"
-    return arn
+    if not (len(parts) == 6 and parts[2] == "sts" and parts[5].startswith("assumed-role/")):
+        return arn
+    role = parts[5].split("/")[1]
+    try:
+        return str(iam.get_role(RoleName=role)["Role"]["Arn"])
+    except Exception as exc:
+        if error_code(exc) in ("AccessDenied", "AccessDeniedException"):
+            raise StepFailed(f"iam:GetRole on role {role} was denied: Lake Formation grants must name the deployer's "
+                             f"role with its path (SSO roles live under /aws-reserved/). Allow iam:GetRole on "
+                             f"arn:aws:iam::{parts[4]}:role/*{role} for the deploying identity") from None
+        raise
 
 
 def principals(config: Config, names: Names, deployer: str) -> List[str]:
@@ -68,27 +95,49 @@ def _pages(method: Any, key: str, **params: Any) -> List[Dict[str, Any]]:
         params["NextToken"] = page["NextToken"]
 
 
-def _bucket_registered(lakeformation: Any, bucket: str) -> bool:
-    arn = f"arn:aws:s3:::{bucket}"
-    for item in _pages(lakeformation.list_resources, "ResourceInfoList"):
-        if item.get("ResourceArn", "").rstrip("/") == arn or item.get("ResourceArn", "").startswith(arn + "/"):
-            return True
-    return False
+def registered_locations(lakeformation: Any) -> List[str]:
+    return [item["ResourceArn"].rstrip("/") for item in _pages(lakeformation.list_resources, "ResourceInfoList")
+            if item.get("ResourceArn", "").startswith("arn:")]
 
 
-def _wanted(config: Config, names: Names, objects: List[str], people: List[str],
-            registered: bool) -> List[Tuple[str, Dict, List[str]]]:
-    wanted = []
+def covering_location(registered: Iterable[str], s3_url: str) -> Optional[str]:
+    """The registered location (the longest, if several) that an s3://bucket/key/ path lies under, or None."""
+    bucket, _, key = s3_url[len("s3://"):].partition("/")
+    path = f"arn:aws:s3:::{bucket}/{key}".rstrip("/") + "/"
+    under = [arn for arn in registered if path.startswith(arn + "/")]
+    return max(under, key=len) if under else None
+
+
+def _table_locations(tables: Iterable[Any]) -> List[str]:
+    from .tables import parse_table_ddl  # tables imports athena; keep this module importable without it
+
+    return [parse_table_ddl(table.sql).location for table in tables]
+
+
+def _crawl_paths(config: Config) -> List[str]:
+    return [f"s3://{config.bucket_name}/{config.report_root}{folder}" for folder in CRAWLER_FOLDERS.values()]
+
+
+def _location_grants(principal: str, registered: List[str], paths: Iterable[str]) -> List[Grant]:
+    arns = sorted({arn for arn in (covering_location(registered, path) for path in paths) if arn})
+    return [(principal, {"DataLocation": {"ResourceArn": arn}}, ["DATA_LOCATION_ACCESS"]) for arn in arns]
+
+
+def _is_admin(lakeformation: Any, principal: str) -> bool:
+    return any(item.get("DataLakePrincipalIdentifier") == principal
+               for item in _settings(lakeformation).get("DataLakeAdmins", []))
+
+
+def _wanted(config: Config, names: Names, objects: List[str], people: List[str], registered: List[str]) -> List[Grant]:
+    wanted: List[Grant] = []
     for principal in people:
         wanted.append((principal, {"Database": {"Name": names.database}}, ["DESCRIBE"]))
         for name in objects:
             wanted.append((principal, {"Table": {"DatabaseName": names.database, "Name": name}}, ["SELECT"]))
-    if not registered:
-        return wanted  # an unregistered location is read with IAM permissions; LF refuses grants on it
-    bucket_arn = f"arn:aws:s3:::{config.bucket_name}"
-    wanted.append((f"arn:aws:iam::{config.account_id}:role/{names.crawler_role}",
-                   {"DataLocation": {"ResourceArn": bucket_arn}}, ["DATA_LOCATION_ACCESS"]))
-    return wanted
+    crawler = names.role_arn(names.crawler_role)
+    wanted.append((crawler, {"Database": {"Name": names.database}}, list(CRAWLER_DATABASE_PERMISSIONS)))
+    # An unregistered location is read with IAM permissions; Lake Formation refuses grants on it.
+    return wanted + _location_grants(crawler, registered, _crawl_paths(config))
 
 
 def _held(lakeformation: Any, principal: str, resource: Dict) -> set:
@@ -99,17 +148,19 @@ def _held(lakeformation: Any, principal: str, resource: Dict) -> set:
     return held
 
 
-def grant_missing(lakeformation: Any, sts: Any, glue: Any, recorder: Any, config: Config, names: Names) -> GrantResult:
-    if not lake_formation_in_charge(lakeformation):
-        return GrantResult(in_charge=False)
-    objects = sorted(t["Name"] for page in glue.get_paginator("get_tables").paginate(DatabaseName=names.database)
-                     for t in page.get("TableList", []))
-    people = principals(config, names, caller_role_arn(sts))
-    result = GrantResult(in_charge=True, principals=people)
-    registered = _bucket_registered(lakeformation, config.bucket_name)
-    granted: List[Tuple[str, Dict, List[str]]] = []
-    for principal, resource, permissions in _wanted(config, names, objects, people, registered):
-        missing = [p for p in permissions if p not in _held(lakeformation, principal, resource)]
+def _grantable(lakeformation: Any, principal: str, resource: Dict) -> set:
+    grantable: set = set()
+    for item in _pages(lakeformation.list_permissions, "PrincipalResourcePermissions",
+                       Principal={"DataLakePrincipalIdentifier": principal}, Resource=resource):
+        grantable.update(item.get("PermissionsWithGrantOption", []))
+    return grantable
+
+
+def _grant(lakeformation: Any, recorder: Any, wanted: List[Grant], result: GrantResult) -> None:
+    granted: List[Grant] = []
+    for principal, resource, permissions in wanted:
+        held = _held(lakeformation, principal, resource)
+        missing = [p for p in permissions if p not in held and "ALL" not in held]
         if not missing:
             result.already += 1
             continue
@@ -124,7 +175,65 @@ def grant_missing(lakeformation: Any, sts: Any, glue: Any, recorder: Any, config
         if absent:
             raise StepFailed("Lake Formation does not list these grants after granting them:\n"
                              + "\n".join(f"  - {line}" for line in absent))
+
+
+def prepare_tables(lakeformation: Any, sts: Any, iam: Any, recorder: Any, config: Config, names: Names,
+                   tables: List[Any]) -> GrantResult:
+    """Step 1, before CREATE TABLE: the deployer's data location access under the tables' LOCATIONs."""
+    if not lake_formation_in_charge(lakeformation):
+        return GrantResult(in_charge=False)
+    deployer = caller_role_arn(sts, iam)
+    result = GrantResult(in_charge=True, principals=[deployer])
+    if not _is_admin(lakeformation, deployer):  # administrators have data location access everywhere
+        _grant(lakeformation, recorder, _location_grants(deployer, registered_locations(lakeformation),
+                                                         _table_locations(tables)), result)
     return result
+
+
+def grant_missing(lakeformation: Any, sts: Any, glue: Any, recorder: Any, config: Config, names: Names,
+                  iam: Any) -> GrantResult:
+    if not lake_formation_in_charge(lakeformation):
+        return GrantResult(in_charge=False)
+    objects = sorted(t["Name"] for page in glue.get_paginator("get_tables").paginate(DatabaseName=names.database)
+                     for t in page.get("TableList", []))
+    people = principals(config, names, caller_role_arn(sts, iam))
+    result = GrantResult(in_charge=True, principals=people)
+    _grant(lakeformation, recorder, _wanted(config, names, objects, people, registered_locations(lakeformation)),
+           result)
+    return result
+
+
+def deployer_gaps(lakeformation: Any, sts: Any, iam: Any, glue: Any, config: Config, names: Names,
+                  tables: List[Any]) -> List[str]:
+    """What the deployer lacks to run steps 1, 2 and 5 under Lake Formation (empty when it is not in charge, or the
+    deployer is a data lake administrator). Creators of a database or table hold every permission on it and may
+    grant it on (implicit permissions), so what a non-administrator needs beforehand is CREATE_DATABASE and
+    grantable data location access."""
+    if not lake_formation_in_charge(lakeformation):
+        return []
+    deployer = caller_role_arn(sts, iam)
+    if _is_admin(lakeformation, deployer):
+        return []
+    gaps: List[str] = []
+    # ListPermissions wants a Resource whenever it is given a Principal, so each resource is asked for in turn.
+    if not (glue is not None and _database_exists(glue, names.database)) and not {"CREATE_DATABASE", "ALL"} & _held(
+            lakeformation, deployer, {"Catalog": {}}):
+        gaps.append("CREATE_DATABASE on the Data Catalog (CloudFormation creates the database as you)")
+    registered = registered_locations(lakeformation)
+    paths = _table_locations(tables) + _crawl_paths(config)
+    for arn in sorted({arn for arn in (covering_location(registered, path) for path in paths) if arn}):
+        if "DATA_LOCATION_ACCESS" not in _grantable(lakeformation, deployer, {"DataLocation": {"ResourceArn": arn}}):
+            gaps.append(f"DATA_LOCATION_ACCESS with grant option on {arn} (step 1 creates tables there, step 2 "
+                        "grants it to the crawler role)")
+    return gaps
+
+
+def _database_exists(glue: Any, database: str) -> bool:
+    try:
+        glue.get_database(Name=database)
+        return True
+    except glue.exceptions.EntityNotFoundException:
+        return False
 
 
 def _label(resource: Dict) -> str:

@@ -13,7 +13,7 @@ import logging
 import os
 from typing import Any, Dict, Mapping, Tuple
 
-from .aws import boto_config
+from .aws import assumed_client, boto_config
 from .digest import DigestSettings, send_digest
 from .errors import InputError
 from .identity_sync import SyncSettings, sync_user_mapping
@@ -23,6 +23,10 @@ ENVIRONMENT = ("MAPPING_BUCKET", "MAPPING_KEY", "IDENTITY_STORE_ID", "IDENTITY_R
 # Optional: a JSON list of seat group display names (JSON because a group name may hold a comma); absent or [] = off.
 SEAT_GROUPS = "SEAT_GROUPS"
 ACTIONS = ("sync", "digest")
+# Seconds the sync keeps after its report query for the directory's stragglers (DescribeUser) and the writes; the
+# query itself runs while the directory is read.
+AFTER_QUERY = 120.0
+QUERY_TIMEOUT = 600.0
 
 
 def seat_groups_from_environment(environ: Mapping[str, str]) -> Tuple[str, ...]:
@@ -38,7 +42,20 @@ def seat_groups_from_environment(environ: Mapping[str, str]) -> Tuple[str, ...]:
     return tuple(item.strip() for item in value)
 
 
-def settings_from_environment(environ: Mapping[str, str], account_id: str = "") -> SyncSettings:
+def query_timeout(environ: Mapping[str, str], remaining_seconds: float = 0.0) -> float:
+    """How long the sync may wait on Athena: QUERY_TIMEOUT (default 600 s), and never past the function's own
+    timeout less what the rest of the run needs."""
+    wanted = float(environ.get("QUERY_TIMEOUT") or QUERY_TIMEOUT)
+    return max(30.0, min(wanted, remaining_seconds - AFTER_QUERY)) if remaining_seconds else wanted
+
+
+def _remaining(context: Any) -> float:
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return remaining() / 1000.0 if callable(remaining) else 0.0
+
+
+def settings_from_environment(environ: Mapping[str, str], account_id: str = "",
+                              remaining_seconds: float = 0.0) -> SyncSettings:
     missing = [name for name in ENVIRONMENT if not environ.get(name)]
     if missing:
         raise InputError(f"the function is missing environment variable(s) {', '.join(missing)}; redeploy the stack")
@@ -47,8 +64,7 @@ def settings_from_environment(environ: Mapping[str, str], account_id: str = "") 
         identity_store_id=environ["IDENTITY_STORE_ID"], identity_region=environ["IDENTITY_REGION"],
         database=environ["DATABASE"], workgroup=environ["WORKGROUP"], account_id=account_id,
         seat_groups=seat_groups_from_environment(environ), roster_key=environ.get("SEAT_ROSTER_KEY", ""),
-        # Leave a minute of the 10-minute function timeout for the directory reads and the write.
-        query_timeout=float(environ.get("QUERY_TIMEOUT", "480")),
+        query_timeout=query_timeout(environ, remaining_seconds), kms_key=environ.get("MAPPING_KMS_KEY", ""),
     )
 
 
@@ -74,16 +90,17 @@ def _account_from(context: Any) -> str:
     return parts[4] if len(parts) > 4 else ""
 
 
-def make_clients(settings: SyncSettings) -> Dict[str, Any]:
+def make_clients(settings: SyncSettings, identity_role_arn: str = "") -> Dict[str, Any]:
     import boto3
 
     # The Identity Store publishes no rate limit: boto_config's adaptive retries back off on throttling by themselves.
     config = boto_config()
-    return {
-        "athena": boto3.client("athena", config=config),
-        "s3": boto3.client("s3", config=config),
-        "identitystore": boto3.client("identitystore", region_name=settings.identity_region, config=config),
-    }
+    session = boto3.session.Session()
+    identitystore = (assumed_client(session, "identitystore", settings.identity_region, identity_role_arn)
+                     if identity_role_arn else
+                     session.client("identitystore", region_name=settings.identity_region, config=config))
+    return {"athena": session.client("athena", config=config), "s3": session.client("s3", config=config),
+            "identitystore": identitystore}
 
 
 def make_digest_clients() -> Dict[str, Any]:
@@ -104,12 +121,12 @@ def handler(event: Any, context: Any) -> Dict[str, Any]:
         sent = send_digest(digest_clients["athena"], digest_clients["sns"], digest_settings)
         return {"action": "digest", "message_id": sent.message_id, "subject": sent.message.subject,
                 "last_day": sent.facts.last_day.isoformat()}
-    settings = settings_from_environment(os.environ, _account_from(context))
-    clients = make_clients(settings)
+    settings = settings_from_environment(os.environ, _account_from(context), _remaining(context))
+    clients = make_clients(settings, os.environ.get("IDENTITY_ROLE_ARN", ""))
     result = sync_user_mapping(clients["athena"], clients["identitystore"], clients["s3"], settings)
     log.info("%s", result.summary())
     return {"uri": result.uri, "users": result.users_written, "changed": result.changed,
             "from_directory": result.from_directory, "kept_previous": result.kept_previous,
             "id_only": result.id_only, "groups": result.groups, "identity_calls": result.identity_calls,
             "roster_uri": result.roster_uri, "roster_members": result.roster_members,
-            "roster_changed": result.roster_changed}
+            "roster_changed": result.roster_changed, "conflict": result.conflict}

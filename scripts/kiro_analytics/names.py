@@ -15,11 +15,22 @@ from .seat_roster import seat_roster_key
 RAW_TABLES: Tuple[str, ...] = ("user_report_raw", "kiro_by_user_analytic_raw", "qdev_by_user_analytic_raw")
 USER_MAPPING_TABLE = "user_mapping"
 SEAT_ROSTER_TABLE = "seat_roster"
-# Report family → the raw tables its crawler keeps partitions current for.
-CRAWLER_TABLES: Dict[str, Tuple[str, ...]] = {
-    "user-report": ("user_report_raw",),
-    "by-user-analytic": ("kiro_by_user_analytic_raw", "qdev_by_user_analytic_raw"),
+# Report family → the folder under the report root its discovery crawler reads. The raw tables project their
+# partitions, so no crawler touches them: a crawler writes only its own table, DISCOVERY_PREFIX + the folder's last
+# name (discovered_user_report, discovered_by_user_analytic), which shows the columns the real files carry and which
+# no view reads. Q Developer's legacy folder gets no new files, so nothing there can drift.
+DISCOVERY_PREFIX = "discovered_"
+CRAWLER_FOLDERS: Dict[str, str] = {
+    "user-report": "KiroLogs/user_report/",
+    "by-user-analytic": "KiroLogs/by_user_analytic/",
 }
+
+
+def discovery_table(family: str) -> str:
+    return DISCOVERY_PREFIX + CRAWLER_FOLDERS[family].rstrip("/").rsplit("/", 1)[-1]
+
+
+DISCOVERY_TABLES: Tuple[str, ...] = tuple(discovery_table(family) for family in CRAWLER_FOLDERS)
 ANALYSES: Tuple[str, ...] = ("admin-overview", "user-behavior", "cost-optimization", "feature-adoption")
 
 
@@ -49,13 +60,13 @@ class Names:
         return f"{self.prefix}-results-{self.config.account_id}-{self.config.region}".lower()[:63].rstrip("-.")
 
     def crawler(self, family: str) -> str:
-        if family not in CRAWLER_TABLES:
+        if family not in CRAWLER_FOLDERS:
             raise KeyError(f"unknown report family {family!r}")
         return f"{self.prefix}-{family}"
 
     @property
     def crawlers(self) -> Dict[str, str]:
-        return {family: self.crawler(family) for family in CRAWLER_TABLES}
+        return {family: self.crawler(family) for family in CRAWLER_FOLDERS}
 
     @property
     def sync_function(self) -> str:
@@ -74,12 +85,14 @@ class Names:
         return f"{self.prefix}-quicksight"
 
     def lambda_code_key(self, sha256: str) -> str:
-        """Where step 1 uploads the Lambda package, in the customer's report bucket.
-
-        Not the results bucket: the stack creates that one, so it cannot hold code the same stack needs. The digest
-        in the key makes a code change a parameter change, which is what makes CloudFormation update the function.
+        """Where step 1 uploads the Lambda package: in the stack's results bucket, which the stack creates in the
+        deploy region. Lambda reads code only from a bucket in the function's region
+        (https://docs.aws.amazon.com/lambda/latest/api/API_FunctionCode.html), and the report bucket sits in the
+        Kiro profile's region, which may be another. The first deploy therefore creates the stack without the
+        function, uploads, then adds it (stack.deploy). The digest in the key makes a code change a parameter
+        change, which is what makes CloudFormation update the function.
         """
-        return f"{self.prefix}/lambda/user-sync-{sha256[:12]}.zip"
+        return f"lambda/user-sync-{sha256[:12]}.zip"
 
     def template_key(self, sha256: str) -> str:
         """Only used when the template outgrows the 51,200-byte inline limit (then CloudFormation reads it from S3)."""

@@ -19,7 +19,9 @@ from .request_validation import operation_model, validate_request
 
 log = logging.getLogger(__name__)
 
-READ_PREFIXES = ("Describe", "Get", "List", "Search", "Head", "Lookup", "Validate", "Select", "BatchGet")
+# Simulate (IAM's policy simulator) and Filter (CloudWatch Logs' FilterLogEvents) only read too.
+READ_PREFIXES = ("Describe", "Get", "List", "Search", "Head", "Lookup", "Validate", "Select", "BatchGet", "Simulate",
+                 "Filter")
 
 
 def is_mutating(operation: str) -> bool:

@@ -1,6 +1,9 @@
 """Preflight: what a first deploy needs, checked read-only, one OK/WARN/FAIL line each with its fix.
 
-Every check catches its own AWS error so one missing permission doesn't hide the other answers.
+Every check catches its own AWS error so one missing permission doesn't hide the other answers. FAIL means the
+deploy cannot work as configured (a region folder the tables would never read, a KMS key the roles may not use,
+a role the deployer may not pass, Lake Formation permissions the deployer lacks); WARN means it works at a cost or
+could not be verified.
 """
 
 from __future__ import annotations
@@ -10,12 +13,14 @@ from datetime import date, datetime, timezone
 from typing import Any, Callable, List, Optional, Tuple
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from .config import QS_PRINCIPAL_RE, Config
 from .digest import STALE_AFTER_DAYS
-from .errors import error_code, is_missing
-from .lakeformation import lake_formation_in_charge
-from .report_location import describe_nearby, newest_report_day
+from .errors import StepFailed, error_code, is_missing
+from .lakeformation import caller_role_arn, deployer_gaps, lake_formation_in_charge
+from .names import Names
+from .report_location import children, describe_nearby, newest_report_day
 
 OK, WARN, FAIL, SKIP = "OK", "WARN", "FAIL", "SKIP"
 BUCKET_MISSING = ("404", "NoSuchBucket", "NotFound")
@@ -35,6 +40,8 @@ def _guard(name: str, fix: str, check: Callable[[], Check]) -> Check:
         return check()
     except (ClientError, BotoCoreError) as exc:
         return Check(FAIL, name, f"{error_code(exc) or type(exc).__name__}: {exc}", fix)
+    except StepFailed as exc:  # a check that found a refusal and explained it (e.g. iam:GetRole denied)
+        return Check(FAIL, name, str(exc), fix)
 
 
 def check_credentials(config: Config, sts: Any) -> Check:
@@ -91,6 +98,75 @@ def check_reports(config: Config, s3: Any, today: Optional[date] = None) -> Chec
     return _guard("reports", "grant s3:ListBucket on the report prefix", run)
 
 
+REPORT_FAMILIES = ("KiroLogs/user_report/", "KiroLogs/by_user_analytic/", "QDeveloperLogs/by_user_analytic/")
+
+
+def check_report_regions(config: Config, s3: Any) -> Check:
+    """Partition projection reads only the regions listed: data under any other region folder would be invisible."""
+    def run() -> Check:
+        wanted = set(config.report_regions or (config.region,))
+        found = {region for family in REPORT_FAMILIES
+                 for region in children(s3, config.bucket_name, f"{config.report_root}{family}")}
+        missed = sorted(found - wanted)
+        if missed:
+            return Check(FAIL, "report regions", f"report folders for {', '.join(missed)} exist, but the tables "
+                         f"project only {', '.join(sorted(wanted))}: their reports would never be read",
+                         f"set s3.report_regions to [{', '.join(sorted(found | wanted))}]")
+        return Check(OK, "report regions", f"tables read {', '.join(sorted(wanted))}; folders found: "
+                     f"{', '.join(sorted(found)) or 'none yet'}")
+    return _guard("report regions", "grant s3:ListBucket on the report prefix", run)
+
+
+def check_bucket_encryption(config: Config, s3: Any) -> Check:
+    """A report bucket encrypted with a customer managed key: every reader needs kms:Decrypt on that key, which the
+    stack grants only for s3.kms_key_arn (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html)."""
+    def run() -> Check:
+        try:
+            rules = s3.get_bucket_encryption(Bucket=config.bucket_name)["ServerSideEncryptionConfiguration"]["Rules"]
+        except ClientError as exc:
+            if error_code(exc) != "ServerSideEncryptionConfigurationNotFoundError":
+                raise
+            rules = []
+        default = (rules[0].get("ApplyServerSideEncryptionByDefault") or {}) if rules else {}
+        algorithm, key = default.get("SSEAlgorithm", "AES256"), default.get("KMSMasterKeyID", "")
+        if not algorithm.startswith("aws:kms") or not key:
+            note = "SSE-KMS with the AWS managed key aws/s3" if algorithm.startswith("aws:kms") else "SSE-S3"
+            if config.kms_key_arn:
+                return Check(WARN, "encryption", f"s3://{config.bucket_name} defaults to {note}, yet s3.kms_key_arn "
+                             "is set", "remove s3.kms_key_arn unless older reports are encrypted with that key")
+            return Check(OK, "encryption", f"s3://{config.bucket_name} defaults to {note}: no key to grant")
+        if config.kms_key_arn and (key == config.kms_key_arn or config.kms_key_arn.endswith(f"/{key}")):
+            return Check(OK, "encryption", f"SSE-KMS with {config.kms_key_arn}: the stack's roles get kms:Decrypt")
+        hint = (f"set s3.kms_key_arn to {key}" if key.startswith("arn:") and ":key/" in key else
+                f"set s3.kms_key_arn to the key ARN of {key} (aws kms describe-key --key-id {key})")
+        return Check(FAIL, "encryption", f"s3://{config.bucket_name} is encrypted with KMS key {key}; the crawler, "
+                     f"the user sync and QuickSight could not decrypt the reports", hint)
+    return _guard("encryption", "grant s3:GetEncryptionConfiguration on the bucket", run)
+
+
+def check_pass_role(config: Config, sts: Any, iam: Any) -> Check:
+    """Step 7 hands the QuickSight data source its role, which takes iam:PassRole on it
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html); asked of IAM's policy simulator
+    for the deployer's own role (with its path) or user."""
+    role = Names(config).role_arn(Names(config).quicksight_role)
+
+    def run() -> Check:
+        deployer = caller_role_arn(sts, iam)
+        try:
+            results = iam.simulate_principal_policy(PolicySourceArn=deployer, ActionNames=["iam:PassRole"],
+                                                    ResourceArns=[role])["EvaluationResults"]
+        except (ClientError, BotoCoreError, ResponseParserError) as exc:  # no simulator here: say so, do not guess
+            return Check(WARN, "pass role", f"could not check iam:PassRole on {role} "
+                         f"({error_code(exc) or type(exc).__name__})",
+                         "allow iam:SimulatePrincipalPolicy to have it checked, or make sure you may pass that role")
+        decision = results[0].get("EvalDecision", "") if results else ""
+        if decision == "allowed":
+            return Check(OK, "pass role", f"{deployer} may pass {role} (step 7's data source)")
+        return Check(FAIL, "pass role", f"{deployer} may not pass {role} ({decision or 'no decision'}): step 7's "
+                     "CreateDataSource would be refused", f"allow iam:PassRole on {role} for the deploying identity")
+    return _guard("pass role", "grant iam:GetRole and iam:SimulatePrincipalPolicy", run)
+
+
 def check_quicksight(config: Config, quicksight: Any, quicksight_identity: Any) -> Check:
     def run() -> Check:
         try:
@@ -133,12 +209,21 @@ def check_identity_store(config: Config, identitystore: Any) -> Check:
     return _guard("identity store", "grant identitystore:ListUsers", run)
 
 
-def check_lake_formation(lakeformation: Any) -> Check:
+def check_lake_formation(config: Config, clients: Any) -> Check:
     def run() -> Check:
-        if lake_formation_in_charge(lakeformation):
-            return Check(OK, "lake formation", "Lake Formation governs the catalog: step 2 grants access")
-        return Check(OK, "lake formation", "IAM access control (Lake Formation not enforcing): step 2 will skip")
-    return _guard("lake formation", "grant lakeformation:GetDataLakeSettings", run)
+        lakeformation = clients.client("lakeformation")
+        if not lake_formation_in_charge(lakeformation):
+            return Check(OK, "lake formation", "IAM access control (Lake Formation not enforcing): step 2 will skip")
+        from .sqlfiles import load_tables
+
+        gaps = deployer_gaps(lakeformation, clients.client("sts"), clients.client("iam"), clients.client("glue"),
+                             config, Names(config), load_tables(config))
+        if gaps:
+            return Check(FAIL, "lake formation", "Lake Formation governs the catalog and the deployer is not a data "
+                         "lake administrator; it lacks: " + "; ".join(gaps),
+                         "make the deploying role a data lake administrator, or grant it the permissions above")
+        return Check(OK, "lake formation", "Lake Formation governs the catalog: step 2 grants access")
+    return _guard("lake formation", "grant lakeformation:GetDataLakeSettings and lakeformation:ListPermissions", run)
 
 
 def run_checks(config: Config, clients: Any, today: Optional[date] = None) -> List[Check]:
@@ -148,9 +233,12 @@ def run_checks(config: Config, clients: Any, today: Optional[date] = None) -> Li
     account_checks: List[Tuple[str, Callable[[], Check]]] = [
         ("bucket", lambda: check_bucket(config, clients.client("s3"))),
         ("reports", lambda: check_reports(config, clients.client("s3"), today)),
+        ("report regions", lambda: check_report_regions(config, clients.client("s3"))),
+        ("encryption", lambda: check_bucket_encryption(config, clients.client("s3"))),
         ("quicksight", lambda: check_quicksight(config, clients.quicksight(), clients.quicksight_identity())),
+        ("pass role", lambda: check_pass_role(config, clients.client("sts"), clients.client("iam"))),
         ("identity store", lambda: check_identity_store(config, clients.identitystore())),
-        ("lake formation", lambda: check_lake_formation(clients.client("lakeformation"))),
+        ("lake formation", lambda: check_lake_formation(config, clients)),
     ]
     checks = [credentials, check_region(config)]
     if credentials.status == FAIL:

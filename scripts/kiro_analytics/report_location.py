@@ -6,8 +6,8 @@ A wrong s3.prefix is the most common first-deploy mistake, so "nothing found" al
 from __future__ import annotations
 
 import re
-from datetime import date
-from typing import Any, List, Optional
+from datetime import date, datetime
+from typing import Any, List, Optional, Tuple
 
 DAY_PART = re.compile(r"^\d{2,4}$")
 
@@ -20,24 +20,38 @@ def children(s3: Any, bucket: str, prefix: str) -> List[str]:
     return found
 
 
+def _newest_day_folder(s3: Any, bucket: str, region_prefix: str) -> Optional[Tuple[date, str]]:
+    """The newest YYYY/MM/DD under one region's folder and its prefix, walking only the newest branch of each level."""
+    path, parts = region_prefix, []
+    for _ in range(3):  # YYYY, MM, DD
+        options = sorted(child for child in children(s3, bucket, path) if DAY_PART.match(child))
+        if not options:
+            return None
+        parts.append(options[-1])
+        path += options[-1] + "/"
+    try:
+        return date(int(parts[0]), int(parts[1]), int(parts[2])), path
+    except ValueError:
+        return None
+
+
 def newest_report_day(s3: Any, bucket: str, family_prefix: str) -> Optional[date]:
-    """Newest <region>/YYYY/MM/DD under a report family prefix, walking only the newest branch of each level."""
-    newest: Optional[date] = None
+    """Newest <region>/YYYY/MM/DD under a report family prefix."""
+    days = [found[0] for region in children(s3, bucket, family_prefix)
+            for found in [_newest_day_folder(s3, bucket, f"{family_prefix}{region}/")] if found]
+    return max(days, default=None)
+
+
+def newest_delivery(s3: Any, bucket: str, family_prefix: str) -> Optional[datetime]:
+    """When the newest file of the newest day folder (any region) was written: what a crawl must have seen."""
+    newest: Optional[datetime] = None
     for region in children(s3, bucket, family_prefix):
-        path = f"{family_prefix}{region}/"
-        parts: List[str] = []
-        for _ in range(3):  # YYYY, MM, DD
-            options = sorted(child for child in children(s3, bucket, path) if DAY_PART.match(child))
-            if not options:
-                break
-            parts.append(options[-1])
-            path += options[-1] + "/"
-        if len(parts) == 3:
-            try:
-                day = date(int(parts[0]), int(parts[1]), int(parts[2]))
-            except ValueError:
-                continue
-            newest = day if newest is None or day > newest else newest
+        found = _newest_day_folder(s3, bucket, f"{family_prefix}{region}/")
+        if found is None:
+            continue
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=found[1]):
+            for item in page.get("Contents", []):
+                newest = item["LastModified"] if newest is None or item["LastModified"] > newest else newest
     return newest
 
 

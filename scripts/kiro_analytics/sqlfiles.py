@@ -72,6 +72,8 @@ def sql_values(config: Config) -> Dict[str, str]:
         "overage_price_per_credit": _number(config.overage_price_per_credit),
         "overage_reading": config.overage_reading,
         "plan_tier_rows": rows,
+        "report_regions": ",".join(config.report_regions or (config.region,)),
+        "first_report_day": config.first_report_day.replace("-", "/"),
     }
 
 

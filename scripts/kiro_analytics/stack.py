@@ -1,8 +1,9 @@
-"""Step 1: upload the Lambda package, create or update the stack and wait, then create the tables.
+"""Step 1: create or update the stack and wait, upload the Lambda package into it, then create the tables.
 
-Every name reaches the template as a parameter from names.Names. Crawlers target catalog tables that Athena
-creates after the stack exists, so a first deploy runs the stack twice: without crawlers, then (tables in place)
-with them; later deploys need one pass.
+Every name reaches the template as a parameter from names.Names. The code is staged in the stack's own results
+bucket (in the deploy region, where Lambda must find it), so a first deploy runs the stack twice: without the
+function, then (code uploaded) with it; later deploys need one pass. In Lake Formation mode the deployer is given
+the data location permissions its CREATE TABLE needs before any table is created (lakeformation.prepare_tables).
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from .config import Config
 from .errors import StepFailed, error_code, error_message, is_missing
+from .lakeformation import prepare_tables
 from .lambda_package import build_package
-from .names import CRAWLER_TABLES, RAW_TABLES, USER_MAPPING_TABLE, Names
+from .names import CRAWLER_FOLDERS, DISCOVERY_PREFIX, Names
 from .progress import DEFAULT_CLOCK, Clock, wait_until
 from .sqlfiles import sql_values
-from .tables import current_table, ensure_tables
+from .tables import ensure_tables
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,8 @@ FAILED = ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED", "DELETE_FAILE
           "IMPORT_ROLLBACK_FAILED")
 S3_MISSING = ("404", "NoSuchKey", "NotFound")
 CRAWLER_PARAMETERS = {"user-report": "UserReportCrawler", "by-user-analytic": "ByUserAnalyticCrawler"}
+# The Identity Store resource's account when the owner is not configured: IAM matches any account.
+ANY_ACCOUNT = "*"
 
 
 @dataclass
@@ -52,7 +56,7 @@ class StackResult:
         return f"stack {self.action}; {code}; {tables}"
 
 
-def stack_parameters(config: Config, names: Names, code_key: str, crawlers_enabled: bool) -> Dict[str, str]:
+def stack_parameters(config: Config, names: Names, code_key: str) -> Dict[str, str]:
     """Template parameter → value. The template spells no resource name itself; a test checks both sides agree."""
     folders = sql_values(config)  # the map and roster tables' LOCATION folders, exactly as their DDL gets them
     parameters = {
@@ -68,7 +72,10 @@ def stack_parameters(config: Config, names: Names, code_key: str, crawlers_enabl
         "SeatGroups": json.dumps(list(config.seat_groups), ensure_ascii=False),
         "IdentityStoreId": config.identity_store_id,
         "IdentityRegion": config.identity_region,
-        "CrawlersEnabled": "true" if crawlers_enabled else "false",
+        "IdentityStoreAccount": config.identity_account_id or ANY_ACCOUNT,
+        "IdentityRoleArn": config.identity_role_arn,
+        "ReportKmsKeyArn": config.kms_key_arn,
+        "DiscoveryTablePrefix": DISCOVERY_PREFIX,
         "CrawlerCron": config.crawler_cron,
         "CrawlerRoleName": names.crawler_role,
         "SyncFunctionName": names.sync_function,
@@ -90,7 +97,7 @@ def stack_parameters(config: Config, names: Names, code_key: str, crawlers_enabl
     }
     for family, stem in CRAWLER_PARAMETERS.items():
         parameters[f"{stem}Name"] = names.crawler(family)
-        parameters[f"{stem}Tables"] = ",".join(CRAWLER_TABLES[family])
+        parameters[f"{stem}Folder"] = CRAWLER_FOLDERS[family]
     return parameters
 
 
@@ -104,13 +111,14 @@ def _exists(s3: Any, bucket: str, key: str) -> bool:
         raise
 
 
-def upload_lambda_code(s3: Any, recorder: Any, config: Config, names: Names) -> Tuple[str, bool]:
-    """Upload the zip under a digest-named key unless that key is already there; returns (key, uploaded)."""
+def upload_lambda_code(s3: Any, recorder: Any, names: Names, exists: bool = True) -> Tuple[str, bool]:
+    """Upload the zip into the results bucket under a digest-named key unless that key is already there; returns
+    (key, uploaded). ``exists`` False: the bucket is not there yet (first pass of a dry run), so do not look."""
     package = build_package()
     key = names.lambda_code_key(package.sha256)
-    if _exists(s3, config.bucket_name, key):
+    if exists and _exists(s3, names.results_bucket, key):
         return key, False
-    recorder.call(s3, "PutObject", Bucket=config.bucket_name, Key=key, Body=package.body,
+    recorder.call(s3, "PutObject", Bucket=names.results_bucket, Key=key, Body=package.body,
                   ContentType="application/zip", ServerSideEncryption="AES256")
     return key, True
 
@@ -225,19 +233,19 @@ def deploy(clients: Any, recorder: Any, config: Config, names: Names, tables: Li
            clock: Clock = DEFAULT_CLOCK) -> StackResult:
     """The whole of step 1. ``tables`` are sqlfiles.load_tables(config) objects."""
     cfn, s3, glue, athena = (clients.client(s) for s in ("cloudformation", "s3", "glue", "athena"))
-    code_key, uploaded = upload_lambda_code(s3, recorder, config, names)
     template = _template_source(s3, recorder, config, names)
-    needed = (*RAW_TABLES, USER_MAPPING_TABLE)
-
-    # current_table answers None for a missing database as well (both are EntityNotFoundException).
-    had_tables = all(current_table(glue, names.database, table) is not None for table in needed)
-    action = apply_stack(cfn, recorder, config, names, template,
-                         stack_parameters(config, names, code_key, had_tables), clock)
+    action = ""
+    new_stack = describe_stack(cfn, names.stack) is None
+    if new_stack:
+        # The code goes into the results bucket, which only the stack creates: first the stack without the function.
+        action = apply_stack(cfn, recorder, config, names, template, stack_parameters(config, names, ""), clock)
+    code_key, uploaded = upload_lambda_code(s3, recorder, names, exists=not (recorder.dry_run and new_stack))
+    if not (recorder.dry_run and new_stack):  # a dry run cannot update a stack it only planned to create
+        second = apply_stack(cfn, recorder, config, names, template, stack_parameters(config, names, code_key),
+                             clock)
+        action = action or second
+    prepare_tables(clients.client("lakeformation"), clients.client("sts"), clients.client("iam"), recorder, config,
+                   names, tables)
     made = ensure_tables(glue, athena, recorder.call, tables, names.database, names.workgroup, clock)
-    # ensure_tables either created every table or raised, so the crawlers can be switched on now.
-    if not had_tables and not recorder.dry_run:
-        second = apply_stack(cfn, recorder, config, names, template,
-                             stack_parameters(config, names, code_key, True), clock)
-        action = action if second == "unchanged" else ("created" if action == "created" else second)
     outputs = {} if recorder.dry_run else stack_outputs(cfn, names.stack)
     return StackResult(action=action, outputs=outputs, code_key=code_key, code_uploaded=uploaded, tables=made)

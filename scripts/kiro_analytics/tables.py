@@ -1,8 +1,10 @@
 """Create the tables of sql/tables/*.sql through Athena, changing only what differs from the Glue catalog.
 
-The intent of each DDL file (columns, partition keys, location, SerDe and its properties) is compared with the
-existing Glue table. Unchanged → no call. Changed → the table is dropped in Glue and created again. All tables are
-EXTERNAL, so dropping removes metadata only: report data is never touched, and the crawlers add the partitions back.
+The intent of each DDL file (columns, partition keys, location, SerDe and its properties, TBLPROPERTIES such as
+partition projection) is compared with the existing Glue table. Unchanged → no call. Changed → the table is
+dropped in Glue and created again. All tables are EXTERNAL, so dropping removes metadata only: report data is never
+touched, and projected partitions need no re-registering. Step 5 then replaces the views that read a recreated
+table (views.apply_views).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ _LOCATION = re.compile(r"LOCATION\s+'([^']*)'", re.I)
 _SERDE = re.compile(r"ROW\s+FORMAT\s+SERDE\s+'([^']*)'", re.I)
 _SERDE_PROPS = re.compile(r"WITH\s+SERDEPROPERTIES\s*\(", re.I)
 _FIELD_DELIM = re.compile(r"FIELDS\s+TERMINATED\s+BY\s+'((?:[^'\\]|\\.)*)'", re.I)
+_TBLPROPERTIES = re.compile(r"TBLPROPERTIES\s*\(", re.I)
 _PAIR = re.compile(r"'((?:[^'\\]|\\.)*)'\s*=\s*'((?:[^'\\]|\\.)*)'")
 
 
@@ -33,6 +36,7 @@ class TableSpec:
     location: str
     serde: str
     serde_parameters: Tuple[Tuple[str, str], ...]
+    table_parameters: Tuple[Tuple[str, str], ...] = ()
 
     def differences(self, other: "TableSpec") -> List[str]:
         """What ``other`` (the catalog) lacks of this intent; SerDe parameters the DDL does not set are ignored."""
@@ -41,10 +45,11 @@ class TableSpec:
             mine, theirs = getattr(self, label), getattr(other, label)
             if mine != theirs:
                 found.append(f"{label}: {theirs!r} → {mine!r}")
-        current = dict(other.serde_parameters)
-        for key, value in self.serde_parameters:
-            if current.get(key) != value:
-                found.append(f"SerDe {key}: {current.get(key)!r} → {value!r}")
+        for label, mine, theirs in (("SerDe", self.serde_parameters, other.serde_parameters),
+                                    ("TBLPROPERTIES", self.table_parameters, other.table_parameters)):
+            current = dict(theirs)  # Athena adds its own keys (EXTERNAL, transient_lastDdlTime): only ours count
+            found += [f"{label} {key}: {current.get(key)!r} → {value!r}" for key, value in mine
+                      if current.get(key) != value]
         return found
 
 
@@ -94,9 +99,13 @@ def parse_table_ddl(sql: str) -> TableSpec:
     delimiter = _FIELD_DELIM.search(code)
     if delimiter:
         parameters["field.delim"] = _unescape(delimiter.group(1))
+    properties = _TBLPROPERTIES.search(code)
+    table_parameters = dict((_unescape(k), _unescape(v)) for k, v in _PAIR.findall(
+        _parenthesised(code, properties.end()))) if properties else {}
     return TableSpec(name=name.group(1).lower(), columns=columns, partition_keys=partitions,
                      location=_norm_location(location.group(1)), serde=serde.group(1) if serde else LAZY_SIMPLE,
-                     serde_parameters=tuple(sorted(parameters.items())))
+                     serde_parameters=tuple(sorted(parameters.items())),
+                     table_parameters=tuple(sorted(table_parameters.items())))
 
 
 def catalog_table_spec(table: Dict[str, Any]) -> TableSpec:
@@ -110,6 +119,7 @@ def catalog_table_spec(table: Dict[str, Any]) -> TableSpec:
         location=_norm_location(storage.get("Location", "")),
         serde=serde.get("SerializationLibrary", ""),
         serde_parameters=tuple(sorted((serde.get("Parameters") or {}).items())),
+        table_parameters=tuple(sorted((table.get("Parameters") or {}).items())),
     )
 
 

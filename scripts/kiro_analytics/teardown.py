@@ -13,7 +13,7 @@ from typing import Any, Callable, List, Optional
 from botocore.exceptions import ClientError
 
 from .errors import InputError, KiroError, StepFailed, is_missing
-from .names import ANALYSES, RAW_TABLES, SEAT_ROSTER_TABLE, USER_MAPPING_TABLE, Names
+from .names import ANALYSES, DISCOVERY_TABLES, RAW_TABLES, SEAT_ROSTER_TABLE, USER_MAPPING_TABLE, Names
 from .progress import DEFAULT_CLOCK, Clock, wait_until
 from .stack import describe_stack, failure_reasons
 
@@ -140,13 +140,15 @@ class Teardown:
     def catalog(self) -> None:
         glue = self.ctx.clients.client("glue")
         database = self.names.database
-        for table in [*reversed(self.view_names), SEAT_ROSTER_TABLE, USER_MAPPING_TABLE, *RAW_TABLES]:
+        for table in [*reversed(self.view_names), SEAT_ROSTER_TABLE, USER_MAPPING_TABLE, *RAW_TABLES,
+                      *DISCOVERY_TABLES]:
             self._delete(f"table {database}.{table}", lambda table=table: self.ctx.recorder.call(
                 glue, "DeleteTable", DatabaseName=database, Name=table),
                 probe=lambda table=table: glue.get_table(DatabaseName=database, Name=table))
 
     def objects(self) -> None:
-        """Our objects in the report bucket: the user mapping, seat roster and Lambda packages. Never a report."""
+        """Our objects in the report bucket: the user mapping, seat roster, and Lambda packages that deploys before
+        the code moved to the results bucket staged there. Never a report."""
         self._s3_delete(self.config.bucket_name, self.config.user_mapping_key)
         self._s3_delete(self.config.bucket_name, self.names.seat_roster_key)
         s3 = self.ctx.clients.client("s3")

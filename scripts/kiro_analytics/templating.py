@@ -11,7 +11,10 @@ from typing import Dict, Mapping, Pattern
 
 from .errors import InputError
 
-PLACEHOLDER_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# `$${name}` is an escaped, literal `${name}`: partition projection's storage.location.template names partition
+# columns that way, and Athena, not this renderer, fills them in.
+PLACEHOLDER_RE = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+ESCAPED_RE = re.compile(r"\$\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 # What each known placeholder may contain. Values are checked here, not trusted from callers, so a
 # bucket name with a quote or a database name with a dot can never change the meaning of the SQL.
@@ -31,6 +34,9 @@ VALUE_RULES: Dict[str, Pattern[str]] = {
     "account_id": re.compile(r"^[0-9]{12}$"),
     "region": re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]$"),
     "overage_price_per_credit": re.compile(rf"^{_NUMBER}$"),
+    # Partition projection: a comma list of region names, and the first day Athena projects (yyyy/MM/dd).
+    "report_regions": re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9](,[a-z]{2}(-[a-z]+)+-[0-9])*$"),
+    "first_report_day": re.compile(r"^[0-9]{4}/[0-9]{2}/[0-9]{2}$"),
     "plan_tier_rows": re.compile(rf"^{_TIER_ROW}(, {_TIER_ROW})*$"),
     "overage_reading": re.compile(r"^(daily|running_total)$"),
 }
@@ -61,7 +67,7 @@ def render(text: str, values: Mapping[str, str], source: str = "<text>") -> str:
     if missing:
         raise InputError(f"{source}: no value for placeholder(s) {', '.join('${' + m + '}' for m in missing)}")
     rendered = PLACEHOLDER_RE.sub(lambda match: values[match.group(1)], text)
-    leftover = re.search(r"\$\{[^}]*\}?", rendered)
+    leftover = re.search(r"\$\{[^}]*\}?", ESCAPED_RE.sub("", rendered))
     if leftover:
         raise InputError(f"{source}: malformed placeholder {leftover.group(0)!r} left after rendering")
-    return rendered
+    return ESCAPED_RE.sub(lambda match: "${" + match.group(1) + "}", rendered)

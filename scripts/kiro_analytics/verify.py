@@ -1,7 +1,9 @@
 """Step 4: row counts per raw table, first and last day present, freshness, and what exists when nothing was found.
 
 A wrong s3.prefix is the most common first-deploy mistake, so "no rows" always names the exact S3 location that
-was read and lists what exists near it (the prefix, AWSLogs/ and the bucket root).
+was read and lists what exists near it (the prefix, AWSLogs/ and the bucket root). The tables project their
+partitions, so the other ways to read nothing are region folders outside s3.report_regions and days before
+s3.first_report_day; "no rows" names both, with the region folders that do exist. No crawler is involved.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from .errors import StepFailed
 from .ingest_ledger import LEDGER_VIEW, REJECTED_FILES_QUERY, TOTALS_QUERY, LedgerTotals, totals_from
 from .names import RAW_TABLES
 from .progress import DEFAULT_CLOCK, Clock
-from .report_location import describe_nearby
+from .report_location import children, describe_nearby
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,11 @@ def _location(glue: Any, database: str, table: str) -> str:
         raise StepFailed(f"table {database}.{table} does not exist: run step 1 first") from None
 
 
+def _regions(s3: Any, location: str) -> List[str]:
+    bucket, _, prefix = location[len("s3://"):].partition("/")
+    return children(s3, bucket, prefix.rstrip("/") + "/")
+
+
 def _day(text: Optional[str]) -> Optional[date]:
     try:
         year, month, day = (int(part) for part in (text or "").split("-"))
@@ -66,19 +73,21 @@ def verify(athena: Any, glue: Any, s3: Any, config: Config, today: date, clock: 
         counts.append(TableCount(table=table, rows=int(row.get("row_count") or 0), first_day=row.get("first_day") or "",
                                  last_day=row.get("last_day") or "", location=_location(glue, config.database, table)))
     if not any(count.rows for count in counts):
-        looked = "\n".join(f"  - {c.table}: {c.location}" for c in counts)
+        looked = "\n".join(f"  - {c.table}: {c.location} (region folders there: "
+                           f"{', '.join(_regions(s3, c.location)) or 'none'})" for c in counts)
+        regions = ",".join(config.report_regions or (config.region,))
         raise StepFailed(
-            f"no report rows found. Looked at:\n{looked}\nWhat exists nearby: "
+            f"no report rows found. The tables project regions {regions} (s3.report_regions) and days "
+            f"{config.first_report_day} to today (s3.first_report_day). Looked at:\n{looked}\nWhat exists nearby: "
             f"{describe_nearby(s3, config.bucket_name, config.prefix)}\nIf the folders above show the reports under "
-            f"another prefix, set s3.prefix to the part before AWSLogs/ and run ./deploy.sh --from 1. If Kiro's "
-            f"report delivery was enabled less than a day ago, wait for the first delivery (about 02:00 UTC), run "
-            f"step 3 again, then continue with ./deploy.sh --from 4.")
+            f"another prefix, set s3.prefix to the part before AWSLogs/; if they show other region folders, list them "
+            f"in s3.report_regions; then run ./deploy.sh --from 1. If Kiro's report delivery was enabled less than a "
+            f"day ago, wait for the first delivery (about 02:00 UTC), then continue with ./deploy.sh --from 4.")
     warnings: List[str] = []
     newest = max((d for d in (_day(c.last_day) for c in counts if c.rows) if d), default=None)
     if newest is not None and (today - newest).days > STALE_AFTER_DAYS:
         warnings.append(f"newest report day is {newest.isoformat()}, {(today - newest).days} days ago: is Kiro still "
-                        f"delivering to s3://{config.bucket_name}/{config.report_root}? (crawlers run "
-                        f"{config.crawler_cron} UTC)")
+                        f"delivering to s3://{config.bucket_name}/{config.report_root}?")
     user_report = next(c for c in counts if c.table == "user_report_raw")
     if not user_report.rows:
         warnings.append(f"user_report_raw is empty ({user_report.location}): credit and tier figures will be blank")

@@ -1,15 +1,20 @@
 """Step 5: create or replace every view in dependency order through pyathena, skipping views already up to date.
 
 A view's stored definition is the Presto view text Athena keeps in the Glue table (ViewOriginalText, a base64 JSON
-whose originalSql is the text after AS). Equal text (whitespace aside) means "unchanged" and no query is run.
+whose originalSql is the text after AS). Equal text (whitespace aside) means "unchanged" and no query is run, unless
+a table the view reads was created or changed after the view was stored: step 1 recreates a table whose DDL changed,
+and Athena reports a view over a table modified after the view was created as stale until it is re-created
+(https://repost.aws/knowledge-center/athena-view-is-stale-error). The catalog's own timestamps tell, so a step 5
+run on its own, later, still notices.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import logging
 import re
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Set
 
 from .cli import StepContext
 from .errors import InputError
@@ -17,6 +22,8 @@ from .lakeformation import grant_missing
 from .request_validation import validate_request
 from .sqlfiles import load_views
 from .tables import current_table
+
+log = logging.getLogger(__name__)
 
 _VIEW = re.compile(r"CREATE\s+OR\s+REPLACE\s+VIEW\s+\S+\s+AS\s+(.*?)\s*;?\s*$", re.I | re.S)
 _LEADING_COMMENTS = re.compile(r"^(\s*--[^\n]*\n)*\s*")
@@ -45,9 +52,23 @@ def stored_body(table: Dict[str, Any]) -> Optional[str]:
         return None
 
 
-def _stored(glue: Any, database: str, name: str) -> Optional[str]:
-    table = current_table(glue, database, name)
-    return None if table is None else stored_body(table)
+def _stamp(table: Dict[str, Any]) -> Optional[Any]:
+    """When Glue last created or changed this table or view (UpdateTime is absent until the first change)."""
+    times = [table[key] for key in ("CreateTime", "UpdateTime") if table.get(key) is not None]
+    return max(times) if times else None
+
+
+def _tables_newer_than(glue: Any, database: str, view: Any, stored_at: Optional[Any], views: Set[str]) -> List[str]:
+    """The tables (not views: those are tracked by ``changed``) a view reads that changed after it was stored."""
+    if stored_at is None:
+        return []
+    newer = []
+    for name in sorted(view.reads - views):
+        table = current_table(glue, database, name)
+        stamp = None if table is None else _stamp(table)
+        if stamp is not None and stamp >= stored_at:
+            newer.append(name)
+    return newer
 
 
 def apply_views(glue: Any, athena: Any, recorder: Any, views: List[Any], database: str, workgroup: str,
@@ -60,12 +81,17 @@ def apply_views(glue: Any, athena: Any, recorder: Any, views: List[Any], databas
     """
     outcome: Dict[str, str] = {}
     changed: set = set()
+    view_names = {view.name for view in views}
     for view in views:
         body = view_body(view.sql)
-        stored = _stored(glue, database, view.name)
+        table = current_table(glue, database, view.name)
+        stored = None if table is None else stored_body(table)
         if stored is not None and _normalise(stored) == _normalise(body) and not view.reads & changed:
-            outcome[view.name] = "unchanged"
-            continue
+            newer = _tables_newer_than(glue, database, view, _stamp(table), view_names)  # type: ignore[arg-type]
+            if not newer:
+                outcome[view.name] = "unchanged"
+                continue
+            log.info("view %s: replaced because %s changed after it", view.name, ", ".join(newer))
         params = {"QueryString": view.sql, "WorkGroup": workgroup, "QueryExecutionContext": {"Database": database}}
         if recorder.dry_run or execute is None:
             recorder.call(athena, "StartQueryExecution", **params)
@@ -94,7 +120,7 @@ def deploy(ctx: StepContext) -> str:
                          config.database, config.workgroup, execute)
     # Views exist only from here on, so their Lake Formation SELECT grants (when LF governs) follow them here.
     grants = grant_missing(clients.client("lakeformation"), clients.client("sts"), clients.client("glue"),
-                           ctx.recorder, config, ctx.names)
+                           ctx.recorder, config, ctx.names, clients.client("iam"))
     counts = {state: sum(1 for s in result.values() if s == state) for state in sorted(set(result.values()))}
     grant_note = f"; Lake Formation: {len(grants.granted)} grant(s) added" if grants.in_charge else ""
     return f"{len(result)} view(s): " + ", ".join(f"{n} {state}" for state, n in counts.items()) + grant_note

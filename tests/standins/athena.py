@@ -60,8 +60,12 @@ class AthenaCatalogStandIn:
         self.answers: List[Answer] = []
         self.failures: Dict[str, str] = {}  # execution id -> StateChangeReason
 
-    def answer(self, responder: Answer) -> None:
-        self.answers.append(responder)
+    def answer(self, responder: Answer, first: bool = False) -> None:
+        """Add a responder; ``first`` puts it before the others, e.g. to give one deliberately wrong answer."""
+        if first:
+            self.answers.insert(0, responder)
+        else:
+            self.answers.append(responder)
 
     def apply(self, backend: AthenaBackend, query: str, database: str) -> Optional[str]:
         """Apply DDL to the Glue catalog; the reason Athena would fail the query, or None when it succeeds."""
@@ -78,7 +82,9 @@ class AthenaCatalogStandIn:
                 return (f"FAILED: Execution Error, return code 1 from org.apache.hadoop.hive.ql.exec.DDLTask. "
                         f"AlreadyExistsException(message:Table already exists: {db}.{spec.name})")
             table_input = {
-                "Name": spec.name, "TableType": "EXTERNAL_TABLE", "Parameters": {"EXTERNAL": "TRUE"},
+                "Name": spec.name, "TableType": "EXTERNAL_TABLE",
+                # TBLPROPERTIES become table parameters, beside the ones Athena adds itself.
+                "Parameters": {**dict(spec.table_parameters), "EXTERNAL": "TRUE", "transient_lastDdlTime": "0"},
                 "PartitionKeys": [{"Name": n, "Type": t} for n, t in spec.partition_keys],
                 "StorageDescriptor": {
                     "Columns": [{"Name": n, "Type": t} for n, t in spec.columns], "Location": spec.location,

@@ -160,6 +160,15 @@ class GlueCrawlerModel(_Named, CloudFormationModel):
             for target in params["Targets"]["CatalogTargets"]:
                 if not target.get("Tables"):
                     extra.append(f"CatalogTarget {target} lists no tables")
+        for target in params.get("Targets", {}).get("S3Targets", []):
+            # An S3 target crawler writes tables: into its DatabaseName, at an s3:// folder.
+            if not str(target.get("Path", "")).startswith("s3://"):
+                extra.append(f"S3Target path {target.get('Path')!r} is not an s3:// URL")
+            if not params.get("DatabaseName"):
+                extra.append("an S3-target crawler needs DatabaseName for the tables it creates")
+        if params.get("RecrawlPolicy", {}).get("RecrawlBehavior") == "CRAWL_NEW_FOLDERS_ONLY" and params.get(
+                "SchemaChangePolicy") != {"UpdateBehavior": "LOG", "DeleteBehavior": "LOG"}:
+            extra.append("CRAWL_NEW_FOLDERS_ONLY needs SchemaChangePolicy LOG/LOG")
         return checked("glue", "CreateCrawler", params, extra)
 
     @classmethod

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import json
 import uuid
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -188,7 +187,8 @@ class QuickSightStandIn:
         self._check_dataset(PhysicalTableMap)
         arn = self.arn("dataset", DataSetId)
         self.datasets[DataSetId] = {"Arn": arn, "DataSetId": DataSetId, "Name": Name,
-                                    "PhysicalTableMap": PhysicalTableMap, "ImportMode": ImportMode, **rest}
+                                    "PhysicalTableMap": PhysicalTableMap, "ImportMode": ImportMode, **rest,
+                                    "_created": dt.datetime.now(dt.timezone.utc)}
         self._grant(arn, Permissions)
         self._tag(arn, Tags)
         return {"Arn": arn, "DataSetId": DataSetId, **self._ingest_if_spice(DataSetId, ImportMode)}
@@ -206,7 +206,16 @@ class QuickSightStandIn:
             raise _not_found("data set", DataSetId)
         columns = [column for table in dataset["PhysicalTableMap"].values()
                    for column in table["RelationalTable"]["InputColumns"]]
-        return {"DataSet": {**dataset, "OutputColumns": [{"Name": c["Name"], "Type": c["Type"]} for c in columns]}}
+        # What the service adds to what it was sent: a LogicalTableMap of its own when none was given, usage
+        # settings, times, SPICE size. A caller that compares whole documents would see a change on every rerun.
+        logical = dataset.get("LogicalTableMap") or {
+            key: {"Alias": key, "Source": {"PhysicalTableId": key}} for key in dataset["PhysicalTableMap"]}
+        return {"DataSet": {**{k: v for k, v in dataset.items() if not k.startswith("_")}, "LogicalTableMap": logical,
+                            "OutputColumns": [{"Name": c["Name"], "Type": c["Type"]} for c in columns],
+                            "DataSetUsageConfiguration": {"DisableUseAsDirectQuerySource": False,
+                                                          "DisableUseAsImportedSource": False},
+                            "CreatedTime": dataset["_created"], "LastUpdatedTime": dataset["_created"],
+                            "ConsumedSpiceCapacityInBytes": 1024}}
 
     def UpdateDataSet(self, AwsAccountId: str, DataSetId: str, Name: str, PhysicalTableMap: Dict[str, Any],
                       ImportMode: str, **rest: Any) -> Dict[str, Any]:
@@ -268,8 +277,24 @@ class QuickSightStandIn:
             raise _not_found("data set", DataSetId)
         if (DataSetId, IngestionId) in self.ingestions:
             raise StandinError("ResourceExistsException", f"ingestion {IngestionId} exists", 409)
+        # Enterprise edition: 32 manual refreshes per dataset in a trailing 24 hours (CreateIngestion reference).
+        since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=24)
+        if sum(1 for (dataset, _), item in self.ingestions.items()
+               if dataset == DataSetId and item["CreatedTime"] >= since) >= 32:
+            raise StandinError("LimitExceededException", "manual refresh limit of 32 per 24 hours reached", 400)
         ingestion = self._ingest(DataSetId, IngestionId)
         return {"Arn": ingestion["Arn"], "IngestionId": IngestionId, "IngestionStatus": "INITIALIZED"}
+
+    def ListIngestions(self, AwsAccountId: str, DataSetId: str, NextToken=None, MaxResults=None) -> Dict[str, Any]:
+        if DataSetId not in self.datasets:
+            raise _not_found("data set", DataSetId)
+        items = sorted((item for (dataset, _), item in self.ingestions.items() if dataset == DataSetId),
+                       key=lambda item: item["CreatedTime"], reverse=True)
+        start, size = int(NextToken or 0), MaxResults or 10
+        result: Dict[str, Any] = {"Ingestions": items[start:start + size]}
+        if start + size < len(items):
+            result["NextToken"] = str(start + size)
+        return result
 
     def DescribeIngestion(self, AwsAccountId: str, DataSetId: str, IngestionId: str) -> Dict[str, Any]:
         ingestion = self.ingestions.get((DataSetId, IngestionId))
@@ -494,7 +519,8 @@ class QuickSightStandIn:
     def ListTagsForResource(self, ResourceArn: str) -> Dict[str, Any]:
         if not self._known_arn(ResourceArn):
             raise _not_found("resource", ResourceArn)
-        return {"Tags": [{"Key": k, "Value": v} for k, v in sorted(self.tags.get(ResourceArn, {}).items())]}
+        tags = [{"Key": k, "Value": v} for k, v in sorted(self.tags.get(ResourceArn, {}).items())]
+        return {"Tags": tags} if tags else {}  # the model's Tags has at least one item: none means no member
 
     # ------------------------------------------------------------------ in-process adapter
     # ------------------------------------------------------------------ account (what preflight reads)
@@ -529,7 +555,7 @@ class QuickSightStandIn:
                 parsed = {"Error": {"Code": exc.code, "Message": exc.message},
                           "Message": exc.message, "ResponseMetadata": {"HTTPStatusCode": exc.status}}
                 status = exc.status
-            parsed = json.loads(json.dumps(parsed, default=_json_default))
+            parsed = _as_parsed(parsed)
             parsed.setdefault("ResponseMetadata", {"HTTPStatusCode": status})
             return AWSResponse("https://quicksight.standin", status, {}, None), parsed
 
@@ -538,9 +564,17 @@ class QuickSightStandIn:
         return client
 
 
-def _json_default(value: Any) -> Any:
+def _as_parsed(value: Any) -> Any:
+    """What botocore's parser would hand back: plain dicts and lists, sets as sorted lists, timestamps as aware
+    datetimes (as the HTTP path's parser gives them), so callers meet the types the real client returns."""
+    if isinstance(value, dict):
+        return {key: _as_parsed(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_as_parsed(item) for item in value]
     if isinstance(value, (set, frozenset)):
         return sorted(value)
     if isinstance(value, dt.datetime):
-        return value.isoformat()
-    raise TypeError(type(value))
+        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    return value
+
+

@@ -2,7 +2,8 @@
 
 Raw tables get exactly the columns the Athena DDL declares (one `line` per CSV line, the partition
 columns, and `$path`), loaded from the objects Athena would read under each table's LOCATION mapped onto the
-folder (local/report_files.py: any name but hidden ones, gzip by suffix, bytes that are not UTF-8 replaced).
+folder (local/report_files.py: any name but hidden ones, gzip by suffix, bytes that are not UTF-8 replaced);
+partition values come from the folders the way the DDL's partition projection template lays them out.
 Views are the SAME sql/views files, translated by local/translate.py. Nothing here holds SQL text:
 tables are created through DuckDB's relational API, and the ledger totals come from sql/queries/.
 """
@@ -29,7 +30,14 @@ from ..seat_roster import ROSTER_HEADER
 from ..sqlfiles import SqlObject, load_tables, load_views
 from .publish import publish
 from .report_files import ReadPlan, plan_reads, remove_scratch
-from .translate import expression_to_duckdb, table_columns, table_location, table_serde_properties, to_duckdb
+from .translate import (
+    expression_to_duckdb,
+    partition_layout,
+    table_columns,
+    table_location,
+    table_serde_properties,
+    to_duckdb,
+)
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +46,7 @@ STAGED_SUFFIX = ".building"
 PATH_COLUMN = "$path"
 ACCOUNT_FOLDER = re.compile(r"^[0-9]{12}$")
 STAGED_REPORTS = ".staged-reports"
-# A table's partitions are the folders between its LOCATION and the file: region/YYYY/MM/DD/00.
+# A table's partitions are the first folders below its LOCATION (region/YYYY/MM/DD); files may sit deeper (00/).
 _NEVER_IN_DATA = "\x01"
 
 
@@ -96,11 +104,11 @@ def _local_folder(base: Path, table: SqlObject, config: Config, account: Optiona
 
 
 def _partition_files(folder: Path, depth: int) -> List[Path]:
-    """Files exactly `depth` folders below the table location, as Athena's partitions hold them (which of them
-    Athena reads, whatever their name, is report_files.athena_reads)."""
+    """Files at least `depth` folders below the table location: Athena reads every file under a partition's
+    folder, subfolders included (which of them it reads, whatever their name, is report_files.athena_reads)."""
     if not folder.is_dir():
         return []
-    pattern = "/".join(["*"] * depth + ["*"])
+    pattern = "/".join(["*"] * depth + ["**", "*"])
     return sorted(path for path in folder.glob(pattern) if path.is_file())
 
 
@@ -121,7 +129,22 @@ def _source_path(plan: ReadPlan, base: Path, scratch: Path) -> duckdb.Expression
     return FunctionExpression("replace", filename, ConstantExpression(str(scratch)), ConstantExpression(str(base)))
 
 
-def _load_raw(con: duckdb.DuckDBPyConnection, table: SqlObject, plan: ReadPlan, base: Path, scratch: Path) -> None:
+def _partition_columns(folder: Path, layout: List[Tuple[str, int]], path: duckdb.Expression) -> List[object]:
+    """One expression per partition column: its folders of ``path`` below ``folder``, joined by '/' (the projected
+    value). Every account's folder has the same depth, so one folder stands for all."""
+    parts = FunctionExpression("string_split", path, ConstantExpression("/"))
+    start = len(str(folder).rstrip("/").split("/")) + 1  # 1-based index of the first folder below the location
+    exprs = []
+    for name, width in layout:
+        folders = FunctionExpression("list_slice", parts, ConstantExpression(start),
+                                     ConstantExpression(start + width - 1))
+        exprs.append(FunctionExpression("array_to_string", folders, ConstantExpression("/")).alias(name))
+        start += width
+    return exprs
+
+
+def _load_raw(con: duckdb.DuckDBPyConnection, table: SqlObject, plan: ReadPlan, base: Path, scratch: Path,
+              folder: Path) -> None:
     columns, partitions = table_columns(table)
     if columns != ["line"]:
         raise InputError(f"{table.path}: the local engine reads raw report tables with one `line` column, "
@@ -137,13 +160,9 @@ def _load_raw(con: duckdb.DuckDBPyConnection, table: SqlObject, plan: ReadPlan, 
                             # Like Hadoop's line reader, accept \n, \r\n and a mix of both; the blank
                             # lines this yields for \r\n are dropped by the views, as Athena's would be.
                             strict_mode=False)
-    parts = FunctionExpression("string_split", ColumnExpression("filename"), ConstantExpression("/"))
-    exprs = [ColumnExpression("line").alias("line")]
-    # The partition folders are the last len(partitions) folders above the file name.
-    for offset, name in enumerate(partitions):
-        index = -(len(partitions) + 1) + offset
-        exprs.append(FunctionExpression("list_extract", parts, ConstantExpression(index)).alias(name))
-    exprs.append(_source_path(plan, base, scratch).alias(PATH_COLUMN))
+    source = _source_path(plan, base, scratch)
+    exprs = [ColumnExpression("line").alias("line"), *_partition_columns(folder, partition_layout(table), source)]
+    exprs.append(source.alias(PATH_COLUMN))
     relation.select(*exprs).create(table.name)
 
 
@@ -299,14 +318,14 @@ def build(data_dir: Path, out_dir: Path, config: Config, users_csv: Optional[Pat
 def _load_reports(con: duckdb.DuckDBPyConnection, table: SqlObject, base: Path, config: Config,
                   accounts: List[str], scratch: Path, notes: List[str]) -> int:
     """One raw report table from the files Athena would read for it, in every chosen account; files read."""
-    _, partitions = table_columns(table)
-    files = [path for account in accounts
-             for path in _partition_files(_local_folder(base, table, config, account), len(partitions))]
+    depth = sum(width for _, width in partition_layout(table))
+    folders = [_local_folder(base, table, config, account) for account in accounts]
+    files = [path for folder in folders for path in _partition_files(folder, depth)]
     plan = plan_reads(files, base, scratch)
     notes.extend(plan.notes)
     log.info("%s: %d files", table.name, plan.files_read)
     try:
-        _load_raw(con, table, plan, base, scratch)
+        _load_raw(con, table, plan, base, scratch, folders[0])
     except duckdb.Error as exc:
         _reraise_interrupt(exc)
         raise InputError(f"{table.path}: could not read its report files: {exc}") from None

@@ -7,6 +7,7 @@ drops the `<database>.` qualifier so views are queryable by plain name, and writ
 
 from __future__ import annotations
 
+import re
 from typing import Dict, List, Set, Tuple
 
 import sqlglot
@@ -162,3 +163,40 @@ def table_location(table: SqlObject) -> str:
     for prop in tree.find_all(exp.LocationProperty):
         return prop.this.name
     raise InputError(f"{table.path}: no LOCATION")
+
+
+def table_properties(table: SqlObject) -> Dict[str, str]:
+    """TBLPROPERTIES of a table's DDL (not its SERDEPROPERTIES)."""
+    tree = parse_athena(table.sql, str(table.path))
+    return {prop.this.name: prop.args["value"].name for prop in tree.find_all(exp.Property)
+            if type(prop) is exp.Property and isinstance(prop.this, exp.Literal)
+            and prop.find_ancestor(exp.SerdeProperties) is None}
+
+
+def partition_layout(table: SqlObject) -> List[Tuple[str, int]]:
+    """(partition column, how many folders it spans) in folder order below the table's LOCATION.
+
+    With partition projection the order and widths come from storage.location.template, as Athena reads them (a
+    date column formatted yyyy/MM/dd spans three folders); without it, each PARTITIONED BY column is one folder.
+    """
+    _, partitions = table_columns(table)
+    properties = table_properties(table)
+    template = properties.get("storage.location.template")
+    if not template:
+        return [(name, 1) for name in partitions]
+    location = table_location(table)
+    if not template.startswith(location):
+        raise InputError(f"{table.path}: storage.location.template {template} is not under LOCATION {location}")
+    layout: List[Tuple[str, int]] = []
+    for segment in template[len(location):].strip("/").split("/"):
+        match = re.fullmatch(r"\$\{(\w+)\}", segment)
+        if match is None or match.group(1) not in partitions:
+            raise InputError(f"{table.path}: storage.location.template folder {segment!r} is not one partition "
+                             "column; the local engine reads templates of whole-folder columns only")
+        name = match.group(1)
+        is_date = properties.get(f"projection.{name}.type", "").strip().lower() == "date"
+        layout.append((name, properties.get(f"projection.{name}.format", "").count("/") + 1 if is_date else 1))
+    if sorted(name for name, _ in layout) != sorted(partitions):
+        raise InputError(f"{table.path}: storage.location.template names {[n for n, _ in layout]}, "
+                         f"PARTITIONED BY has {partitions}")
+    return layout

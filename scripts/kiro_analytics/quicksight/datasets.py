@@ -3,10 +3,18 @@
 Datasets are RelationalTables on the Athena views (the SQL lives in sql/views/, names are joined there). A dataset
 whose definition changed gets an immediate full ingestion, because SPICE does not see a view change until it is
 refreshed; every dataset gets a daily refresh schedule after the user-name sync.
+
+Every ingestion the deploy causes is awaited, the first one of a new dataset too (CreateDataSet starts it and names
+it in its reply): a failed load fails the step with QuickSight's ErrorInfo instead of reporting success. Only the
+fields this step sends are compared with what the service describes (it adds its own), so a rerun is unchanged.
+Manual refreshes are capped at 32 per dataset in 24 hours on Enterprise edition
+(https://docs.aws.amazon.com/quicksight/latest/APIReference/API_CreateIngestion.html): a refresh that would pass
+the cap is not started, and the step says when the next one is possible.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import time
@@ -14,7 +22,7 @@ import uuid
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ..cli import StepContext
-from ..errors import InputError, StepFailed
+from ..errors import InputError, StepFailed, error_code
 from ..progress import wait_until
 from ..sqlfiles import content_digests
 from . import assets, definitions, permissions, references
@@ -26,6 +34,7 @@ SCHEDULE_ID = "kiro-daily-refresh"
 # Minutes between the refreshes of consecutive datasets, so they do not all queue on SPICE at once.
 STAGGER_MINUTES = 2
 INGESTION_TIMEOUT = 1800.0
+MANUAL_REFRESHES_PER_DAY = 32
 
 
 def role_arn(context: StepContext) -> str:
@@ -87,7 +96,7 @@ def ensure_data_source(context: StepContext) -> str:
         context.recorder.call(client, "CreateDataSource", AwsAccountId=account, DataSourceId=source_id,
                               Permissions=permissions.as_request(permissions.desired("data_source", context.config)),
                               **want)
-    elif _differs(existing, want, ("Name", "DataSourceParameters")):
+    elif differs(existing, {key: value for key, value in want.items() if key != "Type"}):
         update = {key: value for key, value in want.items() if key != "Type"}
         context.recorder.call(client, "UpdateDataSource", AwsAccountId=account, DataSourceId=source_id, **update)
         outcome = "updated"
@@ -102,18 +111,19 @@ def ensure_data_source(context: StepContext) -> str:
     return outcome
 
 
-def _differs(current: Mapping[str, Any], want: Mapping[str, Any], keys: Tuple[str, ...]) -> bool:
-    return any(_normal(current.get(key)) != _normal(want.get(key)) for key in keys)
+def differs(current: Any, want: Any) -> bool:
+    """Whether what the service describes differs from what this step sends, in the fields it sends only: the
+    service adds its own (ARNs, times, OutputColumns, defaults), and comparing those would update every rerun."""
+    if isinstance(want, Mapping):
+        return not isinstance(current, Mapping) or any(differs(current.get(key), value) for key, value in want.items())
+    if isinstance(want, list):
+        return (not isinstance(current, list) or len(current) != len(want)
+                or any(differs(have, wanted) for have, wanted in zip(current, want)))
+    return _normal(current) != _normal(want)
 
 
 def _normal(value: Any) -> Any:
     return json.loads(json.dumps(value, sort_keys=True, default=str)) if value is not None else None
-
-
-def _dataset_differs(current: Mapping[str, Any], want: Mapping[str, Any]) -> bool:
-    if current.get("Name") != want["Name"] or current.get("ImportMode") != want["ImportMode"]:
-        return True
-    return _normal(current.get("PhysicalTableMap")) != _normal(want["PhysicalTableMap"])
 
 
 def ensure_dataset(context: StepContext, view: str, view_digest: str) -> Tuple[str, str]:
@@ -124,12 +134,13 @@ def ensure_dataset(context: StepContext, view: str, view_digest: str) -> Tuple[s
     want = desired_dataset(context, view)
     current = assets.describe_or_none(client.describe_data_set, AwsAccountId=account, DataSetId=dataset_id)
     if current is None:
-        context.recorder.call(client, "CreateDataSet", AwsAccountId=account, DataSetId=dataset_id,
-                              Permissions=permissions.as_request(permissions.desired("dataset", context.config)),
-                              Tags=assets.hash_tags(view_digest, assets.VIEW_TAG), **want)
-        return "created", ""
+        # No view tag yet: it is set once the first ingestion succeeded, so a failed first load is retried next time.
+        response = context.recorder.call(
+            client, "CreateDataSet", AwsAccountId=account, DataSetId=dataset_id,
+            Permissions=permissions.as_request(permissions.desired("dataset", context.config)), **want)
+        return "created", str(response.get("IngestionId", ""))
     ingestion_id = ""
-    if _dataset_differs(current["DataSet"], want):
+    if differs(current["DataSet"], want):
         # Updating a SPICE dataset starts its full refresh by itself; the reply names that ingestion.
         response = context.recorder.call(client, "UpdateDataSet", AwsAccountId=account, DataSetId=dataset_id, **want)
         outcome, ingestion_id = "updated", str(response.get("IngestionId", ""))
@@ -168,13 +179,42 @@ def ensure_schedule(context: StepContext, view: str, index: int, existed: bool) 
     return "rescheduled"
 
 
-def start_ingestion(context: StepContext, view: str) -> str:
+def _manual_refreshes_today(client: Any, context: StepContext, view: str,
+                            now: dt.datetime) -> List[dt.datetime]:
+    """When the dataset's manual ingestions of the last 24 hours started, oldest first."""
+    since = now - dt.timedelta(hours=24)
+    started: List[dt.datetime] = []
+    for page in client.get_paginator("list_ingestions").paginate(AwsAccountId=context.config.account_id,
+                                                                 DataSetId=context.names.dataset_id(view)):
+        started += [item["CreatedTime"] for item in page.get("Ingestions", [])
+                    if item.get("RequestSource", "MANUAL") == "MANUAL" and item.get("CreatedTime")
+                    and item["CreatedTime"] >= since]
+    return sorted(started)
+
+
+def _cap_reached(view: str, earliest: Optional[dt.datetime]) -> StepFailed:
+    when = f" after {(earliest + dt.timedelta(hours=24)):%Y-%m-%d %H:%M} UTC" if earliest else " tomorrow"
+    return StepFailed(f"SPICE refresh of {view} not started: QuickSight allows {MANUAL_REFRESHES_PER_DAY} manual "
+                      f"refreshes of a dataset in 24 hours and they are used up. Its daily schedule still runs; "
+                      f"rerun step 7{when} to refresh it now (the changed view is remembered until then).")
+
+
+def start_ingestion(context: StepContext, view: str, now: Optional[dt.datetime] = None) -> str:
     client = context.clients.quicksight()
+    if not context.dry_run:
+        today = _manual_refreshes_today(client, context, view, now or dt.datetime.now(dt.timezone.utc))
+        if len(today) >= MANUAL_REFRESHES_PER_DAY:
+            raise _cap_reached(view, today[-MANUAL_REFRESHES_PER_DAY])
     # Unique per call: two deploys within one second must not collide on the id.
     ingestion_id = f"deploy-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:8]}"
-    context.recorder.call(client, "CreateIngestion", AwsAccountId=context.config.account_id,
-                          DataSetId=context.names.dataset_id(view), IngestionId=ingestion_id,
-                          IngestionType="FULL_REFRESH")
+    try:
+        context.recorder.call(client, "CreateIngestion", AwsAccountId=context.config.account_id,
+                              DataSetId=context.names.dataset_id(view), IngestionId=ingestion_id,
+                              IngestionType="FULL_REFRESH")
+    except Exception as exc:
+        if error_code(exc) == "LimitExceededException":
+            raise _cap_reached(view, None) from None
+        raise
     return ingestion_id
 
 
@@ -208,7 +248,7 @@ def deploy(context: StepContext) -> str:
             outcome = "view changed"
         outcomes[view] = outcome
         log.info("dataset %s: %s", context.names.dataset_id(view), outcome)
-        if outcome == "updated" and (update_ingestion or context.dry_run):
+        if outcome in ("created", "updated") and (update_ingestion or context.dry_run):
             ingestions.append((view, update_ingestion))  # "" under --dry-run, where nothing is waited on
         elif outcome in ("updated", "view changed"):
             ingestions.append((view, start_ingestion(context, view)))

@@ -23,9 +23,11 @@ OWNER_ACTIONS: Dict[str, Tuple[str, ...]] = {
     "dataset": tuple(_P + a for a in (
         "DescribeDataSet", "DescribeDataSetPermissions", "PassDataSet", "DescribeIngestion", "ListIngestions",
         "UpdateDataSet", "DeleteDataSet", "CreateIngestion", "CancelIngestion", "UpdateDataSetPermissions",
-        # The owner manages the daily refresh schedule too.
+        # The owner manages the daily refresh schedule and the refresh properties too: the 18 actions the console
+        # grants a dataset owner (https://github.com/hashicorp/terraform-provider-aws/issues/33907 lists them).
         "CreateRefreshSchedule", "UpdateRefreshSchedule", "DeleteRefreshSchedule", "DescribeRefreshSchedule",
-        "ListRefreshSchedules")),
+        "ListRefreshSchedules", "PutDataSetRefreshProperties", "DescribeDataSetRefreshProperties",
+        "DeleteDataSetRefreshProperties")),
     "analysis": tuple(_P + a for a in (
         "RestoreAnalysis", "UpdateAnalysisPermissions", "DeleteAnalysis", "DescribeAnalysisPermissions",
         "QueryAnalysis", "DescribeAnalysis", "UpdateAnalysis")),

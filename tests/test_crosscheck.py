@@ -1,0 +1,140 @@
+"""./deploy.sh --verify: Athena's per-day aggregates against a local DuckDB build of the same report files.
+
+The comparison on its own (numbers, tolerance, missing rows, the window), then the whole command against the
+emulated account: sample reports in moto's S3, the views in the catalog, Athena's SELECTs answered by DuckDB over
+the same files; and one deliberately wrong Athena answer, which must come back named by its day and column.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from datetime import date
+from pathlib import Path
+
+import boto3
+import pytest
+from athena_duckdb import duckdb_answers
+from aws_steps import SCRIPTS, context
+from kiro_analytics.athena import load_query
+from kiro_analytics.crosscheck import Difference, compare, keyed
+from kiro_analytics.errors import StepFailed
+from kiro_analytics.local import engine
+from kiro_analytics.local.sample_data import generate
+from kiro_analytics.plan import Recorder
+from kiro_analytics.progress import Clock
+from kiro_analytics.sqlfiles import load_tables, load_views
+from kiro_analytics.tables import ensure_tables
+from kiro_analytics.views import apply_views
+from moto import mock_aws
+from moto.moto_api import state_manager
+from standins.athena import athena_catalog
+
+CLOCK = Clock(now=lambda: 0.0, sleep=lambda _: None)
+
+
+def test_compare_names_the_day_and_column_and_tolerates_summation_order():
+    athena = [{"activity_date": "2026-02-10", "row_count": "3", "users": "2", "credits": "10.5", "overage": "0",
+               "messages": "40"},
+              {"activity_date": "2026-02-11", "row_count": "1", "users": "1", "credits": "0.1", "overage": None,
+               "messages": "2"}]
+    local = [{"activity_date": date(2026, 2, 10), "row_count": 3, "users": 2, "credits": 10.5 + 1e-12,
+              "overage": 0.0, "messages": 41},
+             {"activity_date": date(2026, 2, 11), "row_count": 1, "users": 1, "credits": 0.1, "overage": 0.0,
+              "messages": 2}]
+    assert compare("crosscheck_daily", athena, local) == [Difference("2026-02-10", "messages", 40.0, 41.0)]
+    assert Difference("2026-02-10", "messages", 40.0, 41.0).line() == "2026-02-10 messages: Athena 40, local 41"
+    # A day only one engine has is a difference in every column; the window leaves other days out.
+    missing = compare("crosscheck_daily", athena[:1], local)
+    assert {(d.day, d.column, d.athena) for d in missing} == {("2026-02-11", c, None) for c in
+                                                               ("row_count", "users", "credits", "overage",
+                                                                "messages")} | {("2026-02-10", "messages", 40.0)}
+    assert compare("crosscheck_daily", athena[:1], local, since=date(2026, 2, 11)) == [
+        Difference("2026-02-11", column, None, value) for column, value in
+        (("row_count", 1.0), ("users", 1.0), ("credits", 0.1), ("overage", 0.0), ("messages", 2.0))]
+    models = compare("crosscheck_models", [{"activity_date": "2026-02-10", "model": "auto", "messages": "5"}],
+                     [{"activity_date": date(2026, 2, 10), "model": "auto", "messages": 6}])
+    assert [d.line() for d in models] == ["2026-02-10 auto messages: Athena 5, local 6"]
+    assert keyed("crosscheck_models", [{"activity_date": "2026-02-10", "model": "auto", "messages": "5"}]) == {
+        ("2026-02-10", "auto"): {"messages": 5.0}}
+
+
+@pytest.fixture
+def account(config, tmp_path):
+    """Sample reports in the bucket, the tables and views in the catalog, Athena answering from DuckDB."""
+    manifest = generate(tmp_path / "sample", users=12, days=20, seed=5)
+    built = engine.build(manifest.root, tmp_path / "athena-side", config)
+    state_manager.set_transition(model_name="athena::execution", transition={"progression": "immediate"})
+    try:
+        with mock_aws(), athena_catalog() as athena:
+            s3 = boto3.client("s3", region_name="us-east-1")
+            s3.create_bucket(Bucket=config.bucket_name)
+            for path in [*manifest.report_files, *manifest.non_report_files]:
+                s3.put_object(Bucket=config.bucket_name, Key=path.relative_to(manifest.root).as_posix(),
+                              Body=path.read_bytes())
+            s3.create_bucket(Bucket="results")
+            glue = boto3.client("glue", region_name="us-east-1")
+            client = boto3.client("athena", region_name="us-east-1")
+            glue.create_database(DatabaseInput={"Name": config.database})
+            client.create_work_group(Name=config.workgroup, Configuration={
+                "ResultConfiguration": {"OutputLocation": "s3://results/athena/"}})
+            ensure_tables(glue, client, Recorder().call, load_tables(config), config.database, config.workgroup,
+                          clock=CLOCK)
+            apply_views(glue, client, Recorder(), load_views(config), config.database, config.workgroup)
+            athena.answer(duckdb_answers(built.db_path, config.database))
+            yield {"athena": athena, "built": built, "s3": s3, "manifest": manifest}
+    finally:
+        state_manager.unset_transition(model_name="athena::execution")
+
+
+def _verify(config, tmp_path: Path, *argv: str) -> str:
+    path = SCRIPTS / "crosscheck.py"
+    spec = importlib.util.spec_from_file_location("crosscheck_script", path)
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    ctx = context(config, 0, tmp_path)
+    ctx.args = module.build_parser().parse_args(list(argv))
+    return module.action(ctx)
+
+
+def test_verify_agrees_on_every_day_of_the_sample(account, config, tmp_path, capsys):
+    days = len({row["activity_date"] for row in duckdb_answers(account["built"].db_path, config.database)(
+        load_query("crosscheck_daily"))})
+    assert days >= 15
+    result = _verify(config, tmp_path)
+    assert result == (f"Athena and DuckDB agree on {days} day(s): rows, users, credits, overage, messages, "
+                      "messages per model")
+    assert f"downloaded {len(account['manifest'].report_files)} report file(s)" in capsys.readouterr().out
+    # Both queries reached Athena, and only SELECTs: --verify changes nothing.
+    sent = account["athena"].sql
+    assert load_query("crosscheck_daily") in sent and load_query("crosscheck_models") in sent
+
+
+def test_a_wrong_athena_answer_is_reported_with_its_day_and_column(account, config, tmp_path):
+    honest = duckdb_answers(account["built"].db_path, config.database)
+    rows = honest(load_query("crosscheck_daily"))
+    victim = sorted(rows, key=lambda row: row["activity_date"])[3]
+    day = victim["activity_date"].isoformat()
+
+    def off_by_one_credit(sql: str):
+        if sql != load_query("crosscheck_daily"):
+            return None
+        return [dict(row, credits=row["credits"] + 1) if row["activity_date"] == victim["activity_date"] else row
+                for row in honest(sql)]
+    account["athena"].answer(off_by_one_credit, first=True)
+    with pytest.raises(StepFailed) as failure:
+        _verify(config, tmp_path)
+    text = str(failure.value)
+    assert "Athena and the local engine differ in 1 value(s)" in text
+    expected = Difference(day, "credits", float(victim["credits"]) + 1, float(victim["credits"])).line()
+    assert f"  - {expected}" in text and text.count("\n  - ") == 1
+
+
+def test_a_window_downloads_and_compares_only_its_days(account, config, tmp_path, capsys):
+    rows = duckdb_answers(account["built"].db_path, config.database)(load_query("crosscheck_daily"))
+    days = sorted(row["activity_date"] for row in rows)
+    since, until = days[5], days[8]
+    result = _verify(config, tmp_path, "--since", since.isoformat(), "--until", until.isoformat())
+    assert result.startswith("Athena and DuckDB agree on 4 day(s)")
+    downloaded = int(capsys.readouterr().out.split("downloaded ")[1].split()[0])
+    assert 0 < downloaded < len(account["manifest"].report_files)
