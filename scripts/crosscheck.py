@@ -41,14 +41,15 @@ def action(ctx: StepContext) -> str:
         if not copied:
             raise StepFailed("no report files to compare: check s3.prefix, or widen --since/--until")
         local = local_rows(data, Path(scratch) / "duckdb", config, QUERIES)
-    differences, days = [], 0
+    differences, days = [], set()
     for name in QUERIES:
         athena = run_query(ctx.clients.client("athena"), load_query(name), config.workgroup, config.database, name)
         differences += compare(name, athena, local[name], since, until)
-        days = max(days, days_compared(name, athena, since, until))
+        days |= days_compared(name, athena, since, until)
     if differences:
         raise StepFailed(f"Athena and the local engine differ in {len(differences)} value(s):\n{report(differences)}")
-    return f"Athena and DuckDB agree on {days} day(s): rows, users, credits, overage, messages, messages per model"
+    return (f"Athena and DuckDB agree on {len(days)} day(s): rows, users, credits, overage, messages, messages per model, "
+            "the legacy report's metrics, the ingest ledger's lines")
 
 
 def build_parser():

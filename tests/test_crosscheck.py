@@ -16,7 +16,7 @@ import pytest
 from athena_duckdb import duckdb_answers
 from aws_steps import SCRIPTS, context
 from kiro_analytics.athena import load_query
-from kiro_analytics.crosscheck import Difference, compare, keyed
+from kiro_analytics.crosscheck import QUERIES, Difference, compare, keyed
 from kiro_analytics.errors import StepFailed
 from kiro_analytics.local import engine
 from kiro_analytics.local.sample_data import generate
@@ -98,16 +98,16 @@ def _verify(config, tmp_path: Path, *argv: str) -> str:
 
 
 def test_verify_agrees_on_every_day_of_the_sample(account, config, tmp_path, capsys):
-    days = len({row["activity_date"] for row in duckdb_answers(account["built"].db_path, config.database)(
-        load_query("crosscheck_daily"))})
+    honest = duckdb_answers(account["built"].db_path, config.database)
+    days = len({row["activity_date"] for name in QUERIES for row in honest(load_query(name))})
     assert days >= 15
     result = _verify(config, tmp_path)
     assert result == (f"Athena and DuckDB agree on {days} day(s): rows, users, credits, overage, messages, "
-                      "messages per model")
+                      "messages per model, the legacy report's metrics, the ingest ledger's lines")
     assert f"downloaded {len(account['manifest'].report_files)} report file(s)" in capsys.readouterr().out
     # Both queries reached Athena, and only SELECTs: --verify changes nothing.
     sent = account["athena"].sql
-    assert load_query("crosscheck_daily") in sent and load_query("crosscheck_models") in sent
+    assert all(load_query(name) in sent for name in QUERIES) and len(QUERIES) == 4
 
 
 def test_a_wrong_athena_answer_is_reported_with_its_day_and_column(account, config, tmp_path):
@@ -128,6 +128,40 @@ def test_a_wrong_athena_answer_is_reported_with_its_day_and_column(account, conf
     assert "Athena and the local engine differ in 1 value(s)" in text
     expected = Difference(day, "credits", float(victim["credits"]) + 1, float(victim["credits"])).line()
     assert f"  - {expected}" in text and text.count("\n  - ") == 1
+
+
+def test_a_wrong_legacy_or_ledger_answer_is_reported_with_its_day_and_column(account, config, tmp_path):
+    """The legacy report and the ledger are compared too: one legacy metric off by 7 on one day, and one day's
+    rows_used of the legacy ledger off by one (moved to rows_rejected, so the ledger still balances)."""
+    honest = duckdb_answers(account["built"].db_path, config.database)
+    legacy_rows = sorted(honest(load_query("crosscheck_legacy")), key=lambda row: row["activity_date"])
+    ledger_rows = sorted(honest(load_query("crosscheck_ledger")), key=lambda row: (row["activity_date"],
+                                                                                   row["source"]))
+    legacy_victim = legacy_rows[2]
+    ledger_victim = next(row for row in ledger_rows[4:] if row["source"] == "kiro_by_user_analytic")
+    assert legacy_victim["inline_acceptancecount"] > 0 and ledger_victim["rows_used"] > 0
+
+    def broken(sql: str):
+        if sql == load_query("crosscheck_legacy"):
+            return [dict(row, inline_acceptancecount=row["inline_acceptancecount"] + 7) if row is legacy_victim
+                    else row for row in legacy_rows]
+        if sql == load_query("crosscheck_ledger"):
+            return [dict(row, rows_used=row["rows_used"] - 1, rows_rejected=row["rows_rejected"] + 1)
+                    if row is ledger_victim else row for row in ledger_rows]
+        return None
+    account["athena"].answer(broken, first=True)
+    with pytest.raises(StepFailed) as failure:
+        _verify(config, tmp_path)
+    text = str(failure.value)
+    legacy_day, ledger_day = legacy_victim["activity_date"].isoformat(), ledger_victim["activity_date"].isoformat()
+    count, used, rejected = (legacy_victim["inline_acceptancecount"], ledger_victim["rows_used"],
+                             ledger_victim["rows_rejected"])
+    assert "Athena and the local engine differ in 3 value(s)" in text
+    assert text.count("\n  - ") == 3
+    assert f"  - {legacy_day} legacy inline_acceptancecount: Athena {count + 7}, local {count}" in text
+    assert f"  - {ledger_day} ledger kiro_by_user_analytic rows_used: Athena {used - 1}, local {used}" in text
+    assert f"  - {ledger_day} ledger kiro_by_user_analytic rows_rejected: Athena {rejected + 1}, local {rejected}" \
+        in text
 
 
 def test_a_window_downloads_and_compares_only_its_days(account, config, tmp_path, capsys):
