@@ -48,8 +48,8 @@ def action(ctx: StepContext) -> str:
         days |= days_compared(name, athena, since, until)
     if differences:
         raise StepFailed(f"Athena and the local engine differ in {len(differences)} value(s):\n{report(differences)}")
-    return (f"Athena and DuckDB agree on {len(days)} day(s): rows, users, credits, overage, messages, messages per model, "
-            "the legacy report's metrics, the ingest ledger's lines")
+    return (f"Athena and DuckDB agree on {len(days)} day(s): rows, users, credits, overage, messages, "
+            "messages per model, the legacy report's metrics, the ingest ledger's lines")
 
 
 def build_parser():
