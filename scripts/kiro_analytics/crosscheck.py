@@ -8,7 +8,7 @@ differs. It imports neither boto3 nor the local engine: scripts/crosscheck.py wi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 QUERIES: Tuple[str, ...] = ("crosscheck_daily", "crosscheck_models", "crosscheck_legacy", "crosscheck_ledger")
@@ -31,6 +31,13 @@ PREFIX: Dict[str, str] = {"crosscheck_legacy": "legacy", "crosscheck_ledger": "l
 TOLERANCE = 1e-6
 # A re-sent export of a day lands in a later day's folder: a window downloads this many days either side.
 WINDOW_MARGIN_DAYS = 3
+
+
+def folder_window(since: Optional[date], until: Optional[date]) -> Tuple[Optional[date], Optional[date]]:
+    """The day folders a window reads, on both sides: its days and WINDOW_MARGIN_DAYS either side (open ends stay
+    open)."""
+    margin = timedelta(days=WINDOW_MARGIN_DAYS)
+    return (since - margin if since else None, until + margin if until else None)
 
 
 @dataclass(frozen=True)
