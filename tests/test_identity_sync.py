@@ -219,6 +219,36 @@ def test_an_overlapping_run_that_replaced_the_map_wins_and_this_one_writes_nothi
     assert _mapping()["Body"].read() == other
 
 
+@pytest.mark.parametrize("code", ["ConditionalRequestConflict", "409"])
+def test_a_409_conflict_is_another_run_writing_not_a_failure(aws, code):
+    """S3 answers 409 ConditionalRequestConflict when another conditional write to the key is in flight, not only 412
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html): the run writes nothing, leaves
+    the other run's map, and says so, exactly as for 412. "409" is the code botocore gives a 409 without a body."""
+    from unittest import mock
+
+    from botocore.awsrequest import AWSResponse
+
+    expected, _ = _make_users(2)
+    _run(list(expected)[:1], boto3.client("identitystore", region_name="us-east-1"))
+    before = _mapping()["Body"].read()
+    s3 = boto3.client("s3", region_name="us-east-1")
+    answered = []
+
+    def conflict(params, model, **_):
+        # S3's answer, short-circuited before the request reaches the emulator (which has no 409 of its own).
+        answered.append(params.get("headers", {}).get("If-Match"))
+        return (AWSResponse("https://reports.s3.amazonaws.com/", 409, {}, None),
+                {"Error": {"Code": code, "Message": "A conflicting conditional operation is currently in progress "
+                                                    "against this resource. Try again."},
+                 "ResponseMetadata": {"HTTPStatusCode": 409}})
+    s3.meta.events.register("before-call.s3.PutObject", conflict)
+    with mock.patch("kiro_analytics.identity_sync.run_query", return_value=[{"user_id": i} for i in expected]):
+        result = sync_user_mapping(object(), boto3.client("identitystore", region_name="us-east-1"), s3, SETTINGS)
+    assert answered and answered[0]  # the conditional write was sent, with the ETag this run read
+    assert result.conflict is True and result.changed is False and "another sync replaced it" in result.summary()
+    assert _mapping()["Body"].read() == before
+
+
 def test_a_first_map_is_created_only_if_none_appeared_meanwhile(aws):
     from unittest import mock
 

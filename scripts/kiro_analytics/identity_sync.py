@@ -42,7 +42,9 @@ log = logging.getLogger(__name__)
 
 MAPPING_HEADER: Tuple[str, ...] = ("userid", "username", "user_name", "email", "groups")
 _DENIED = ("AccessDeniedException", "AccessDenied", "UnauthorizedException", "UnrecognizedClientException")
-# 412: the object changed since this run read it; 409: another conditional write to it was in flight.
+# 412: the object changed since this run read it; 409 ConditionalRequestConflict: another conditional write (or a
+# delete) to it was in flight (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html). Both
+# mean another run is writing: this one leaves the map alone.
 _CONFLICT = ("PreconditionFailed", "ConditionalRequestConflict", "412", "409")
 MEMBERSHIP_WORKERS = 8
 
