@@ -31,6 +31,9 @@ def aws(config):
         with mock_aws(), athena_catalog() as athena, crawls(), lambda_runs():
             s3 = boto3.client("s3", region_name="us-east-1")
             s3.create_bucket(Bucket=config.bucket_name)
+            # What every S3 bucket has had since January 2023 (moto has no default of its own).
+            s3.put_bucket_encryption(Bucket=config.bucket_name, ServerSideEncryptionConfiguration={"Rules": [
+                {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
             # One report file per family the discovery crawlers read (the counts themselves come from answers).
             for folder, header in (("user_report", "Date,UserId,Client_Type,Credits_Used,Total_Messages"),
                                    ("by_user_analytic", "UserId,Date,Chat_AICodeLines")):
@@ -117,7 +120,7 @@ def test_steps_1_to_6_then_rerun_reports_unchanged(aws, config, tmp_path, capsys
     assert synced.endswith("deployed function ran: 3 user(s), map unchanged, 2 from Identity Center")
     assert [(run["event"], run["errored"]) for run in runs] == [({"action": "sync"}, False)]
     body = boto3.client("s3").get_object(Bucket=config.bucket_name, Key=config.user_mapping_key)
-    assert body["ServerSideEncryption"] == "AES256"
+    assert body["ServerSideEncryption"] == "AES256"  # the bucket's default: step 6 sent no encryption header
     rows = list(csv.DictReader(io.StringIO(body["Body"].read().decode())))
     assert {r["userid"]: r["groups"] for r in rows}[ids[0]] == "Platform"
 
