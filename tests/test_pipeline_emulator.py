@@ -145,6 +145,26 @@ def test_step_1_with_an_alarm_email_deploys_topic_alarm_actions_and_digest(aws, 
     assert script(1).action(context(config, 1, tmp_path)) == "stack unchanged; code unchanged; tables unchanged"
 
 
+def test_step_1_gives_the_lake_formation_registration_role_the_report_key(aws, tmp_path):
+    """A KMS bucket under Lake Formation: the role the reports' location is registered with reads them for Athena,
+    QuickSight and the crawlers, so step 1 finds it (ListResources) and the stack gives it kms:Decrypt on the key."""
+    key = _client("kms").create_key()["KeyMetadata"]["Arn"]
+    config = load_config(str(write_config(tmp_path / "kms.yaml", {"s3": {"kms_key_arn": key}})))
+    reader = _client("iam").create_role(RoleName="lf-reader", Path="/data/", AssumeRolePolicyDocument="{}")["Role"]
+    lf = _client("lakeformation")
+    lf.register_resource(ResourceArn=f"arn:aws:s3:::{config.bucket_name}", RoleArn=reader["Arn"])
+    lf.put_data_lake_settings(DataLakeSettings={
+        "DataLakeAdmins": [{"DataLakePrincipalIdentifier": "arn:aws:sts::123456789012:user/moto"}],
+        "CreateDatabaseDefaultPermissions": [], "CreateTableDefaultPermissions": []})
+    assert script(1).action(context(config, 1, tmp_path)).startswith("stack created")
+    names = Names(config)
+    stack = _client("cloudformation").describe_stacks(StackName=names.stack)["Stacks"][0]
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}["LakeFormationKeyRoles"] == "lf-reader"
+    document = _client("iam").get_role_policy(RoleName="lf-reader", PolicyName=f"{names.database}-decrypt-reports")
+    assert document["PolicyDocument"]["Statement"] == [{"Sid": "DecryptRegisteredReports", "Effect": "Allow",
+                                                        "Action": "kms:Decrypt", "Resource": key}]
+
+
 def test_dry_run_of_step_1_records_and_changes_nothing(aws, config, tmp_path):
     result = script(1).action(context(config, 1, tmp_path, dry_run=True))
     assert result.startswith("stack planned; code to upload")
