@@ -56,6 +56,16 @@ def test_compare_names_the_day_and_column_and_tolerates_summation_order():
     assert compare("crosscheck_daily", athena[:1], local, since=date(2026, 2, 11)) == [
         Difference("2026-02-11", column, None, value) for column, value in
         (("row_count", 1.0), ("users", 1.0), ("credits", 0.1), ("overage", 0.0), ("messages", 2.0))]
+    # A measure Athena's row lacks, or answers NULL for where the local sum is not zero, is a difference too, never
+    # skipped; a NULL sum beside a zero one agrees (SUM over no non-NULL value is NULL in both engines).
+    no_overage = [{key: value for key, value in row.items() if key != "overage"} for row in athena]
+    assert compare("crosscheck_daily", no_overage, local) == [
+        Difference("2026-02-10", "overage", None, 0.0), Difference("2026-02-10", "messages", 40.0, 41.0),
+        Difference("2026-02-11", "overage", None, 0.0)]
+    null_overage = [dict(athena[1], overage=None)]
+    assert compare("crosscheck_daily", null_overage, [dict(local[1], overage=2.5)]) == [
+        Difference("2026-02-11", "overage", None, 2.5)]
+    assert Difference("2026-02-11", "overage", None, 2.5).line() == "2026-02-11 overage: Athena missing, local 2.5"
     models = compare("crosscheck_models", [{"activity_date": "2026-02-10", "model": "auto", "messages": "5"}],
                      [{"activity_date": date(2026, 2, 10), "model": "auto", "messages": 6}])
     assert [d.line() for d in models] == ["2026-02-10 auto messages: Athena 5, local 6"]

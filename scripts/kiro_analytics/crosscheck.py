@@ -87,7 +87,8 @@ def keyed(query: str, rows: Iterable[Mapping[str, Any]],
     for row in rows:
         key = tuple(_day(row[column]) if column == "activity_date" else str(row[column] or "")
                     for column in KEYS[query])
-        found[key] = {measure: _number(row.get(measure)) for measure in columns}
+        # A measure the row does not have at all is left out (not read as NULL): compare reports it as a difference.
+        found[key] = {measure: _number(row[measure]) for measure in columns if measure in row}
     return found
 
 
@@ -112,9 +113,11 @@ def compare(query: str, athena_rows: Sequence[Mapping[str, Any]], local_rows: Se
             continue
         label = " ".join(part for part in (PREFIX.get(query, ""), *key[1:]) if part)
         for measure in columns:
-            left = (athena.get(key) or {}).get(measure)
-            right = (local.get(key) or {}).get(measure)
-            if key not in athena or key not in local or not _same(left, right):
+            mine, theirs = athena.get(key), local.get(key)
+            left, right = (mine or {}).get(measure), (theirs or {}).get(measure)
+            # A row or a measure one side lacks is a difference; only a NULL sum beside a zero one agrees.
+            if mine is None or theirs is None or measure not in mine or measure not in theirs \
+                    or not _same(left, right):
                 column = f"{label} {measure}" if label else measure
                 differences.append(Difference(key[0], column, left, right))
     return differences
