@@ -480,3 +480,103 @@ def test_a_month_that_starts_on_the_data_first_day_is_complete(tmp_path):
     assert (july["period_status"], july["overage_check"]) == ("COMPLETE", "OK")
     assert july["overage_difference"] == pytest.approx(0.005, abs=1e-9)
     assert july["credits_to_date"] == pytest.approx(899.995) and july["recommendation"] == "KEEP"
+
+
+# -- a user with profiles in two regions holds two seats ------------------------------------------------------
+
+WEST, EAST = REGION, "eu-west-1"
+G, H = "61000000-0000-4000-8000-000000000001", "62000000-0000-4000-8000-000000000002"
+# (region, day, user, tier, Credits_Used, Overage_Credits_Used, Overage_Enabled). Reports from 07-01 to 08-05.
+REGION_ROWS = [
+    (WEST, "2026-07-01", G, "PRO", 600.0, 0.0, True),
+    (EAST, "2026-07-01", G, "PRO", 500.0, 0.0, False),   # the same day in the other region: a second seat
+    (WEST, "2026-07-20", G, "PRO", 200.0, 100.0, True),
+    (WEST, "2026-07-02", H, "PRO_PLUS", 100.0, 0.0, False),
+    (WEST, "2026-08-05", G, "PRO", 200.0, 0.0, True),
+    (EAST, "2026-08-02", G, "PRO", 300.0, 0.0, False),
+]
+
+
+@pytest.fixture(scope="module")
+def regions(tmp_path_factory):
+    root = tmp_path_factory.mktemp("regions")
+    for region, day, user, tier, credits, overage, enabled in REGION_ROWS:
+        folder = root / "data" / "AWSLogs" / ACCOUNT / "KiroLogs" / "user_report" / region / day.replace("-", "/")
+        path = folder / "00" / f"KIRO_IDE_{ACCOUNT}_user_report_{day.replace('-', '')}0205_{user[:2]}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        cells = [day, f'"{user}"', "KIRO_IDE", "1", repr(credits), "0.0", repr(overage), str(enabled).lower(),
+                 f'"arn:aws:codewhisperer:{region}:{ACCOUNT}:profile/P1"', tier, "10", "false", "g@example.com"]
+        path.write_text(USUAL + "\n" + ",".join(cells) + "\n", encoding="utf-8")
+    config = parse_config({
+        "aws": {"account_id": ACCOUNT, "region": REGION},
+        "s3": {"bucket_name": "cost-model-bucket", "report_regions": [WEST, EAST]},
+        "identity_center": {"identity_store_id": "d-7777777777"},
+        "quicksight": {"user_arn": f"arn:aws:quicksight:{REGION}:{ACCOUNT}:user/default/admin"}, "plans": PLANS})
+    result = engine.build(root / "data", root / "out", config)
+    connection = duckdb.connect(str(result.db_path), read_only=True)
+    yield connection
+    connection.close()
+
+
+def seat(con, when: str, user: str, region: str, view: str = "monthly_user_credits") -> dict:
+    found = rows(con, f"SELECT * FROM {view} WHERE month = DATE '{when}' AND userid = '{user}' "
+                      f"AND region = '{region}'")
+    assert len(found) == 1, (when, user, region, found)
+    return found[0]
+
+
+def test_two_regions_are_two_seats_each_priced_and_advised_on_its_own(regions):
+    west, east = seat(regions, "2026-07-01", G, WEST), seat(regions, "2026-07-01", G, EAST)
+    # West: 600 + 200 plan credits and 100 overage on PRO's 800: consumption 900, implied = reported = 100.
+    assert (west["consumption_credits"], west["allowance"], west["implied_overage_credits"]) == (900.0, 800.0, 100.0)
+    assert (west["overage_check"], west["overage_cost"], west["month_cost"]) == ("OK", approx(5.0), approx(21.0))
+    assert west["utilisation_pct"] == approx(112.5)
+    # PRO 16 + 100 x 0.05 = 21 against PRO_PLUS 30: keep. (One merged seat would hold 1,400 credits, imply 600
+    # overage against 100 reported, and cost 46 on PRO: an UPGRADE to PRO_PLUS that neither subscription needs.)
+    assert (west["recommendation"], west["current_tier_cost"], west["advice_status"]) == ("KEEP", approx(21.0),
+                                                                                           "FINAL")
+    # East: its own allowance, its own overage setting (off): 500 of 800.
+    assert (east["consumption_credits"], east["overage_cost"], east["month_cost"]) == (500.0, 0.0, 16.0)
+    assert (east["utilisation_pct"], east["overage_enabled"], east["recommendation"]) == (approx(62.5), False, "KEEP")
+
+
+def test_two_seats_reconcile_on_every_view(regions):
+    july = "month = DATE '2026-07-01'"
+    (seats, plan_cost, month_cost, overage_cost, consumption), = regions.execute(
+        "SELECT count(*), sum(monthly_price), sum(month_cost), sum(overage_cost), sum(consumption_credits) "
+        f"FROM monthly_user_credits WHERE {july}").fetchall()
+    # G's two PRO seats (16 + 16) and H's PRO_PLUS (30); overage 100 x 0.05 on G's west seat.
+    assert (seats, plan_cost, month_cost, overage_cost, consumption) == (3, 62.0, approx(67.0), approx(5.0), 1500.0)
+    (daily_consumption, daily_overage_cost), = regions.execute(
+        "SELECT sum(consumption_credits), sum(overage_cost) FROM daily_summary "
+        "WHERE activity_date BETWEEN DATE '2026-07-01' AND DATE '2026-07-31'").fetchall()
+    assert (daily_consumption, daily_overage_cost) == (1500.0, approx(5.0))  # the days sum both seats too
+    day = rows(regions, "SELECT * FROM daily_summary WHERE activity_date = DATE '2026-07-01'")[0]
+    assert (day["active_users"], day["credit_report_users"], day["consumption_credits"]) == (1, 1, 1100.0)
+    # One person per day wherever a view counts people; one row per seat where it prices them.
+    assert regions.execute("SELECT count(*), sum(in_credit_report) FROM active_user_days WHERE activity_date = "
+                           f"DATE '2026-07-01' AND userid = '{G}'").fetchall() == [(1, 1)]
+    assert regions.execute("SELECT count(*), sum(credits_used) FROM team_user_daily WHERE activity_date = "
+                           f"DATE '2026-07-01' AND userid = '{G}'").fetchall() == [(1, 1100.0)]
+    detail = dict(regions.execute("SELECT region, credits_used FROM user_daily_detail WHERE activity_date = "
+                                  f"DATE '2026-07-01' AND userid = '{G}'").fetchall())
+    assert detail == {WEST: 600.0, EAST: 500.0}
+    g = rows(regions, f"SELECT * FROM user_summary WHERE userid = '{G}'")[0]
+    assert (g["credits_used"], g["overage_credits_used"], g["consumption_credits"], g["active_days"]) == \
+        (1800.0, 100.0, 1900.0, 4)
+    tiers = {r["subscription_tier"]: r for r in rows(regions, "SELECT * FROM tier_summary")}
+    assert (tiers["PRO"]["users"], tiers["PRO"]["seats"], tiers["PRO"]["monthly_seat_cost"]) == (1, 2, 32.0)
+    assert tiers["PRO"]["consumption_credits"] == 1900.0
+    assert (tiers["PRO_PLUS"]["users"], tiers["PRO_PLUS"]["seats"], tiers["PRO_PLUS"]["monthly_seat_cost"]) == \
+        (1, 1, 30.0)
+
+
+def test_each_seat_is_forecast_on_its_own_run_rate(regions):
+    # August to 08-05 (26 days left). West: 200 in 5 days -> 1,240; overage on: 440 beyond 800 -> 22.
+    west = seat(regions, "2026-08-01", G, WEST, "monthly_credit_forecast")
+    assert (west["period_status"], west["projected_credits"], west["projected_overage_cost"]) == \
+        ("MONTH_TO_DATE", approx(1240.0), approx(22.0))
+    # East: 300 -> 1,860 with overage off: stopped at 800, no overage projected.
+    east = seat(regions, "2026-08-01", G, EAST, "monthly_credit_forecast")
+    assert (east["projected_credits"], east["projected_overage_cost"], east["at_risk"]) == (approx(1860.0), 0, True)
+    assert west["at_risk"] is True
