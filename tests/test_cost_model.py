@@ -17,6 +17,8 @@ from typing import Dict, List
 
 import duckdb
 import pytest
+import sqlglot
+from kiro_analytics.athena import load_query
 from kiro_analytics.config import parse_config
 from kiro_analytics.local import engine
 from kiro_analytics.quicksight import definitions
@@ -580,3 +582,14 @@ def test_each_seat_is_forecast_on_its_own_run_rate(regions):
     east = seat(regions, "2026-08-01", G, EAST, "monthly_credit_forecast")
     assert (east["projected_credits"], east["projected_overage_cost"], east["at_risk"]) == (approx(1860.0), 0, True)
     assert west["at_risk"] is True
+    # The digest counts people: G is projected over in both regions, one user; the money adds up per seat.
+    query = sqlglot.transpile(load_query("digest_forecast"), read="athena", write="duckdb")[0]
+    (month_, over, under, projected, billed), = regions.execute(query).fetchall()
+    assert (month_.isoformat(), over, under, projected, billed) == ("2026-08-01", 1, 1, approx(22.0), 0)
+    kpi = next(body for _s, _k, body in definitions.visuals(definitions.load_raw("cost-optimization"))
+               if body["VisualId"] == "co-kpi-at-risk")
+    (measure,) = kpi["ChartConfiguration"]["FieldWells"]["Values"]
+    assert measure["CategoricalMeasureField"]["AggregationFunction"] == "DISTINCT_COUNT"
+    (column,), = regions.execute("SELECT count(DISTINCT " + measure["CategoricalMeasureField"]["Column"]["ColumnName"]
+                                 + ") FROM monthly_credit_forecast").fetchall()
+    assert column == 1

@@ -40,6 +40,8 @@ SELECT
     j.at_risk,
     j.near_cap,
     -- 1 for an at-risk user: a KPI sums it into a count, which a BOOLEAN cannot give.
-    CASE WHEN j.at_risk THEN 1 ELSE 0 END AS at_risk_users
+    CASE WHEN j.at_risk THEN 1 ELSE 0 END AS at_risk_users,
+    -- The user id of an at-risk seat: a KPI counts it DISTINCT, so a user at risk in two regions is one person.
+    CASE WHEN j.at_risk THEN j.userid END AS at_risk_userid
 FROM judged AS j
 LEFT JOIN ${database}.user_names AS n ON n.userid = j.userid
