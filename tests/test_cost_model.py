@@ -216,7 +216,8 @@ def test_consumption_is_plan_plus_reported_overage_and_overage_cost_is_reported_
 def test_overage_in_the_month_the_reports_start_in_is_kept_and_explained(con):
     """The Souza case: 50 plan credits and 300 overage credits in June's data (from 06-10)."""
     june = month(con, "2026-06-01", S)
-    assert june["period_status"] == "PARTIAL_START"
+    # The days before 06-10 are missing: the advice below is provisional, as the month to date's is.
+    assert (june["period_status"], june["advice_status"]) == ("PARTIAL_START", "PROVISIONAL")
     assert (june["credits_used"], june["overage_credits_used"], june["consumption_credits"]) == (50.0, 300.0, 350.0)
     # Consumption alone implies no overage; Kiro reported 300: shown side by side, with the reason.
     assert (june["implied_overage_credits"], june["overage_difference"]) == (0.0, 300.0)
@@ -266,6 +267,7 @@ def test_usage_limit_is_the_allowance_when_the_report_has_it(con):
 def test_advice_is_the_cheapest_tier_that_covers_the_month(con, user, advice, tier, saving):
     row = month(con, "2026-07-01", user)
     assert (row["period_status"], row["recommendation"], row["recommended_tier"]) == ("COMPLETE", advice, tier)
+    assert row["advice_status"] == "FINAL"
     assert row["advice_saving"] == pytest.approx(saving, abs=1e-6)
     assert row["current_tier_short"] is (user == K1)
 
@@ -344,6 +346,7 @@ def test_the_current_month_is_projected_and_marked_provisional(con):
     u, p = month(con, "2026-08-01", U), month(con, "2026-08-01", P)
     o = month(con, "2026-08-01", OV)
     assert {u["period_status"], p["period_status"], o["period_status"]} == {"MONTH_TO_DATE"}
+    assert {u["advice_status"], p["advice_status"], o["advice_status"]} == {"PROVISIONAL"}
     # U: 200 in the 5 covered days (08-01..08-05), 26 days left: 200 + 40 x 26 = 1,240 > the 1,200 Usage_Limit
     # with overage off: PRO will stop U, PRO_PLUS (1,600) covers.
     assert (u["consumption_credits"], u["projected_credits"]) == (200.0, approx(1240.0))
@@ -466,18 +469,9 @@ def test_every_active_users_kpi_counts_either_report():
 def test_a_month_that_starts_on_the_data_first_day_is_complete(tmp_path):
     """Reports from 07-01 to 08-01: July is covered from its 1st. T's reported overage (100) and the implied one
     (799.995 + 100 - 800 = 99.995) differ by 0.005, below Kiro's 0.01 metering: they agree."""
-    folder = tmp_path / "data" / "AWSLogs" / ACCOUNT / "KiroLogs" / "user_report" / REGION
-    days = (("2026-07-01", 799.995, 0.0), ("2026-07-02", 0.0, 100.0), ("2026-08-01", 10.0, 0.0))
-    for day, credits, overage in days:
-        path = folder / day.replace("-", "/") / "00" / f"KIRO_IDE_{ACCOUNT}_user_report_{day.replace('-', '')}0205.csv"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(USUAL + "\n" + _line(USUAL, day, S, "KIRO_IDE", credits, overage, {}) + "\n", encoding="utf-8")
-    config = parse_config({
-        "aws": {"account_id": ACCOUNT, "region": REGION}, "s3": {"bucket_name": "cost-model-bucket"},
-        "identity_center": {"identity_store_id": "d-7777777777"},
-        "quicksight": {"user_arn": f"arn:aws:quicksight:{REGION}:{ACCOUNT}:user/default/admin"}, "plans": PLANS})
-    result = engine.build(tmp_path / "data", tmp_path / "out", config)
-    with duckdb.connect(str(result.db_path), read_only=True) as connection:
+    connection = _single_user_build(tmp_path, (("2026-07-01", 799.995, 0.0), ("2026-07-02", 0.0, 100.0),
+                                               ("2026-08-01", 10.0, 0.0)))
+    with connection:
         july = month(connection, "2026-07-01", S)
     assert (july["period_status"], july["overage_check"]) == ("COMPLETE", "OK")
     assert july["overage_difference"] == pytest.approx(0.005, abs=1e-9)
@@ -593,3 +587,58 @@ def test_each_seat_is_forecast_on_its_own_run_rate(regions):
     (column,), = regions.execute("SELECT count(DISTINCT " + measure["CategoricalMeasureField"]["Column"]["ColumnName"]
                                  + ") FROM monthly_credit_forecast").fetchall()
     assert column == 1
+
+
+def _single_user_build(root: Path, days) -> duckdb.DuckDBPyConnection:
+    """S alone (PRO, overage on), one KIRO_IDE line per (day, Credits_Used, Overage_Credits_Used)."""
+    folder = root / "data" / "AWSLogs" / ACCOUNT / "KiroLogs" / "user_report" / REGION
+    for day, credits, overage in days:
+        path = folder / day.replace("-", "/") / "00" / f"KIRO_IDE_{ACCOUNT}_user_report_{day.replace('-', '')}0205.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(USUAL + "\n" + _line(USUAL, day, S, "KIRO_IDE", credits, overage, {}) + "\n", encoding="utf-8")
+    config = parse_config({
+        "aws": {"account_id": ACCOUNT, "region": REGION}, "s3": {"bucket_name": "cost-model-bucket"},
+        "identity_center": {"identity_store_id": "d-7777777777"},
+        "quicksight": {"user_arn": f"arn:aws:quicksight:{REGION}:{ACCOUNT}:user/default/admin"}, "plans": PLANS})
+    result = engine.build(root / "data", root / "out", config)
+    return duckdb.connect(str(result.db_path), read_only=True)
+
+
+@pytest.mark.parametrize(("last_day", "status", "advice", "projected"), [
+    # Data to the month's last day: July is whole, nothing to project, the advice is final.
+    ("2026-07-31", "COMPLETE", "FINAL", 310.0),
+    # One day short: 310 in 30 covered days, 1 left: 310 + 310 / 30 x 1 = 320.333..., i.e. 310 / 30 x 31.
+    ("2026-07-30", "MONTH_TO_DATE", "PROVISIONAL", 310.0 / 30 * 31),
+])
+def test_the_month_to_date_ends_the_day_before_the_month_does(tmp_path, last_day, status, advice, projected):
+    connection = _single_user_build(tmp_path, (("2026-07-01", 10.0, 0.0), (last_day, 300.0, 0.0)))
+    with connection:
+        july = month(connection, "2026-07-01", S)
+        forecast = month(connection, "2026-07-01", S, "monthly_credit_forecast")
+    assert (july["period_status"], july["advice_status"], july["consumption_credits"]) == (status, advice, 310.0)
+    assert july["projected_credits"] == pytest.approx(projected, abs=1e-9)
+    assert forecast["projected_credits"] == pytest.approx(projected, abs=1e-9)
+    assert forecast["days_elapsed"] == (31 if status == "COMPLETE" else 30)
+
+
+def test_the_cost_tables_say_which_advice_is_provisional_and_what_utilisation_is_of():
+    """Both per-user monthly tables show the period and the advice status beside the advice, and the seat's region;
+    their subtitle names both provisional cases; the utilisation column names its base, in both languages."""
+    for name, visual_id in (("dashboard", "ca-user-credits"), ("cost-optimization", "co-user-credits")):
+        raw = definitions.load_raw(name)
+        table = next(body for _s, _k, body in definitions.visuals(raw) if body["VisualId"] == visual_id)
+        wells = table["ChartConfiguration"]["FieldWells"]["TableAggregatedFieldWells"]
+        shown = [next(iter(f.values()))["Column"]["ColumnName"] for f in wells["GroupBy"]]
+        assert {"region", "period_status", "recommendation", "advice_status"} <= set(shown), (name, shown)
+        assert shown.index("advice_status") == shown.index("recommendation") + 1
+        labels = {o["FieldId"].split(".")[1]: o["CustomLabel"]
+                  for o in table["ChartConfiguration"]["FieldOptions"]["SelectedFieldOptions"]}
+        assert labels["utilisation_pct"] == "${label:col_utilisation_pct}"
+        assert table["Subtitle"]["FormatText"]["PlainText"] == "${label:subtitle_user_credit_table}"
+    root = Path(__file__).resolve().parent.parent / "quicksight" / "labels"
+    en = json.loads((root / "en.json").read_text(encoding="utf-8"))
+    zh = json.loads((root / "zh.json").read_text(encoding="utf-8"))
+    assert "allowance" in en["col_utilisation_pct"] and "current tier" in en["col_utilisation_pct"]
+    assert "当前等级额度" in zh["col_utilisation_pct"]
+    for text in (en["subtitle_user_credit_table"], zh["subtitle_user_credit_table"]):
+        assert all(word in text for word in ("MONTH_TO_DATE", "PARTIAL_START", "PROVISIONAL", "FINAL")), text
