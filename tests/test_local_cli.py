@@ -22,6 +22,9 @@ from kiro_analytics.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
 from kiro_analytics.local import engine, html_dashboard, publish
 from kiro_analytics.local.__main__ import main
 from kiro_analytics.sqlfiles import load_views
+from test_cost_model import ACCOUNT as COST_ACCOUNT
+from test_cost_model import B1, USUAL, S, _line
+from test_html_dashboard import kpi_from_payload, payload_of
 from test_local_engine import CONFIG
 from test_local_insights import ACCOUNT
 from test_local_insights import make_bucket as make_insights_bucket
@@ -50,9 +53,33 @@ def test_reports_of_another_account_are_read_and_the_choice_said(other_account, 
     code = main(["--config", EXAMPLE, "--data", str(other_account), "--out", str(tmp_path / "out")])
     captured = capsys.readouterr()
     assert code == EXIT_OK, captured.err
-    assert "users: 3; active 2026-04-20 .. 2026-05-10; credits: 2,550.0;" in captured.out
+    assert ("users: 3; active 2026-04-20 .. 2026-05-10; consumption: 2,550.00 credits (plan 2,550.00 + overage "
+            "0.00);") in captured.out
     assert (f"note: {other_account / 'AWSLogs'} has no folder for aws.account_id 123456789012; reading the account "
             f"folder(s) there instead: {ACCOUNT}") in captured.err
+
+
+def test_the_build_line_gives_consumption_as_plan_plus_overage_as_the_dashboard_does(tmp_path, capsys):
+    """S (PRO, overage on): 800.25 plan credits on 07-01, 120.5 overage credits on 07-02; B1 99.25 on 07-01.
+    Consumption 800.25 + 99.25 + 120.5 = 1,020.00 = plan 899.50 + overage 120.50, and the dashboard's KPIs over
+    the whole range (the page's default) say the same."""
+    rows = (("2026-07-01", S, 800.25, 0.0), ("2026-07-02", S, 0.0, 120.5), ("2026-07-01", B1, 99.25, 0.0))
+    report = tmp_path / "data" / "AWSLogs" / COST_ACCOUNT / "KiroLogs" / "user_report" / "us-east-1"
+    for n, (day, user, credits, overage) in enumerate(rows):
+        path = report / day.replace("-", "/") / "00" / f"KIRO_IDE_{COST_ACCOUNT}_user_report_{n}02607030205.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(USUAL + "\n" + _line(USUAL, day, user, "KIRO_IDE", credits, overage, {}) + "\n",
+                        encoding="utf-8")
+    code = main(["--config", EXAMPLE, "--data", str(tmp_path / "data"), "--out", str(tmp_path / "out")])
+    captured = capsys.readouterr()
+    assert code == EXIT_OK, captured.err
+    assert ("users: 2; active 2026-07-01 .. 2026-07-02; consumption: 1,020.00 credits (plan 899.50 + overage "
+            "120.50); messages: 30") in captured.out
+    payload = payload_of((tmp_path / "out" / html_dashboard.OUTPUT_NAME).read_text(encoding="utf-8"))
+    kpis = {vid: kpi_from_payload(payload["visuals"][vid], payload["strings"])
+            for vid in ("ca-kpi-total-credits", "ov-kpi-credits", "ov-kpi-overage", "ca-kpi-overage-credits")}
+    assert kpis == {"ca-kpi-total-credits": 1020.0, "ov-kpi-credits": 899.5, "ov-kpi-overage": 120.5,
+                    "ca-kpi-overage-credits": 120.5}
 
 
 def test_the_configured_account_wins_and_the_others_are_named(other_account, tmp_path, capsys):
@@ -65,7 +92,9 @@ def test_the_configured_account_wins_and_the_others_are_named(other_account, tmp
             path.unlink()
     code = main(["--config", EXAMPLE, "--data", str(data), "--out", str(tmp_path / "out")])
     captured = capsys.readouterr()
-    assert code == EXIT_OK and "users: 3; active 2026-05-10 .. 2026-05-10; credits: 55.0;" in captured.out
+    assert code == EXIT_OK
+    assert "users: 3; active 2026-05-10 .. 2026-05-10; consumption: 55.00 credits (plan 55.00 + overage 0.00);" \
+        in captured.out
     assert f"note: {logs} also holds account folder(s) {ACCOUNT}: not read" in captured.err
 
 

@@ -57,8 +57,10 @@ class BuildResult:
     users: int
     first_date: Optional[date]
     last_date: Optional[date]
-    total_credits: float
+    total_credits: float  # plan credits (Credits_Used), all days
     total_messages: int
+    total_overage: float  # overage credits as the cost model reads them (plans.overage_reading)
+    total_consumption: float  # plan + overage credits: the dashboard's consumption KPI over the whole data
     report_files: Dict[str, int] = field(default_factory=dict)
     ledger: Optional[LedgerTotals] = None
     notes: List[str] = field(default_factory=list)  # what the build chose or skipped, for the user to read
@@ -370,9 +372,11 @@ def _summarise(con: duckdb.DuckDBPyConnection, names: List[str]) -> Tuple[Dict[s
         except duckdb.Error as exc:
             _reraise_interrupt(exc)
             raise InputError(f"{name}: DuckDB could not evaluate it: {exc}") from None
+    # user_summary sums the cost model's days (user_credit_daily), as daily_summary does for the dashboard's KPIs.
     rows = con.table("user_summary").select(
         ColumnExpression("first_active_date"), ColumnExpression("last_active_date"),
-        ColumnExpression("credits_used"), ColumnExpression("total_messages")).fetchall()
+        ColumnExpression("credits_used"), ColumnExpression("total_messages"),
+        ColumnExpression("overage_credits_used"), ColumnExpression("consumption_credits")).fetchall()
     firsts = [row[0] for row in rows if row[0] is not None]
     lasts = [row[1] for row in rows if row[1] is not None]
     headline = {
@@ -381,5 +385,7 @@ def _summarise(con: duckdb.DuckDBPyConnection, names: List[str]) -> Tuple[Dict[s
         "last_date": max(lasts) if lasts else None,
         "total_credits": float(sum(row[2] or 0 for row in rows)),
         "total_messages": int(sum(row[3] or 0 for row in rows)),
+        "total_overage": float(sum(row[4] or 0 for row in rows)),
+        "total_consumption": float(sum(row[5] or 0 for row in rows)),
     }
     return counts, headline
