@@ -176,7 +176,11 @@ def make_bad_bucket(root: Path) -> Dict[str, Path]:
     add("model_hyphen", "user_report", 18, ur(18, "PLUGIN"), [FIXED + ",claude-sonnet-4_messages",
                                                             line([*row("2026-05-18", A, "PLUGIN", "1.0"), "6"])],
         (1, 1, 0, {}))
-    CREDITS.update({(f"2026-05-{day}", A, "PLUGIN", REGION): 1.0 for day in (16, 17, 18)})
+    # The same hyphens in the next export: the names did not change, but they are still not Kiro's form: drift.
+    add("model_hyphen_again", "user_report", 19, ur(19, "PLUGIN"), [FIXED + ",claude-sonnet-4_messages",
+                                                                  line([*row("2026-05-19", A, "PLUGIN", "1.0"), "2"])],
+        (1, 1, 0, {}))
+    CREDITS.update({(f"2026-05-{day}", A, "PLUGIN", REGION): 1.0 for day in (16, 17, 18, 19)})
     # The legacy report: a bad number, a missing header, and two header layouts in one file.
     add("legacy_good", "legacy", 1, legacy(1),
         [LEGACY, f"{A},05-01-2026,3,4,5"], (1, 1, 0, {}))
@@ -241,9 +245,9 @@ def test_the_ledger_accounts_for_every_line_of_every_file(bad):
         assert got["lines_read"] == got["rows_used"] + got["rows_superseded"] + got["rows_rejected"], key
         assert got["lines_read"] + got["header_lines"] == non_blank_lines(path), key
     totals = result.ledger
-    assert totals.files == len(files) == 30 and totals.balanced
-    assert totals.lines_read == sum(e[0] for e in EXPECTED.values()) == 56
-    assert (totals.rows_used, totals.rows_superseded, totals.rows_rejected) == (25, 1, 30)
+    assert totals.files == len(files) == 31 and totals.balanced
+    assert totals.lines_read == sum(e[0] for e in EXPECTED.values()) == 57
+    assert (totals.rows_used, totals.rows_superseded, totals.rows_rejected) == (26, 1, 30)
     assert dict(totals.by_reason) == dict(sum((Counter(e[3]) for e in EXPECTED.values()), Counter()))
     assert totals.files_with_rejections == 16 and len(totals.worst_files) == 5
 
@@ -285,13 +289,15 @@ def test_ledger_days_clients_and_drift(bad):
     # Against the previous export of the same stream (KIRO_IDE in eu-west-1, by stamp): Credits_Used renamed, then
     # back; User_Email came, then went; Credits_Used named twice, then once. After a file without a header there is
     # nothing to compare with. KIRO_CLI: the bzip2 file has the columns in the usual order, the one before reversed:
-    # the same names, no drift. PLUGIN: a model column added, then moved (no drift), then written with hyphens.
+    # the same names, no drift. PLUGIN: a model column added, then moved (no drift), then written with hyphens,
+    # twice (the second time the same names as before, but still not in Kiro's form).
     assert drifted == {"renamed", "truncated", "latin1", "resent_old", "twice", "no_id", "model_added",
-                       "model_hyphen"}
+                       "model_hyphen", "model_hyphen_again"}
     models = {(r[0].day, r[1]): r[2] for r in con.execute(
         f"SELECT activity_date, model, messages FROM model_usage_daily WHERE userid = '{A}' AND client_type = 'PLUGIN'"
     ).fetchall()}
-    assert models == {(16, "claude_sonnet_4"): 4, (17, "claude_sonnet_4"): 5, (18, "claude-sonnet-4"): 6}
+    assert models == {(16, "claude_sonnet_4"): 4, (17, "claude_sonnet_4"): 5, (18, "claude-sonnet-4"): 6,
+                      (19, "claude-sonnet-4"): 2}
 
 
 def test_the_local_build_names_the_bad_byte_and_what_it_skipped(bad):
@@ -304,7 +310,7 @@ def test_the_local_build_names_the_bad_byte_and_what_it_skipped(bad):
 def test_summary_line_names_the_reasons_and_the_worst_files(bad):
     _, result, files = bad
     text = result.ledger.summary()
-    assert text.startswith("read 30 files, 56 lines: 25 used, 1 superseded by re-sent exports, rejected 30 lines "
+    assert text.startswith("read 31 files, 57 lines: 26 used, 1 superseded by re-sent exports, rejected 30 lines "
                            "in 16 files (")
     assert "12 bad number" in text and "2 truncated line" in text and "6 no header" in text
     assert "2 extra fields (a comma in a field)" in text

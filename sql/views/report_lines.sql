@@ -251,9 +251,9 @@ keyed AS (
         CASE family
             -- Credits_Used must be a number; the other counts and amounts may be empty (0, or NULL for usage_limit)
             -- but nothing else. No sign: credits, caps and counts are never negative. Whole numbers are digits that
-            -- fit a BIGINT. A decimal must be finite: the pattern keeps out NaN and Infinity, and the cast of one
-            -- beyond the largest double (1.7976931348623157E308, e.g. 1e999) is Infinity in Trino and in DuckDB, or
-            -- NULL should either refuse it; Infinity <= the largest double is false, NULL is not true: rejected.
+            -- fit a BIGINT. A decimal must be finite: the pattern keeps out NaN and Infinity; one beyond the largest
+            -- double (1.7976931348623157E308, e.g. 1e999) casts to Infinity in Trino (Double.parseDouble) and in
+            -- DuckDB, and "Infinity <= largest" is false (a NULL cast would not be true either): bad number.
             WHEN 'user_report' THEN COALESCE(regexp_like(
                 COALESCE(c_credits_used, '') || ',' || COALESCE(c_chat_conversations, '') || ','
                 || COALESCE(c_total_messages, '') || ',' || COALESCE(c_overage_cap, '') || ','
