@@ -281,7 +281,7 @@ def test_rejected_lines_are_a_warning_with_the_totals_and_the_bad_byte_is_named(
     code = main(["--config", EXAMPLE, "--data", str(tmp_path / "data"), "--out", str(tmp_path / "out")])
     captured = capsys.readouterr()
     assert code == EXIT_OK
-    assert "warning: ingest ledger: read 24 files, 40 lines: 20 used, 1 superseded by re-sent exports, rejected 19 " \
-           "lines in 13 files (" in captured.err
+    assert "warning: ingest ledger: read 30 files, 56 lines: 25 used, 1 superseded by re-sent exports, rejected 30 " \
+           "lines in 16 files (" in captured.err
     assert f"note: {files['latin1']}: line 2 is not UTF-8 (byte 0xe9 at column " in captured.err
     assert "ingest ledger" not in captured.out and "Traceback" not in captured.err

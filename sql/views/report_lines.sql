@@ -1,13 +1,14 @@
 -- Internal: every non-blank line of every report file (user_report and both legacy sources), classified ONCE,
 -- here, and typed: the ingest ledger, the freshness view and the typed views all read this view (so it can
 -- become a table later without changing its SQL). Rules (sql/README.md, "How a line is read"):
---   * A line is its file's header when every field is a name (letters, digits, _ and .): no data line is,
---     because a date holds a hyphen. Names are trimmed and lower-cased, so columns are found by name in any
---     order; quotes and a byte-order mark are dropped first (no field of these reports holds a comma).
+--   * A line is its file's header when its fields include Date and UserId (trimmed, any case). Names are trimmed
+--     and lower-cased, so columns are found by name in any order; quotes and a byte-order mark are dropped first
+--     (no field of these reports should hold a comma: one that does is rejected, never read shifted).
 --   * status: 'header', 'used' (the line a view reads), 'superseded' (the same key in a newer export, or a
 --     later path of the same stamp), or 'rejected' with reject_reason: no header, unknown header layout
 --     (two different header lines, or a name twice), missing required column, not UTF-8, truncated line
---     (fewer fields than the header), extra fields (more: a quoted comma), bad date, no user id, bad number.
+--     (fewer fields than the header), extra fields (a comma in a field): more fields than the header, bad date,
+--     no user id, bad number (not a finite, unsigned number).
 --   * The key is (family, region, activity_date, userid, client_type): the same user, day and client in two
 --     regions are two real rows (two profiles), both used. Legacy lines of both sources share one key per
 --     region and day (client 'ALL'); the newest export stamp wins, then KiroLogs (source_rank 1), then path.
@@ -40,15 +41,24 @@ lines AS (
         source_path,
         not_utf8,
         clean_line,
-        regexp_like(clean_line, '^[ \t]*[A-Za-z][A-Za-z0-9_.]*[ \t]*(,[ \t]*[A-Za-z][A-Za-z0-9_.]*[ \t]*)*[ \t\r]*$') AS is_header
+        names,
+        -- A header names Date and UserId (trimmed, any case, any place): no looser test, so a stray line of words
+        -- is a bad data line, not a second header that would reject the whole file.
+        contains(split(names, ','), 'date') AND contains(split(names, ','), 'userid') AS is_header
     FROM (
         SELECT
-            family,
-            source_rank,
-            source_path,
-            strpos(text_line, chr(65533)) > 0 AS not_utf8,
-            replace(replace(text_line, '"', ''), chr(65279), '') AS clean_line
-        FROM raw
+            *,
+            regexp_replace(regexp_replace(lower(clean_line), '[ \t\r]*,[ \t\r]*', ','), '^[ \t\r]+|[ \t\r]+$', '')
+                AS names
+        FROM (
+            SELECT
+                family,
+                source_rank,
+                source_path,
+                strpos(text_line, chr(65533)) > 0 AS not_utf8,
+                replace(replace(text_line, '"', ''), chr(65279), '') AS clean_line
+            FROM raw
+        ) AS t
     ) AS r
     WHERE NOT regexp_like(clean_line, '^[ \t\r]*$')
 ),
@@ -62,9 +72,7 @@ files AS (
         SELECT
             family,
             source_path,
-            CASE WHEN is_header THEN regexp_replace(
-                regexp_replace(lower(clean_line), '[ \t\r]*,[ \t\r]*', ','), '^[ \t\r]+|[ \t\r]+$', ''
-            ) END AS header_text
+            CASE WHEN is_header THEN names END AS header_text
         FROM lines
     ) AS l
     GROUP BY family, source_path
@@ -241,13 +249,23 @@ keyed AS (
         -- Identity Center ids arrive bare, quoted (quotes are gone already) or as <store id>.<uuid>.
         regexp_replace(c_userid, '^d-[0-9A-Za-z]+[.]', '') AS userid,
         CASE family
-            -- Credits_Used must be a number; the other counts and amounts may be empty (0, or NULL for
-            -- usage_limit) but nothing else. Whole numbers are digits only.
-            WHEN 'user_report' THEN regexp_like(
+            -- Credits_Used must be a number; the other counts and amounts may be empty (0, or NULL for usage_limit)
+            -- but nothing else. No sign: credits, caps and counts are never negative. Whole numbers are digits that
+            -- fit a BIGINT. A decimal must be finite: the pattern keeps out NaN and Infinity, and the cast of one
+            -- beyond the largest double (1.7976931348623157E308, e.g. 1e999) is Infinity in Trino and in DuckDB, or
+            -- NULL should either refuse it; Infinity <= the largest double is false, NULL is not true: rejected.
+            WHEN 'user_report' THEN COALESCE(regexp_like(
                 COALESCE(c_credits_used, '') || ',' || COALESCE(c_chat_conversations, '') || ','
                 || COALESCE(c_total_messages, '') || ',' || COALESCE(c_overage_cap, '') || ','
                 || COALESCE(c_overage_credits_used, '') || ',' || COALESCE(c_usage_limit, ''),
-                '^-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?,[0-9]*,[0-9]*,(-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?)?,(-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?)?,(-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?)?$')
+                '^[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?,[0-9]*,[0-9]*,([0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?)?,([0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?)?,([0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?)?$')
+                AND TRY_CAST(c_credits_used AS DOUBLE) <= 1.7976931348623157E308
+                AND (COALESCE(c_chat_conversations, '') = '' OR TRY_CAST(c_chat_conversations AS BIGINT) >= 0)
+                AND (COALESCE(c_total_messages, '') = '' OR TRY_CAST(c_total_messages AS BIGINT) >= 0)
+                AND (COALESCE(c_overage_cap, '') = '' OR TRY_CAST(c_overage_cap AS DOUBLE) <= 1.7976931348623157E308)
+                AND (COALESCE(c_overage_credits_used, '') = ''
+                    OR TRY_CAST(c_overage_credits_used AS DOUBLE) <= 1.7976931348623157E308)
+                AND (COALESCE(c_usage_limit, '') = '' OR TRY_CAST(c_usage_limit AS DOUBLE) <= 1.7976931348623157E308), false)
             -- Every legacy metric is a whole number of at most 9 digits (an INTEGER here: this view is wide, and
             -- user_behavior_daily sums them as BIGINT); Q Developer era files leave zeros empty.
             ELSE regexp_like(legacy_cells, '^[0-9,]*$') AND NOT regexp_like(legacy_cells, '[0-9]{10}')
@@ -304,7 +322,7 @@ typed AS (
             WHEN missing_required THEN 'missing required column'
             WHEN not_utf8 THEN 'not UTF-8'
             WHEN field_count < header_columns THEN 'truncated line'
-            WHEN field_count > header_columns THEN 'extra fields'
+            WHEN field_count > header_columns THEN 'extra fields (a comma in a field)'
             WHEN activity_date IS NULL THEN 'bad date'
             WHEN userid IS NULL OR userid = '' THEN 'no user id'
             WHEN NOT numbers_ok THEN 'bad number'
