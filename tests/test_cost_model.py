@@ -493,10 +493,9 @@ REGION_ROWS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def regions(tmp_path_factory):
-    root = tmp_path_factory.mktemp("regions")
-    for region, day, user, tier, credits, overage, enabled in REGION_ROWS:
+def _regions_build(root: Path, region_rows, **plans) -> duckdb.DuckDBPyConnection:
+    """One file per row of (region, day, user, tier, Credits_Used, Overage_Credits_Used, Overage_Enabled)."""
+    for region, day, user, tier, credits, overage, enabled in region_rows:
         folder = root / "data" / "AWSLogs" / ACCOUNT / "KiroLogs" / "user_report" / region / day.replace("-", "/")
         path = folder / "00" / f"KIRO_IDE_{ACCOUNT}_user_report_{day.replace('-', '')}0205_{user[:2]}.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -507,9 +506,15 @@ def regions(tmp_path_factory):
         "aws": {"account_id": ACCOUNT, "region": REGION},
         "s3": {"bucket_name": "cost-model-bucket", "report_regions": [WEST, EAST]},
         "identity_center": {"identity_store_id": "d-7777777777"},
-        "quicksight": {"user_arn": f"arn:aws:quicksight:{REGION}:{ACCOUNT}:user/default/admin"}, "plans": PLANS})
+        "quicksight": {"user_arn": f"arn:aws:quicksight:{REGION}:{ACCOUNT}:user/default/admin"},
+        "plans": {**PLANS, **plans}})
     result = engine.build(root / "data", root / "out", config)
-    connection = duckdb.connect(str(result.db_path), read_only=True)
+    return duckdb.connect(str(result.db_path), read_only=True)
+
+
+@pytest.fixture(scope="module")
+def regions(tmp_path_factory):
+    connection = _regions_build(tmp_path_factory.mktemp("regions"), REGION_ROWS)
     yield connection
     connection.close()
 
@@ -642,3 +647,20 @@ def test_the_cost_tables_say_which_advice_is_provisional_and_what_utilisation_is
     assert "当前等级额度" in zh["col_utilisation_pct"]
     for text in (en["subtitle_user_credit_table"], zh["subtitle_user_credit_table"]):
         assert all(word in text for word in ("MONTH_TO_DATE", "PARTIAL_START", "PROVISIONAL", "FINAL")), text
+
+
+def test_a_running_total_is_read_per_seat(tmp_path):
+    """Overage on in both regions, read as running totals: west 50 then 120, east 50 then 80 (each seat's own
+    month so far). Per seat: 120 + 80 = 200, both OK. Merged into one seat, the day's total would be the larger row
+    (120), the month 120, and the two regions' different totals flagged as clients that disagree."""
+    rows_ = [(WEST, "2026-07-01", G, "PRO", 800.0, 0.0, True), (EAST, "2026-07-01", G, "PRO", 800.0, 0.0, True),
+             (WEST, "2026-07-10", G, "PRO", 0.0, 50.0, True), (EAST, "2026-07-10", G, "PRO", 0.0, 50.0, True),
+             (WEST, "2026-07-20", G, "PRO", 0.0, 120.0, True), (EAST, "2026-07-20", G, "PRO", 0.0, 80.0, True),
+             (WEST, "2026-08-01", G, "PRO", 1.0, 0.0, True)]
+    with _regions_build(tmp_path, rows_, overage_reading="running_total") as connection:
+        west, east = seat(connection, "2026-07-01", G, WEST), seat(connection, "2026-07-01", G, EAST)
+        (daily,), = connection.execute("SELECT sum(overage_credits_used) FROM daily_summary WHERE activity_date "
+                                       "BETWEEN DATE '2026-07-01' AND DATE '2026-07-31'").fetchall()
+    assert (west["overage_credits_used"], west["overage_check"], west["overage_cost"]) == (120.0, "OK", approx(6.0))
+    assert (east["overage_credits_used"], east["overage_check"], east["overage_cost"]) == (80.0, "OK", approx(4.0))
+    assert daily == 200.0
