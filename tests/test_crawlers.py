@@ -188,3 +188,41 @@ def test_projection_reads_todays_folder_with_no_crawl_at_all(config):
             assert properties["projection.day.range"].split(",")[0] <= f"{yesterday:%Y/%m/%d}"
             assert properties["projection.region.values"] == "us-east-1"
             assert properties["storage.location.template"].endswith("/${region}/${day}/")
+
+
+@pytest.mark.parametrize("after_file, how", [(timedelta(seconds=1), "current"),
+                                             (timedelta(milliseconds=999), "started"),
+                                             (timedelta(milliseconds=500), "started")])
+def test_a_crawl_counts_as_current_only_a_whole_second_after_the_newest_file(aws, config, after_file, how):
+    """S3's LastModified has whole seconds: a file stamped 02:00:00 may have been written at 02:00:00.999, so only a
+    crawl that started at 02:00:01 or later surely saw it (newest + 1 s <= StartTime)."""
+    crawler = Names(config).crawler("user-report")
+    with crawls():
+        _run(aws, config)
+        delivered = datetime(2026, 11, 24, 2, 0, 0, tzinfo=timezone.utc)
+        _backdate(config, crawler, "2026/11/24", crawled=delivered + after_file, delivered=delivered)
+        recorder = Recorder()
+        again = _run(aws, config, recorder)
+    assert again[crawler].how == how
+    assert recorder.calls.count(("glue", "StartCrawler")) == (how == "started")
+
+
+def test_the_wait_polls_every_15_seconds_logs_every_30_and_gives_up_at_its_timeout(aws, config, caplog):
+    """Against a clock that only moves when the wait sleeps: polls at 0, 15, 30, 45 and 60 s, a progress line at 0,
+    30 and 60 s (status unchanged), and the timeout at exactly 60 s, not one poll later."""
+    import re
+
+    slept = []
+    clock = Clock(now=lambda: float(sum(slept)), sleep=slept.append)
+    polls = []
+    aws["glue"].meta.events.register("before-call.glue.GetCrawler", lambda **_: polls.append(sum(slept)))
+    with crawls(progression="manual"), caplog.at_level("INFO", logger="kiro_analytics.progress"), \
+            pytest.raises(StepFailed, match="timed out after 60s waiting for 2 crawler"):
+        _run(aws, config, timeout=60, clock=clock)
+    for name in Names(config).crawlers.values():
+        aws["glue"].stop_crawler(Name=name)
+    assert slept == [15, 15, 15, 15]
+    # One GetCrawler per crawler per poll, after the two that decided to start them.
+    assert polls[2:] == [elapsed for elapsed in (0, 15, 30, 45, 60) for _ in range(2)]
+    logged = [int(m.group(1)) for m in (re.search(r"\((\d+)s elapsed", r.getMessage()) for r in caplog.records) if m]
+    assert logged == [0, 30, 60]
