@@ -246,10 +246,8 @@ def test_deploy_sh_local_runs_from_another_folder(tmp_path):
 
 def test_rejected_lines_are_a_warning_with_the_totals_and_the_bad_byte_is_named(tmp_path, capsys):
     """Bad input builds (the good lines are real numbers) but never in silence: the ledger line is a warning."""
-    from test_ingest_ledger import make_bad_bucket
-
     import yaml
-    from test_ingest_ledger import OTHER_REGION, REGION
+    from test_ingest_ledger import OTHER_REGION, REGION, make_bad_bucket
 
     files = make_bad_bucket(tmp_path / "data")
     settings = yaml.safe_load(Path(EXAMPLE).read_text(encoding="utf-8"))
