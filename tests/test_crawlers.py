@@ -263,7 +263,13 @@ def test_a_split_that_kept_the_familys_own_table_still_fails(aws, config):
             "StorageDescriptor": {"Columns": [{"Name": "userid", "Type": "string"}]}})
         aws["s3"].put_object(Bucket=config.bucket_name, Key=f"{config.report_root}{CRAWLER_FOLDERS['by-user-analytic']}"
                              "us-east-1/2026/11/26/00/late.csv", Body=b"UserId,Date\nu1,2026-11-26\n")
-        with pytest.raises(StepFailed, match=rf"{crawler}: the crawl SUCCEEDED but split one report family into 2 "
-                                             r"tables instead of [a-z_]+\.discovered_by_user_analytic: "
-                                             r"discovered_by_user_analytic, discovered_by_user_analytic_5d41402a"):
+        split = (rf"{crawler}: the crawl SUCCEEDED but split one report family into 2 tables instead of "
+                 r"[a-z_]+\.discovered_by_user_analytic: discovered_by_user_analytic, "
+                 r"discovered_by_user_analytic_5d41402a")
+        with pytest.raises(StepFailed, match=split):
             _run(aws, config)
+        # A rerun with nothing newer in the folder crawls again rather than calling it current: still reported.
+        recorder = Recorder()
+        with pytest.raises(StepFailed, match=split):
+            _run(aws, config, recorder)
+        assert recorder.calls.count(("glue", "StartCrawler")) == 1
