@@ -100,7 +100,8 @@ def test_the_local_engine_reads_only_the_folders_projection_reads(config, tmp_pa
         lines = con.execute("SELECT count(*) FROM user_report_raw").fetchall()[0][0]
     assert paths == sorted(str(path) for path in read)
     assert lines == 4 + 1 + 2 + 1 + 1  # four headers, 1 + 2 + 1 + 1 rows
-    assert built.ledger is not None and (built.ledger.files, built.ledger.lines_read, built.ledger.rows_used) == (4, 5, 5)
+    ledger = built.ledger
+    assert ledger is not None and (ledger.files, ledger.lines_read, ledger.rows_used) == (4, 5, 5)
     [note] = [n for n in built.notes if n.startswith("user_report_raw: not read")]
     assert note == ("user_report_raw: not read, as Athena's partition projection would not read them either: "
                     "1 file(s): day 2025/02/28 is before the projected range, which starts 2025-03-01 "
