@@ -208,7 +208,8 @@ def bad(tmp_path_factory):
     files = make_bad_bucket(root / "data")
     config = parse_config({
         "aws": {"account_id": ACCOUNT, "region": REGION},
-        "s3": {"bucket_name": "bad-input-bucket", "prefix": ""},
+        # The bucket has reports in two regions; the tables (and so the local engine) read only these folders.
+        "s3": {"bucket_name": "bad-input-bucket", "prefix": "", "report_regions": [REGION, OTHER_REGION]},
         "identity_center": {"identity_store_id": "d-2222222222"},
         "quicksight": {"user_arn": f"arn:aws:quicksight:{REGION}:{ACCOUNT}:user/default/admin"},
     })

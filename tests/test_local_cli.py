@@ -318,10 +318,15 @@ def test_deploy_sh_local_runs_from_another_folder(tmp_path):
 
 def test_rejected_lines_are_a_warning_with_the_totals_and_the_bad_byte_is_named(tmp_path, capsys):
     """Bad input builds (the good lines are real numbers) but never in silence: the ledger line is a warning."""
-    from test_ingest_ledger import make_bad_bucket
+    import yaml
+    from test_ingest_ledger import OTHER_REGION, REGION, make_bad_bucket
 
     files = make_bad_bucket(tmp_path / "data")
-    code = main(["--config", EXAMPLE, "--data", str(tmp_path / "data"), "--out", str(tmp_path / "out")])
+    settings = yaml.safe_load(Path(EXAMPLE).read_text(encoding="utf-8"))
+    settings["s3"]["report_regions"] = [REGION, OTHER_REGION]  # the bad bucket's two region folders
+    config = tmp_path / "two-regions.yaml"
+    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    code = main(["--config", str(config), "--data", str(tmp_path / "data"), "--out", str(tmp_path / "out")])
     captured = capsys.readouterr()
     assert code == EXIT_OK
     assert "warning: ingest ledger: read 31 files, 57 lines: 26 used, 1 superseded by re-sent exports, rejected 30 " \

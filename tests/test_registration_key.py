@@ -19,6 +19,7 @@ ACCOUNT = "123456789012"
 SERVICE_LINKED = (f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/lakeformation.amazonaws.com/"
                   "AWSServiceRoleForLakeFormationDataAccess")
 READER = f"arn:aws:iam::{ACCOUNT}:role/data/lf-reader"
+CROSS = "arn:aws:iam::444455556666:role/cross-account-reader"
 
 
 @pytest.fixture
@@ -46,6 +47,8 @@ def _register(lf, bucket: str) -> None:
     lf.register_resource(ResourceArn=f"arn:aws:s3:::{bucket}/AWSLogs/{ACCOUNT}/KiroLogs", RoleArn=READER)
     lf.register_resource(ResourceArn="arn:aws:s3:::someone-elses-bucket",
                          RoleArn=f"arn:aws:iam::{ACCOUNT}:role/other-reader")
+    lf.register_resource(ResourceArn=f"arn:aws:s3:::{bucket}/AWSLogs/{ACCOUNT}/QDeveloperLogs",
+                         RoleArn=CROSS)
 
 
 def test_step_1_names_the_user_defined_registration_roles_over_the_reports(aws, tmp_path):
@@ -55,7 +58,7 @@ def test_step_1_names_the_user_defined_registration_roles_over_the_reports(aws, 
     assert stack_role_names(aws["lf"], config, tables) == ""  # IAM decides: no Lake Formation credentials vended
     _take_charge(aws["lf"])
     # lf-reader (by name, its /data/ path dropped) reads KiroLogs; the bucket root's service-linked role cannot take
-    # an IAM policy; the other bucket's role reads nothing of ours.
+    # an IAM policy, nor can another account's role (QDeveloperLogs); the other bucket's role reads nothing of ours.
     assert stack_role_names(aws["lf"], config, tables) == "lf-reader"
     assert stack_role_names(aws["lf"], _config(tmp_path), tables) == ""  # no key: nothing to decrypt
 
@@ -70,17 +73,24 @@ def test_the_service_linked_role_needs_the_key_policy_itself(aws, tmp_path):
     _take_charge(aws["lf"])
     _register(aws["lf"], config.bucket_name)
     # moto's default key policy is AWS's: the account root may use the key, i.e. IAM policies decide.
-    (linked, reader) = sorted(_findings(aws, config), key=lambda f: READER in f[1])
+    def by_role():
+        return {next(role for role in (SERVICE_LINKED, READER, CROSS) if role in f[1]): f
+                for f in _findings(aws, config)}
+    findings = by_role()
+    linked, reader, cross = findings[SERVICE_LINKED], findings[READER], findings[CROSS]
     assert linked[0] == "FAIL" and SERVICE_LINKED in linked[1] and "does not allow kms:Decrypt" in linked[1]
     statement = {"Sid": "LakeFormationReadsKiroReports", "Effect": "Allow", "Principal": {"AWS": SERVICE_LINKED},
                  "Action": "kms:Decrypt", "Resource": "*"}
     assert linked[2] == f"add this statement to the key policy of {aws['key']}: {json.dumps(statement)}"
     assert reader == ("OK", f"step 1 gives the registration role {READER} kms:Decrypt on {aws['key']}", "")
+    # Another account's role: the stack cannot grant it, and the key policy allows only this account's root.
+    assert cross[0] == "FAIL" and "allows neither it nor its account" in cross[1] and CROSS in cross[2]
 
     policy = json.loads(aws["kms"].get_key_policy(KeyId=aws["key"], PolicyName="default")["Policy"])
     policy["Statement"].append(statement)
     aws["kms"].put_key_policy(KeyId=aws["key"], PolicyName="default", Policy=json.dumps(policy))
-    assert {status for status, _, _ in _findings(aws, config)} == {"OK"}
+    assert {role: finding[0] for role, finding in by_role().items()} == {SERVICE_LINKED: "OK", READER: "OK",
+                                                                         CROSS: "FAIL"}
 
 
 def test_a_key_policy_without_iam_permissions_fails_the_user_defined_role(aws, tmp_path):

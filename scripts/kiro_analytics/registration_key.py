@@ -58,7 +58,10 @@ def stack_role_names(lakeformation: Any, config: Config, tables: List[Any]) -> s
     if not config.kms_key_arn or not lake_formation_in_charge(lakeformation):
         return ""
     roles = report_registrations(lakeformation, config, tables).values()
-    return ",".join(sorted({arn.rsplit("/", 1)[-1] for arn in roles if not is_service_linked(arn)}))
+    # Only roles of this account can take the stack's policy (a cross-account registration's role is the other
+    # account's to grant: preflight still checks the key policy for it).
+    return ",".join(sorted({arn.rsplit("/", 1)[-1] for arn in roles
+                            if not is_service_linked(arn) and arn.split(":")[4:5] == [config.account_id]}))
 
 
 def _listed(value: Any) -> List[Any]:
@@ -93,6 +96,20 @@ def _role_finding(policy: Optional[Dict[str, Any]], denied: str, role: str, key:
         return KeyFinding("FAIL", f"the reports' registered location is read with the service-linked role {role}, "
                           f"which the key policy of {key} does not allow kms:Decrypt: Athena, QuickSight and the "
                           "crawlers would fail to read them", fix)
+    owner = role.split(":")[4] if role.count(":") >= 5 else account
+    if owner != account:  # another account's role: only the key policy here, and that account's IAM, can allow it
+        fix = f"add this statement to the key policy of {key}: {decrypt_statement(role)}"
+        if policy is None:
+            return KeyFinding("WARN", f"could not read the key policy of {key} ({denied}) to see whether it lets the "
+                              f"registration role {role} of account {owner} decrypt the reports", fix)
+        if _allows_decrypt(policy, [role]):
+            return KeyFinding("OK", f"the key policy of {key} lets {role} decrypt the reports")
+        if _allows_decrypt(policy, [f"arn:aws:iam::{owner}:root", owner]):
+            return KeyFinding("WARN", f"the key policy of {key} leaves account {owner} to decide: {role} needs "
+                              f"kms:Decrypt on the key in an IAM policy there", f"in account {owner}, allow "
+                              f"kms:Decrypt on {key} to {role}")
+        return KeyFinding("FAIL", f"the registration role {role} of account {owner} may not decrypt the reports: the "
+                          f"key policy of {key} allows neither it nor its account", fix)
     root = [f"arn:aws:iam::{account}:root", account]
     fix = (f"keep the key policy of {key} allowing IAM policies (the default 'Enable IAM User Permissions' "
            f"statement for arn:aws:iam::{account}:root), or add: {decrypt_statement(role)}")
