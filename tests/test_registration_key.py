@@ -140,3 +140,16 @@ def test_preflight_reports_it_on_the_lake_formation_line(aws, tmp_path):
                                                                                               region_name="us-east-1")
     check = check_lake_formation(config, Clients())
     assert check.status == FAIL and SERVICE_LINKED in check.message and "kms:Decrypt" in check.fix
+
+
+def test_another_accounts_role_is_left_to_that_account_when_the_key_trusts_its_root(aws, tmp_path):
+    config = _config(tmp_path, aws["key"])
+    _take_charge(aws["lf"])
+    aws["lf"].register_resource(ResourceArn=f"arn:aws:s3:::{config.bucket_name}", RoleArn=CROSS)
+    policy = json.loads(aws["kms"].get_key_policy(KeyId=aws["key"], PolicyName="default")["Policy"])
+    policy["Statement"].append({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
+                                "Action": "kms:Decrypt", "Resource": "*"})
+    aws["kms"].put_key_policy(KeyId=aws["key"], PolicyName="default", Policy=json.dumps(policy))
+    [(status, message, fix)] = _findings(aws, config)
+    assert status == "WARN" and "leaves account 444455556666 to decide" in message
+    assert fix == f"in account 444455556666, allow kms:Decrypt on {aws['key']} to {CROSS}"

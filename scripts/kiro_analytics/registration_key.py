@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -85,26 +85,33 @@ def decrypt_statement(role_arn: str) -> str:
                        "Action": "kms:Decrypt", "Resource": "*"})
 
 
+def _named_role_finding(policy: Optional[Dict[str, Any]], denied: str, role: str, key: str,
+                        who: str) -> Tuple[Optional[KeyFinding], str]:
+    """For a role that only the key policy itself can allow (no IAM policy of ours reaches it): WARN when the
+    policy is unreadable, OK when it names the role, else None for the caller to judge; and the fix."""
+    fix = f"add this statement to the key policy of {key}: {decrypt_statement(role)}"
+    if policy is None:
+        return KeyFinding("WARN", f"could not read the key policy of {key} ({denied}) to see whether it lets "
+                          f"{who} decrypt the reports", fix), fix
+    if _allows_decrypt(policy, [role]):
+        return KeyFinding("OK", f"the key policy of {key} lets {role} decrypt the reports"), fix
+    return None, fix
+
+
 def _role_finding(policy: Optional[Dict[str, Any]], denied: str, role: str, key: str, account: str) -> KeyFinding:
     if is_service_linked(role):
-        fix = f"add this statement to the key policy of {key}: {decrypt_statement(role)}"
-        if policy is None:
-            return KeyFinding("WARN", f"could not read the key policy of {key} ({denied}) to see whether it lets Lake "
-                              f"Formation's service-linked role {role} decrypt the reports", fix)
-        if _allows_decrypt(policy, [role]):
-            return KeyFinding("OK", f"the key policy of {key} lets {role} decrypt the reports")
-        return KeyFinding("FAIL", f"the reports' registered location is read with the service-linked role {role}, "
-                          f"which the key policy of {key} does not allow kms:Decrypt: Athena, QuickSight and the "
-                          "crawlers would fail to read them", fix)
+        found, fix = _named_role_finding(policy, denied, role, key, f"Lake Formation's service-linked role {role}")
+        return found or KeyFinding(
+            "FAIL", f"the reports' registered location is read with the service-linked role {role}, which the key "
+            f"policy of {key} does not allow kms:Decrypt: Athena, QuickSight and the crawlers would fail to read "
+            "them", fix)
     owner = role.split(":")[4] if role.count(":") >= 5 else account
     if owner != account:  # another account's role: only the key policy here, and that account's IAM, can allow it
-        fix = f"add this statement to the key policy of {key}: {decrypt_statement(role)}"
-        if policy is None:
-            return KeyFinding("WARN", f"could not read the key policy of {key} ({denied}) to see whether it lets the "
-                              f"registration role {role} of account {owner} decrypt the reports", fix)
-        if _allows_decrypt(policy, [role]):
-            return KeyFinding("OK", f"the key policy of {key} lets {role} decrypt the reports")
-        if _allows_decrypt(policy, [f"arn:aws:iam::{owner}:root", owner]):
+        found, fix = _named_role_finding(policy, denied, role, key,
+                                         f"the registration role {role} of account {owner}")
+        if found:
+            return found
+        if _allows_decrypt(policy or {}, [f"arn:aws:iam::{owner}:root", owner]):
             return KeyFinding("WARN", f"the key policy of {key} leaves account {owner} to decide: {role} needs "
                               f"kms:Decrypt on the key in an IAM policy there", f"in account {owner}, allow "
                               f"kms:Decrypt on {key} to {role}")
