@@ -27,11 +27,12 @@ from ..errors import InputError
 from ..ingest_ledger import REJECTED_FILES_QUERY, TOTALS_QUERY, LedgerTotals, totals_from
 from ..names import SEAT_ROSTER_TABLE, USER_MAPPING_TABLE
 from ..seat_roster import ROSTER_HEADER
-from ..sqlfiles import SqlObject, load_tables, load_views
+from ..sqlfiles import SqlObject, fact_load_reads, fact_statements, load_facts, load_tables, load_views, split_at_facts
 from .publish import publish
 from .report_files import ReadPlan, plan_reads, remove_scratch
 from .translate import (
     expression_to_duckdb,
+    fact_to_duckdb,
     partition_layout,
     table_columns,
     table_location,
@@ -48,6 +49,11 @@ ACCOUNT_FOLDER = re.compile(r"^[0-9]{12}$")
 STAGED_REPORTS = ".staged-reports"
 # A table's partitions are the first folders below its LOCATION (region/YYYY/MM/DD); files may sit deeper (00/).
 _NEVER_IN_DATA = "\x01"
+# DuckDB spills to disk beyond this (its temp folder beside the database) instead of growing with the input: the
+# build's peak stays near it at any number of users (bench/local_build.py measures it).
+MEMORY_LIMIT = "1GB"
+# Every day folder: locally the facts are loaded in one pass over all the files read.
+ALL_DAYS = (date(1900, 1, 1), date(9999, 12, 31))
 
 
 @dataclass(frozen=True)
@@ -276,7 +282,7 @@ def build(data_dir: Path, out_dir: Path, config: Config, users_csv: Optional[Pat
     scratch = out_dir.absolute() / STAGED_REPORTS
     remove_scratch(scratch)
     report_files: Dict[str, int] = {}
-    con = duckdb.connect(str(work_path), config={"preserve_insertion_order": False})
+    con = duckdb.connect(str(work_path), config={"preserve_insertion_order": False, "memory_limit": MEMORY_LIMIT})
     try:
         progress(f"reading the report files under {base} ({', '.join(accounts)})")
         for table in tables:
@@ -289,14 +295,19 @@ def build(data_dir: Path, out_dir: Path, config: Config, users_csv: Optional[Pat
             else:
                 report_files[table.name] = _load_reports(con, table, base, config, accounts, scratch, notes)
         _require_reports(tables, report_files, base, config, accounts)
-        progress(f"building {len(views)} views")
-        for view in views:
-            try:
-                con.execute(to_duckdb(view, config.database, materialise))
-            except duckdb.Error as exc:
-                _reraise_interrupt(exc)
-                raise InputError(f"{view.path}: DuckDB rejected the translated view: {exc}") from None
-        counts, headline = _summarise(con, [t.name for t in tables] + [v.name for v in views])
+        facts = load_facts(config)
+        before, after = split_at_facts(views, facts)
+        # What a fact load reads (report_lines, the parse) stays a view: it is read once, by the load.
+        parse_views = {name for fact in facts for name in fact_load_reads(fact, views)}
+        progress(f"parsing the report lines into {len(facts)} fact table(s), then building {len(views)} views")
+        for view in before:
+            _create_view(con, view, config, materialise and view.name not in parse_views)
+        for fact in facts:
+            _load_fact(con, fact, config)
+        for view in after:
+            _create_view(con, view, config, materialise)
+        counts, headline = _summarise(con, [t.name for t in tables] + [f.name for f in facts]
+                                      + [v.name for v in views])
         ledger = _ledger(con)
     except BaseException as exc:
         con.close()
@@ -313,6 +324,25 @@ def build(data_dir: Path, out_dir: Path, config: Config, users_csv: Optional[Pat
         publish([(work_path, db_path)])
     return BuildResult(db_path=work_path if stage else db_path, row_counts=counts, report_files=report_files,
                        ledger=ledger, notes=notes, **headline)
+
+
+def _create_view(con: duckdb.DuckDBPyConnection, view: SqlObject, config: Config, materialise: bool) -> None:
+    try:
+        con.execute(to_duckdb(view, config.database, materialise))
+    except duckdb.Error as exc:
+        _reraise_interrupt(exc)
+        raise InputError(f"{view.path}: DuckDB rejected the translated view: {exc}") from None
+
+
+def _load_fact(con: duckdb.DuckDBPyConnection, fact: SqlObject, config: Config) -> None:
+    """The fact table from its own CREATE and load files (sql/facts/), over every day folder read."""
+    statements = fact_statements(fact, config, *ALL_DAYS)
+    for source, sql in ((fact.path, fact.sql), (fact.path.with_name(f"{fact.name}.load.sql"), statements["load"])):
+        try:
+            con.execute(fact_to_duckdb(sql, str(source), config.database))
+        except duckdb.Error as exc:
+            _reraise_interrupt(exc)
+            raise InputError(f"{source}: DuckDB rejected the translated statement: {exc}") from None
 
 
 def _load_reports(con: duckdb.DuckDBPyConnection, table: SqlObject, base: Path, config: Config,
