@@ -299,7 +299,7 @@ def build(data_dir: Path, out_dir: Path, config: Config, users_csv: Optional[Pat
         before, after = split_at_facts(views, facts)
         # What a fact load reads (report_lines, the parse) stays a view: it is read once, by the load.
         parse_views = {name for fact in facts for name in fact_load_reads(fact, views)}
-        progress(f"parsing the report lines into {len(facts)} fact table(s), then building {len(views)} views")
+        progress(f"building {len(views)} views")
         for view in before:
             _create_view(con, view, config, materialise and view.name not in parse_views)
         for fact in facts:
