@@ -126,12 +126,27 @@ def to_duckdb(view: SqlObject, database: str, materialise: bool = False) -> str:
                          "(add a parity case in tests/test_sql_parity.py and list it in "
                          "kiro_analytics/local/translate.py)")
     tree = _unqualify(tree, database)
-    if materialise:
+    if materialise and not pass_through(tree):
         tree.set("kind", "TABLE")
     try:
         return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
     except SqlglotError as exc:
         raise InputError(f"{view.path}: sqlglot cannot translate to DuckDB faithfully: {exc}") from None
+
+
+def pass_through(tree: exp.Expression) -> bool:
+    """True for a view that only picks columns and rows of one relation (no join, grouping, window, DISTINCT or
+    CTE): a table of its rows would copy what its reader already holds, so it stays a view even when materialising
+    (its readers scan the materialised relation below it)."""
+    query = tree.expression if isinstance(tree, exp.Create) else tree
+    if not isinstance(query, exp.Select) or query.args.get("with") or query.args.get("joins"):
+        return False
+    if query.args.get("group") or query.args.get("distinct") or query.args.get("having"):
+        return False
+    source = query.args.get("from_") or query.args.get("from")
+    if source is None or not isinstance(source.this, exp.Table):
+        return False
+    return not any(query.find_all(exp.Window, exp.AggFunc, exp.Subquery, exp.Unnest))
 
 
 def fact_to_duckdb(sql: str, source: str, database: str) -> str:
