@@ -121,7 +121,7 @@ class AthenaCatalogStandIn:
             db, name = (db or database).lower(), name.lower()
             if name not in glue.get_database(db).tables:
                 return f"TABLE_NOT_FOUND: line 1:1: Table 'awsdatacatalog.{db}.{name}' does not exist"
-            if glue.get_table(db, name).get("Parameters", {}).get("table_type", "").upper() != "ICEBERG":
+            if glue.get_table(db, name).as_dict().get("Parameters", {}).get("table_type", "").upper() != "ICEBERG":
                 return "NOT_SUPPORTED: Modifying Hive table rows is only supported for transactional tables"
             return self._missing_reference(glue, query, db)
         view = VIEW.match(code)
