@@ -282,3 +282,9 @@ def test_a_fact_table_whose_columns_changed_is_dropped_and_created_again(athena_
     columns = env["glue"].get_table(DatabaseName=config.database, Name="report_line_facts")["Table"][
         "StorageDescriptor"]["Columns"]
     assert {"Name": "extra_column", "Type": "string"} in columns
+
+
+def test_fact_tables_named_once_match_the_files():
+    from kiro_analytics.names import FACT_TABLES
+
+    assert list(FACT_TABLES) == facts.fact_names() == [fact.name for fact in load_facts(_config())]
