@@ -18,9 +18,9 @@ from kiro_analytics.local.translate import fact_to_duckdb
 from kiro_analytics.plan import Recorder
 from kiro_analytics.progress import Clock
 from kiro_analytics.request_validation import validate_request
-from kiro_analytics.sqlfiles import fact_statements, load_facts, load_tables
+from kiro_analytics.sqlfiles import fact_sources, fact_statements, load_facts, load_tables
 from kiro_analytics.tables import ensure_tables
-from kiro_analytics.views import ensure_facts, fact_sources
+from kiro_analytics.views import ensure_facts
 from moto import mock_aws
 from moto.moto_api import state_manager
 from standins.athena import athena_catalog
@@ -278,7 +278,7 @@ def test_a_fact_table_whose_columns_changed_is_dropped_and_created_again(athena_
     env["standin"].sql.clear()
     outcome = ensure_facts(env["glue"], env["athena"], Recorder().call, [widened], config.database, config.workgroup)
     assert outcome == {"report_line_facts": "replaced (columns changed)"}
-    assert env["standin"].sql[0] == f"DROP TABLE IF EXISTS {config.database}.report_line_facts"
+    assert env["standin"].sql[0].splitlines()[-1] == f"DROP TABLE IF EXISTS {config.database}.report_line_facts"
     columns = env["glue"].get_table(DatabaseName=config.database, Name="report_line_facts")["Table"][
         "StorageDescriptor"]["Columns"]
     assert {"Name": "extra_column", "Type": "string"} in columns

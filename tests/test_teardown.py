@@ -71,7 +71,8 @@ def deployed(config, tmp_path):
 
             script(1).action(context(config, 1, tmp_path))
             names = Names(config)
-            glue, athena = boto3.client("glue", region_name="us-east-1"), boto3.client("athena", region_name="us-east-1")
+            glue = boto3.client("glue", region_name="us-east-1")
+            athena = boto3.client("athena", region_name="us-east-1")
             ensure_facts(glue, athena, Recorder().call, load_facts(config), config.database, config.workgroup)
             apply_views(glue, athena, Recorder(), load_views(config), config.database, config.workgroup)
             s3.put_object(Bucket=config.bucket_name, Key=config.user_mapping_key, Body=MAPPING)
@@ -84,8 +85,8 @@ def deployed(config, tmp_path):
                     s3.put_object(Bucket=names.results_bucket, Key=f"athena/q{index}.csv", Body=f"{round_}".encode())
             s3.delete_object(Bucket=names.results_bucket, Key="athena/q0.csv")  # a delete marker too
             # The fact table's data (Iceberg writes it under the table's LOCATION, facts/ in the results bucket).
-            s3.put_object(Bucket=names.results_bucket, Key="facts/report_line_facts/data/source_day=2026-05-01/a.parquet",
-                          Body=b"PAR1")
+            s3.put_object(Bucket=names.results_bucket, Body=b"PAR1",
+                          Key="facts/report_line_facts/data/source_day=2026-05-01/a.parquet")
 
             standin = QuickSightStandIn()
             for step, module in ((7, datasets), (8, analyses), (9, dashboard)):

@@ -99,6 +99,14 @@ def fact_statement(name: str, kind: str, database: str, first: date, last: date)
     return render(path.read_text(encoding="utf-8"), values, str(path)).strip().rstrip(";")
 
 
+def fact_drop(name: str, database: str) -> str:
+    """The fact table's DROP statement (sql/facts/<name>.drop.sql), rendered."""
+    path = fact_dir() / f"{name}.drop.sql"
+    if not path.is_file():
+        raise InputError(f"{path} is missing")
+    return render(path.read_text(encoding="utf-8"), {"database": database}, str(path)).strip().rstrip(";")
+
+
 def _split_s3(uri: str) -> Tuple[str, str]:
     if not uri.startswith("s3://"):
         raise InputError(f"{uri}: not an s3:// location")

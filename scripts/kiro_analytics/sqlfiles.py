@@ -10,14 +10,16 @@ import hashlib
 import posixpath
 import re
 from dataclasses import dataclass, replace
-from pathlib import Path
 from datetime import date
+from pathlib import Path
 from typing import Dict, FrozenSet, List, Mapping, Set, Tuple
 
 from .config import FREE_TIER, Config
 from .errors import InputError
-from .names import Names
+from .facts import FactSources
+from .names import FACTS_FOLDER, Names
 from .seat_roster import seat_roster_key
+from .tables import parse_table_ddl
 from .templating import render
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
@@ -83,7 +85,7 @@ def sql_values(config: Config) -> Dict[str, str]:
         "plan_tier_rows": rows,
         "report_regions": ",".join(config.report_regions or (config.region,)),
         "first_report_day": config.first_report_day.replace("-", "/"),
-        "facts_location": f"s3://{Names(config).results_bucket}/facts/",
+        "facts_location": f"s3://{Names(config).results_bucket}/{FACTS_FOLDER}",
     }
 
 
@@ -132,6 +134,17 @@ def fact_statements(fact: SqlObject, config: Config, first: date, last: date) ->
             raise InputError(f"{path}: expected {kind} statement on ${{database}}.{fact.name}")
         statements[kind] = render(text, values, str(path))
     return statements
+
+
+def fact_sources(config: Config) -> FactSources:
+    """The raw tables' LOCATIONs (those with day partition projection, which the facts' load reads through
+    report_lines), the projected regions and first day: what facts.refresh_facts lists in S3. The stack passes it
+    to the Lambda as FACT_SOURCES."""
+    specs = [parse_table_ddl(table.sql) for table in load_tables(config)]
+    locations = tuple(spec.location for spec in specs
+                      if dict(spec.table_parameters).get("projection.day.type") == "date")
+    return FactSources(locations=locations, regions=tuple(config.report_regions or (config.region,)),
+                       first_day=date.fromisoformat(config.first_report_day))
 
 
 def split_at_facts(views: List[SqlObject], facts: List[SqlObject]) -> Tuple[List[SqlObject], List[SqlObject]]:

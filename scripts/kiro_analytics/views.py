@@ -17,14 +17,14 @@ import re
 from datetime import date
 from typing import Any, Callable, Dict, List, Optional, Set
 
+from .athena import run_query
 from .cli import StepContext
 from .errors import InputError
+from .facts import fact_drop, refresh_facts
 from .lakeformation import grant_missing
 from .request_validation import validate_request
-from .athena import run_query
-from .facts import FactSources, refresh_facts
-from .sqlfiles import load_facts, load_tables, load_views, split_at_facts
-from .tables import current_table, parse_table_ddl
+from .sqlfiles import fact_sources, load_facts, load_views, split_at_facts
+from .tables import current_table
 
 log = logging.getLogger(__name__)
 
@@ -152,15 +152,6 @@ def deploy(ctx: StepContext) -> str:
             + "".join(f"; {line}" for line in loaded) + grant_note)
 
 
-def fact_sources(config: Any) -> FactSources:
-    """The raw tables' LOCATIONs (those with partition projection, which the facts' load reads), the projected
-    regions and first day: what the refresh lists in S3."""
-    locations = tuple(parse_table_ddl(table.sql).location for table in load_tables(config)
-                      if dict(parse_table_ddl(table.sql).table_parameters).get("projection.day.type") == "date")
-    return FactSources(locations=locations, regions=tuple(config.report_regions or (config.region,)),
-                       first_day=date.fromisoformat(config.first_report_day))
-
-
 def ensure_facts(glue: Any, athena: Any, call: Any, facts: List[Any], database: str, workgroup: str) -> Dict[str, str]:
     """Create each missing fact table (Iceberg); one whose columns differ from its file is dropped first (Athena's
     DROP TABLE of an Iceberg table removes its data too,
@@ -171,12 +162,12 @@ def ensure_facts(glue: Any, athena: Any, call: Any, facts: List[Any], database: 
         existing = current_table(glue, database, fact.name)
         wanted = [(name, kind.lower()) for name, kind in _fact_columns(fact.sql)]
         if existing is not None:
-            have = [(c["Name"].lower(), c["Type"].lower()) for c in existing.get("StorageDescriptor", {}).get("Columns", [])]
+            columns = existing.get("StorageDescriptor", {}).get("Columns", [])
+            have = [(c["Name"].lower(), c["Type"].lower()) for c in columns]
             if have == wanted:
                 outcome[fact.name] = "unchanged"
                 continue
-            run_query(athena, f"DROP TABLE IF EXISTS {database}.{fact.name}", workgroup, database,
-                      f"drop {fact.name}", call=call)
+            run_query(athena, fact_drop(fact.name, database), workgroup, database, f"drop {fact.name}", call=call)
             outcome[fact.name] = "replaced (columns changed)"
         else:
             outcome[fact.name] = "created"
