@@ -288,3 +288,16 @@ def test_fact_tables_named_once_match_the_files():
     from kiro_analytics.names import FACT_TABLES
 
     assert list(FACT_TABLES) == facts.fact_names() == [fact.name for fact in load_facts(_config())]
+
+
+def test_the_facts_hold_every_column_the_parse_gives():
+    # A column added to report_lines (the parse) but not to the fact table would be dropped silently.
+    from kiro_analytics.local.translate import parse_athena
+    from kiro_analytics.sqlfiles import load_views
+    from kiro_analytics.views import _fact_columns
+
+    config = _config()
+    parse = next(view for view in load_views(config) if view.name == "report_lines")
+    produced = [select.alias_or_name for select in parse_athena(parse.sql, "report_lines").expression.selects]
+    stored = [name for name, _ in _fact_columns(load_facts(config)[0].sql)]
+    assert [name for name in produced if name != "partition_day"] == stored

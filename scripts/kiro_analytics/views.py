@@ -14,7 +14,7 @@ import base64
 import json
 import logging
 import re
-from datetime import date
+from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Optional, Set
 
 from .athena import run_query
@@ -139,7 +139,8 @@ def deploy(ctx: StepContext) -> str:
         # The facts' loads read report_lines, created above; every view below reads the facts.
         created = ensure_facts(glue, athena, ctx.recorder.call, facts, config.database, config.workgroup)
         refresh = refresh_facts(athena, clients.client("s3"), config.database, config.workgroup,
-                                fact_sources(config), date.today(), call=ctx.recorder.call)
+                                fact_sources(config), datetime.now(timezone.utc).date(),
+                                call=ctx.recorder.call)
         loaded.append(refresh.summary())
         return {name for name, state in created.items() if state != "unchanged"}
 

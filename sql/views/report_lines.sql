@@ -1,13 +1,15 @@
 -- Internal: every non-blank line of every report file (user_report and both legacy sources), classified ONCE,
--- here, and typed: the ingest ledger, the freshness view and the typed views all read this view (so it can
--- become a table later without changing its SQL). Rules (sql/README.md, "How a line is read"):
+-- here, and typed. Only sql/facts/report_line_facts.load.sql reads this view, for the day folders it loads
+-- (partition_day, the raw tables' day passed through), so each line is parsed once into report_line_facts, which
+-- every other view reads through report_line_status. Rules (sql/README.md, "How a line is read"):
 --   * A line is its file's header when every field is a name (letters, digits, _ and .): no data line is,
 --     because a date holds a hyphen. Names are trimmed and lower-cased, so columns are found by name in any
 --     order; quotes and a byte-order mark are dropped first (no field of these reports holds a comma).
---   * status: 'header', 'used' (the line a view reads), 'superseded' (the same key in a newer export, or a
---     later path of the same stamp), or 'rejected' with reject_reason: no header, unknown header layout
---     (two different header lines, or a name twice), missing required column, not UTF-8, truncated line
---     (fewer fields than the header), extra fields (more: a quoted comma), bad date, no user id, bad number.
+--   * line_status: 'header', 'valid' (report_line_status then says 'used', the line a view reads, or
+--     'superseded', the same key in a newer export or a later path of the same stamp), or 'rejected' with
+--     reject_reason: no header, unknown header layout (two different header lines, or a name twice), missing
+--     required column, not UTF-8, truncated line (fewer fields than the header), extra fields (more: a quoted
+--     comma), bad date, no user id, bad number.
 --   * The key is (family, region, activity_date, userid, client_type): the same user, day and client in two
 --     regions are two real rows (two profiles), both used. Legacy lines of both sources share one key per
 --     region and day (client 'ALL'); the newest export stamp wins, then KiroLogs (source_rank 1), then path.
@@ -18,9 +20,8 @@
 --     promise to); the local engine decodes the same way, so such a line is rejected 'not UTF-8' in both.
 -- Per file (files, layouts): the header, where each column is, the export stamp (the LAST 12-digit run of the
 -- file name: the account id is 12 digits too, and split parts add _part_N after it) and the region (the folder
--- after user_report/ or by_user_analytic/). Values are typed before the window, so it carries numbers rather
--- than 57 text cells, and clean_line (quotes and byte-order mark gone) is kept for user_report lines only: user_report_latest splits
--- it for model_usage_daily, which reads the model columns by header name.
+-- after user_report/ or by_user_analytic/), and the <model>_messages columns (model_positions, model_names): each
+-- line reads only those cells, by header name, into model_messages.
 -- family is a constant of each branch of raw, so a filter on it prunes the other tables' scans in Athena.
 CREATE OR REPLACE VIEW ${database}.report_lines AS
 WITH raw AS (
