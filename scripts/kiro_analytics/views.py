@@ -178,10 +178,14 @@ def ensure_facts(glue: Any, athena: Any, call: Any, facts: List[Any], database: 
     return outcome
 
 
+_CREATE_TABLE = re.compile(r"^CREATE TABLE IF NOT EXISTS \S+ \(", re.M)
 _COLUMN = re.compile(r"^\s*([a-z_][a-z0-9_]*)\s+([a-z]+(?:<[a-z<>, ]+>)?),?\s*$", re.M)
 
 
 def _fact_columns(sql: str) -> List[tuple]:
     """(name, type) of a fact table's CREATE, in order (the lines between its parentheses)."""
-    body = sql[sql.index("(") + 1:sql.index("\n)")]
+    start = _CREATE_TABLE.search(sql)
+    if start is None:
+        raise InputError("a fact table's file must hold CREATE TABLE IF NOT EXISTS <database>.<name> (")
+    body = sql[start.end():sql.index("\n)", start.end())]
     return _COLUMN.findall(body)
