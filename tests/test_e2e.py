@@ -143,7 +143,9 @@ def emulator(sample: SampleManifest, tmp_path_factory: pytest.TempPathFactory) -
     os.environ["E2E_ENDPOINT"] = emu.url
     try:
         with athena_catalog() as athena, crawls(), lambda_runs(endpoint=emu.url):
-            athena.answer(duckdb_answers(built.db_path, config.database))
+            # Paths as Athena gives them: s3://<bucket>/<key>, the key being the file's path below the sample root.
+            athena.answer(duckdb_answers(built.db_path, config.database,
+                                         (str(Path(sample.root).absolute()) + "/", f"s3://{config.bucket_name}/")))
             emu.athena, emu.duckdb_path = athena, built.db_path  # type: ignore[attr-defined]
             yield emu
     finally:
