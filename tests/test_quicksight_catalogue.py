@@ -44,9 +44,23 @@ def parts(document: Mapping[str, Any]) -> Dict[str, str]:
     return result
 
 
+DATE_PARAMETERS = ("StartDate", "EndDate")
+
+
 def _without_additions(document: Dict[str, Any]) -> Dict[str, Any]:
-    """The document minus what was added on purpose after the snapshot (none yet)."""
-    return copy.deepcopy(document)
+    """The document minus what was added on purpose after the snapshot: the filter controls (parameters,
+    drop-downs and their grid cells, parameter-bound filter groups)."""
+    document = copy.deepcopy(document)
+    body = document["Definition"]
+    body["ParameterDeclarations"] = [p for p in body["ParameterDeclarations"]
+                                     if next(iter(p.values()))["Name"] in DATE_PARAMETERS]
+    body["FilterGroups"] = [g for g in body["FilterGroups"] if not g["FilterGroupId"].startswith("control-")]
+    for sheet in body["Sheets"]:
+        added = {c["Dropdown"]["ParameterControlId"] for c in sheet["ParameterControls"] if "Dropdown" in c}
+        sheet["ParameterControls"] = [c for c in sheet["ParameterControls"] if "Dropdown" not in c]
+        grid = sheet["Layouts"][0]["Configuration"]["GridLayout"]
+        grid["Elements"] = [e for e in grid["Elements"] if e["ElementId"] not in added]
+    return document
 
 
 @pytest.mark.parametrize("name", definitions.definition_names())

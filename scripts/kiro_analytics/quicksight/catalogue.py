@@ -8,7 +8,10 @@ needs beyond that follows rules, so it is derived here instead of being written 
 - axis and column labels are ``${label:col_<column>}`` unless the entry's ``labels`` names another key;
 - every dataset with an ``activity_date`` column gets a DAY ``TimeRangeFilter`` on it, one with ``month`` a MONTH
   one, bound to the ``StartDate``/``EndDate`` parameters on all sheets; a dataset with neither is not filtered;
-- every sheet gets the two date pickers; a calculated field is declared where a visual uses it.
+- every sheet gets the two date pickers; a calculated field is declared where a visual uses it;
+- each filter control of ``catalogue/controls.json`` (tier, client, team, user) becomes a multi-valued string
+  parameter, a drop-down on every sheet, and one parameter-bound ``CategoryFilter`` per declared dataset that has
+  the column (``filter_controls``); a definition none of whose datasets has the column gets no such control.
 
 The output is the same ``{"Name", "Definition"}`` document the definition files held before, placeholders
 unfilled; ``definitions.load_raw`` returns it and both renderers read only that. quicksight/README.md documents
@@ -26,6 +29,7 @@ from ..errors import InputError
 
 ROOT = Path(__file__).resolve().parents[3] / "quicksight"
 VISUALS_FILE = ROOT / "catalogue" / "visuals.json"
+CONTROLS_FILE = ROOT / "catalogue" / "controls.json"
 SHEETS_DIR = ROOT / "sheets"
 
 # Catalogue "type" → QuickSight visual member, and the field wells each type has, in field-numbering order.
@@ -254,6 +258,67 @@ def date_filter(view: str, columns: Sequence[str]) -> Optional[Dict[str, Any]]:
     return None
 
 
+def load_controls() -> List[Dict[str, str]]:
+    data = read_json(CONTROLS_FILE)
+    filters = data.get("filters") if isinstance(data, dict) else None
+    if not isinstance(filters, list) or not all(
+            isinstance(f, dict) and set(f) == {"parameter", "column", "title"} for f in filters):
+        raise InputError(f"{CONTROLS_FILE}: expected {{\"filters\": [{{\"parameter\", \"column\", \"title\"}}, ...]}}")
+    return filters
+
+
+def filter_controls(views: Sequence[str], dataset_columns: Mapping[str, Sequence[str]],
+                    sheet_ids: Sequence[str]) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]],
+                                                       Dict[str, List[Dict[str, Any]]]]:
+    """(parameter declarations, filter groups, drop-downs per sheet) for the controls that apply to ``views``.
+
+    QuickSight API reference: a multi-valued ``StringParameterDeclaration`` (ParameterValueType MULTI_VALUED)
+    holds the choice; a ``ParameterDropDownControl`` (Type MULTI_SELECT) sets it, its ``SelectableValues`` linked
+    to a dataset column (LinkToDataSetColumn) so the list is the data's own values; a ``CategoryFilter`` with a
+    ``CustomFilterConfiguration`` names the parameter (``ParameterName``, exclusive with ``CategoryValue``) and
+    ``SelectAllOptions: FILTER_ALL_VALUES``, so "select all" (the unset default) keeps every row. A filter works on
+    one dataset, so each dataset with the column gets its own filter on the one parameter (ParameterControls, not
+    FilterControls: a filter control drives a single filter). NullOption ALL_VALUES: rows without a value (a user
+    never seen in the credit report has no tier) stay visible under "all", so the default numbers are unchanged.
+    """
+    parameters, groups = [], []
+    controls: Dict[str, List[Dict[str, Any]]] = {sheet_id: [] for sheet_id in sheet_ids}
+    for spec in load_controls():
+        parameter, column = spec["parameter"], spec["column"]
+        having = [view for view in views if column in dataset_columns.get(view, ())]
+        if not having:
+            continue
+        parameters.append({"StringParameterDeclaration": {"ParameterValueType": "MULTI_VALUED", "Name": parameter}})
+        for view in having:
+            group_id = f"control-{parameter.lower()}-{view.replace('_', '-')}"
+            groups.append({"FilterGroupId": group_id, "CrossDataset": "SINGLE_DATASET", "Status": "ENABLED",
+                           "ScopeConfiguration": {"AllSheets": {}},
+                           "Filters": [{"CategoryFilter": {
+                               "FilterId": f"{group_id}-filter",
+                               "Column": {"DataSetIdentifier": view, "ColumnName": column},
+                               "Configuration": {"CustomFilterConfiguration": {
+                                   "MatchOperator": "EQUALS", "ParameterName": parameter,
+                                   "SelectAllOptions": "FILTER_ALL_VALUES", "NullOption": "ALL_VALUES"}}}}]})
+        for sheet_id in sheet_ids:
+            controls[sheet_id].append({"Dropdown": {
+                "ParameterControlId": f"{sheet_id}-{parameter.lower()}", "Title": label(spec["title"]),
+                "SourceParameterName": parameter, "Type": "MULTI_SELECT",
+                "DisplayOptions": {"SelectAllOptions": {"Visibility": "VISIBLE"}},
+                "SelectableValues": {"LinkToDataSetColumn": {"DataSetIdentifier": having[0], "ColumnName": column}}}})
+    return parameters, groups, controls
+
+
+def _control_elements(controls: Sequence[Mapping[str, Any]]) -> List[Dict[str, Any]]:
+    """Drop-downs share row 0 right of the two date pickers (columns 18-35), the last ones one column wider."""
+    elements, column = [], 18
+    for index, control in enumerate(controls):
+        span = 18 // len(controls) + (1 if index >= len(controls) - 18 % len(controls) else 0)
+        elements.append({"ElementId": control["Dropdown"]["ParameterControlId"], "ElementType": "PARAMETER_CONTROL",
+                         "ColumnIndex": column, "ColumnSpan": span, "RowIndex": 0, "RowSpan": 2})
+        column += span
+    return elements
+
+
 def _date_controls(sheet_id: str) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
     controls, elements = [], []
     for index, (suffix, parameter, key) in enumerate((("start", "StartDate", "control_start_date"),
@@ -302,10 +367,15 @@ def expand(name: str, dataset_columns: Mapping[str, Sequence[str]]) -> Dict[str,
         missing, unused = sorted(set(used_views) - set(views)), sorted(set(views) - set(used_views))
         raise InputError(f"{path}: datasets must list exactly the views its visuals read: "
                          f"missing {missing}, unused {unused}")
+    parameters, control_groups, drop_downs = filter_controls(views, dataset_columns, [s["SheetId"] for s in sheets])
+    for sheet in sheets:
+        sheet["ParameterControls"].extend(drop_downs[sheet["SheetId"]])
+        grid = sheet["Layouts"][0]["Configuration"]["GridLayout"]["Elements"]
+        grid[2:2] = _control_elements(drop_downs[sheet["SheetId"]])
     body: Dict[str, Any] = {
         "DataSetIdentifierDeclarations": [{"Identifier": view, "DataSetArn": f"${{dataset_arn:{view}}}"}
                                           for view in views],
-        "ParameterDeclarations": json.loads(json.dumps(PARAMETERS)),
+        "ParameterDeclarations": [*json.loads(json.dumps(PARAMETERS)), *parameters],
     }
     ordered_calculated = [name for name in calculated if name in used_calculated]
     if ordered_calculated:
@@ -313,6 +383,6 @@ def expand(name: str, dataset_columns: Mapping[str, Sequence[str]]) -> Dict[str,
                                      "Expression": calculated[n]["expression"]} for n in ordered_calculated]
     body["Sheets"] = sheets
     groups = [date_filter(view, dataset_columns.get(view, ())) for view in views]
-    body["FilterGroups"] = [group for group in groups if group]
+    body["FilterGroups"] = [*(group for group in groups if group), *control_groups]
     body["AnalysisDefaults"] = json.loads(json.dumps(ANALYSIS_DEFAULTS))
     return {"Name": label(spec["name"]), "Definition": body}
