@@ -49,9 +49,20 @@ DATE_PARAMETERS = ("StartDate", "EndDate")
 
 def _without_additions(document: Dict[str, Any]) -> Dict[str, Any]:
     """The document minus what was added on purpose after the snapshot: the filter controls (parameters,
-    drop-downs and their grid cells, parameter-bound filter groups)."""
+    drop-downs and their grid cells, parameter-bound filter groups), the user-detail sheet (its parameter, filters,
+    the datasets only it reads, and the click actions that open it)."""
     document = copy.deepcopy(document)
     body = document["Definition"]
+    body["Sheets"] = [sheet for sheet in body["Sheets"] if sheet["SheetId"] != "user-detail"]
+    for sheet in body["Sheets"]:
+        for visual in sheet["Visuals"]:
+            next(iter(visual.values())).pop("Actions", None)
+    text = json.dumps(body["Sheets"])
+    read = {view for view in definitions.dataset_views(body) if f'"DataSetIdentifier": "{view}"' in text}
+    body["DataSetIdentifierDeclarations"] = [d for d in body["DataSetIdentifierDeclarations"]
+                                             if d["Identifier"] in read]
+    body["FilterGroups"] = [g for g in body["FilterGroups"] if not g["FilterGroupId"].startswith("detail-")
+                            and next(iter(g["Filters"][0].values()))["Column"]["DataSetIdentifier"] in read]
     body["ParameterDeclarations"] = [p for p in body["ParameterDeclarations"]
                                      if next(iter(p.values()))["Name"] in DATE_PARAMETERS]
     body["FilterGroups"] = [g for g in body["FilterGroups"] if not g["FilterGroupId"].startswith("control-")]

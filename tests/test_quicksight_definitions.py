@@ -35,9 +35,9 @@ def test_all_definitions_pass_the_cross_reference_checker():
     assert references.check_all() == []
 
 
-def test_dashboard_has_three_sheets_and_a_date_range_on_every_dated_dataset():
+def test_dashboard_has_four_sheets_and_a_date_range_on_every_dated_dataset():
     body = definitions.load_raw("dashboard")["Definition"]
-    assert [s["SheetId"] for s in body["Sheets"]] == ["overview", "user-behavior", "cost-analysis"]
+    assert [s["SheetId"] for s in body["Sheets"]] == ["overview", "user-behavior", "cost-analysis", "user-detail"]
     declared = [p["DateTimeParameterDeclaration"]["Name"] for p in body["ParameterDeclarations"]
                 if "DateTimeParameterDeclaration" in p]
     assert declared == ["StartDate", "EndDate"]

@@ -11,7 +11,10 @@ needs beyond that follows rules, so it is derived here instead of being written 
 - every sheet gets the two date pickers; a calculated field is declared where a visual uses it;
 - each filter control of ``catalogue/controls.json`` (tier, client, team, user) becomes a multi-valued string
   parameter, a drop-down on every sheet, and one parameter-bound ``CategoryFilter`` per declared dataset that has
-  the column (``filter_controls``); a definition none of whose datasets has the column gets no such control.
+  the column (``filter_controls``); a definition none of whose datasets has the column gets no such control;
+- a sheet marked ``"detail": true`` is the one-user sheet (``detail_sheet``): a single-valued parameter
+  (``DetailUser``) with its drop-down there and filters on that sheet only; every visual of the other sheets whose
+  entry says ``"drill": "<column>"`` gets a click action that sets the parameter from that field and opens it.
 
 The output is the same ``{"Name", "Definition"}`` document the definition files held before, placeholders
 unfilled; ``definitions.load_raw`` returns it and both renderers read only that. quicksight/README.md documents
@@ -42,7 +45,7 @@ WELLS: Dict[str, Tuple[str, Tuple[Tuple[str, str], ...]]] = {
     "TableVisual": ("TableAggregatedFieldWells", (("group_by", "GroupBy"), ("values", "Values"))),
 }
 ENTRY_KEYS = {"type", "dataset", "title", "subtitle", "category", "values", "colors", "group_by", "sort", "limit",
-              "orientation", "arrangement", "labels"}
+              "orientation", "arrangement", "labels", "drill"}
 NUMERIC_AGGREGATIONS = ("SUM", "MAX", "MIN", "AVERAGE")
 CATEGORICAL_AGGREGATIONS = ("DISTINCT_COUNT", "COUNT")
 DATE_GRANULARITIES = ("DAY", "WEEK", "MONTH", "QUARTER", "YEAR")
@@ -267,6 +270,90 @@ def load_controls() -> List[Dict[str, str]]:
     return filters
 
 
+def load_detail() -> Dict[str, str]:
+    detail = read_json(CONTROLS_FILE).get("detail")
+    if not isinstance(detail, dict) or set(detail) != {"parameter", "column", "title", "action"}:
+        raise InputError(f"{CONTROLS_FILE}: \"detail\" needs exactly parameter, column, title and action")
+    return detail
+
+
+def _parameter_filter(group_id: str, view: str, column: str, parameter: str,
+                      scope: Mapping[str, Any]) -> Dict[str, Any]:
+    return {"FilterGroupId": group_id, "CrossDataset": "SINGLE_DATASET", "Status": "ENABLED",
+            "ScopeConfiguration": dict(scope),
+            "Filters": [{"CategoryFilter": {
+                "FilterId": f"{group_id}-filter",
+                "Column": {"DataSetIdentifier": view, "ColumnName": column},
+                "Configuration": {"CustomFilterConfiguration": {
+                    "MatchOperator": "EQUALS", "ParameterName": parameter,
+                    "SelectAllOptions": "FILTER_ALL_VALUES", "NullOption": "ALL_VALUES"}}}}]}
+
+
+def _drop_down(control_id: str, title: str, parameter: str, kind: str, view: str, column: str) -> Dict[str, Any]:
+    control: Dict[str, Any] = {"ParameterControlId": control_id, "Title": label(title),
+                               "SourceParameterName": parameter, "Type": kind}
+    if kind == "MULTI_SELECT":
+        control["DisplayOptions"] = {"SelectAllOptions": {"Visibility": "VISIBLE"}}
+    control["SelectableValues"] = {"LinkToDataSetColumn": {"DataSetIdentifier": view, "ColumnName": column}}
+    return {"Dropdown": control}
+
+
+def detail_sheet(sheets: List[Dict[str, Any]], detail_id: str, views: Sequence[str],
+                 dataset_columns: Mapping[str, Sequence[str]], drills: Mapping[str, str]
+                 ) -> Tuple[Dict[str, Any], List[Dict[str, Any]]]:
+    """Wire the one-user sheet ``detail_id``: (parameter declaration, filter groups); adds its drop-down and the
+    click actions in place.
+
+    QuickSight API reference: a SINGLE_VALUED ``StringParameterDeclaration``; a ``VisualCustomAction`` (Trigger
+    DATA_POINT_CLICK) whose ``ActionOperations`` are a ``NavigationOperation`` (LocalNavigationConfiguration
+    TargetSheetId) and a ``SetParametersOperation`` (DestinationParameterName, Value.SourceField = the clicked
+    field's FieldId). The filters are scoped to the detail sheet (SelectedSheets), so the other sheets keep showing
+    everyone; unset (before any click) it shows everyone too, as "select all" does.
+    """
+    spec = load_detail()
+    parameter, column = spec["parameter"], spec["column"]
+    detail = next(sheet for sheet in sheets if sheet["SheetId"] == detail_id)
+    on_sheet = {next(iter(v.values()))["VisualId"]: v for v in detail["Visuals"]}
+    used = [view for view in views if column in dataset_columns.get(view, ())
+            and any(f'"DataSetIdentifier": "{view}"' in json.dumps(v) for v in on_sheet.values())]
+    if not used:
+        raise InputError(f"detail sheet {detail_id}: no visual reads a dataset with column {column!r}")
+    control_id = f"{detail_id}-{parameter.lower()}"
+    detail["ParameterControls"].append(_drop_down(control_id, spec["title"], parameter, "SINGLE_SELECT",
+                                                  used[0], column))
+    detail["Layouts"][0]["Configuration"]["GridLayout"]["Elements"].insert(2, {
+        "ElementId": control_id, "ElementType": "PARAMETER_CONTROL",
+        "ColumnIndex": 0, "ColumnSpan": 18, "RowIndex": 2, "RowSpan": 2})
+    scope = {"SelectedSheets": {"SheetVisualScopingConfigurations": [{"SheetId": detail_id, "Scope": "ALL_VISUALS"}]}}
+    groups = [_parameter_filter(f"detail-{parameter.lower()}-{view.replace('_', '-')}", view, column, parameter,
+                                scope) for view in used]
+    for sheet in sheets:
+        if sheet is detail:
+            continue
+        for visual in sheet["Visuals"]:
+            body = next(iter(visual.values()))
+            drill = drills.get(body["VisualId"])
+            if drill is None:
+                continue
+            field_id = next((f for f in _field_ids(body) if f.split(".")[-2] == drill), None)
+            if field_id is None:
+                raise InputError(f"visual {body['VisualId']}: drill column {drill!r} is not one of its fields")
+            body["Actions"] = [{
+                "CustomActionId": f"{body['VisualId']}-detail", "Name": label(spec["action"]),
+                "Status": "ENABLED", "Trigger": "DATA_POINT_CLICK",
+                "ActionOperations": [
+                    {"SetParametersOperation": {"ParameterValueConfigurations": [
+                        {"DestinationParameterName": parameter, "Value": {"SourceField": field_id}}]}},
+                    {"NavigationOperation": {"LocalNavigationConfiguration": {"TargetSheetId": detail_id}}}]}]
+    declaration = {"StringParameterDeclaration": {"ParameterValueType": "SINGLE_VALUED", "Name": parameter}}
+    return declaration, groups
+
+
+def _field_ids(body: Mapping[str, Any]) -> List[str]:
+    text = json.dumps(body.get("ChartConfiguration", {}).get("FieldWells", {}))
+    return re.findall(r'"FieldId": "([^"]+)"', text)
+
+
 def filter_controls(views: Sequence[str], dataset_columns: Mapping[str, Sequence[str]],
                     sheet_ids: Sequence[str]) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]],
                                                        Dict[str, List[Dict[str, Any]]]]:
@@ -290,21 +377,11 @@ def filter_controls(views: Sequence[str], dataset_columns: Mapping[str, Sequence
             continue
         parameters.append({"StringParameterDeclaration": {"ParameterValueType": "MULTI_VALUED", "Name": parameter}})
         for view in having:
-            group_id = f"control-{parameter.lower()}-{view.replace('_', '-')}"
-            groups.append({"FilterGroupId": group_id, "CrossDataset": "SINGLE_DATASET", "Status": "ENABLED",
-                           "ScopeConfiguration": {"AllSheets": {}},
-                           "Filters": [{"CategoryFilter": {
-                               "FilterId": f"{group_id}-filter",
-                               "Column": {"DataSetIdentifier": view, "ColumnName": column},
-                               "Configuration": {"CustomFilterConfiguration": {
-                                   "MatchOperator": "EQUALS", "ParameterName": parameter,
-                                   "SelectAllOptions": "FILTER_ALL_VALUES", "NullOption": "ALL_VALUES"}}}}]})
+            groups.append(_parameter_filter(f"control-{parameter.lower()}-{view.replace('_', '-')}", view, column,
+                                            parameter, {"AllSheets": {}}))
         for sheet_id in sheet_ids:
-            controls[sheet_id].append({"Dropdown": {
-                "ParameterControlId": f"{sheet_id}-{parameter.lower()}", "Title": label(spec["title"]),
-                "SourceParameterName": parameter, "Type": "MULTI_SELECT",
-                "DisplayOptions": {"SelectAllOptions": {"Visibility": "VISIBLE"}},
-                "SelectableValues": {"LinkToDataSetColumn": {"DataSetIdentifier": having[0], "ColumnName": column}}}})
+            controls[sheet_id].append(_drop_down(f"{sheet_id}-{parameter.lower()}", spec["title"], parameter,
+                                                 "MULTI_SELECT", having[0], column))
     return parameters, groups, controls
 
 
@@ -340,10 +417,15 @@ def expand(name: str, dataset_columns: Mapping[str, Sequence[str]]) -> Dict[str,
     catalogue = load_catalogue()
     entries, calculated = catalogue["visuals"], catalogue.get("calculated_fields", {})
     sheets, used_views, used_calculated = [], [], []
+    drills: Dict[str, str] = {}
+    detail_ids = [sheet.get("id") for sheet in spec["sheets"] if isinstance(sheet, dict) and sheet.get("detail")]
+    if len(detail_ids) > 1:
+        raise InputError(f"{path}: at most one detail sheet, found {detail_ids}")
     for index, sheet in enumerate(spec["sheets"]):
         where = f"{path}: sheets[{index}]"
-        if not isinstance(sheet, dict) or set(sheet) != {"id", "name", "visuals"}:
-            raise InputError(f"{where}: expected an object with exactly the keys id, name and visuals")
+        if not isinstance(sheet, dict) or not {"id", "name", "visuals"} <= set(sheet) <= {"id", "name", "visuals",
+                                                                                           "detail"}:
+            raise InputError(f"{where}: expected an object with the keys id, name, visuals (and detail)")
         controls, elements = _date_controls(sheet["id"])
         visuals = []
         for place in sheet["visuals"]:
@@ -353,6 +435,8 @@ def expand(name: str, dataset_columns: Mapping[str, Sequence[str]]) -> Dict[str,
             entry = entries[source]
             visual, uses = expand_visual(visual_id, entry, f"{VISUALS_FILE.name}: {source}", calculated)
             visuals.append(visual)
+            if "drill" in entry:
+                drills[visual_id] = entry["drill"]
             if entry["dataset"] not in used_views:
                 used_views.append(entry["dataset"])
             used_calculated.extend(name for name in uses if name not in used_calculated)
@@ -377,12 +461,16 @@ def expand(name: str, dataset_columns: Mapping[str, Sequence[str]]) -> Dict[str,
                                           for view in views],
         "ParameterDeclarations": [*json.loads(json.dumps(PARAMETERS)), *parameters],
     }
+    detail_groups: List[Dict[str, Any]] = []
+    if detail_ids:
+        declaration, detail_groups = detail_sheet(sheets, detail_ids[0], views, dataset_columns, drills)
+        body["ParameterDeclarations"].append(declaration)
     ordered_calculated = [name for name in calculated if name in used_calculated]
     if ordered_calculated:
         body["CalculatedFields"] = [{"DataSetIdentifier": calculated[n]["dataset"], "Name": n,
                                      "Expression": calculated[n]["expression"]} for n in ordered_calculated]
     body["Sheets"] = sheets
     groups = [date_filter(view, dataset_columns.get(view, ())) for view in views]
-    body["FilterGroups"] = [*(group for group in groups if group), *control_groups]
+    body["FilterGroups"] = [*(group for group in groups if group), *control_groups, *detail_groups]
     body["AnalysisDefaults"] = json.loads(json.dumps(ANALYSIS_DEFAULTS))
     return {"Name": label(spec["name"]), "Definition": body}
