@@ -82,7 +82,8 @@ def test_a_click_on_a_user_opens_the_detail_sheet_for_that_user():
         assert operations["SetParametersOperation"]["ParameterValueConfigurations"] == [
             {"DestinationParameterName": "DetailUser", "Value": {"SourceField": field_id}}]
     detail_user = [p for p in body["ParameterDeclarations"] if "DetailUser" in json.dumps(p)]
-    assert detail_user == [{"StringParameterDeclaration": {"ParameterValueType": "SINGLE_VALUED", "Name": "DetailUser"}}]
+    assert detail_user == [{"StringParameterDeclaration": {"ParameterValueType": "SINGLE_VALUED",
+                                                           "Name": "DetailUser"}}]
     # Only the three user visuals open it; analyses (no detail sheet) keep their copies without actions.
     assert sum("Actions" in next(iter(v.values())) for s in body["Sheets"] for v in s["Visuals"]) == 3
     for name in definitions.definition_names():
