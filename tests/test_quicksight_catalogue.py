@@ -149,6 +149,12 @@ def test_field_ids_and_labels_follow_the_rules():
         "${label:col_ratio}"]
     assert visual["ChartConfiguration"]["SortConfiguration"]["RowSort"] == [
         {"FieldSort": {"FieldId": "v.credits_used.3", "Direction": "DESC"}}]
+    # n counts fields, not columns: the same column twice gets two numbers.
+    twice = _expand_entry({"type": "TableVisual", "dataset": "d", "title": "t", "group_by": ["username"],
+                           "values": ["SUM credits_used", "MAX credits_used", "SUM total_messages"]})["TableVisual"]
+    values = twice["ChartConfiguration"]["FieldWells"]["TableAggregatedFieldWells"]["Values"]
+    assert [f["NumericalMeasureField"]["FieldId"] for f in values] == [
+        "v.credits_used.2", "v.credits_used.3", "v.total_messages.4"]
 
 
 @pytest.mark.parametrize("entry, message", [
