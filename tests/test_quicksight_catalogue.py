@@ -74,13 +74,42 @@ def _without_additions(document: Dict[str, Any]) -> Dict[str, Any]:
     return document
 
 
+# Changed on purpose after the snapshot (issue 13), so the tier and user controls filter them: these day totals
+# moved from daily_summary (one row per day, no user) to user_daily_detail (one row per user and day, the same
+# user_credit_daily rows summed; test_local_views checks the sums are equal). Mapped back before comparing, so
+# nothing else about them may change.
+REPOINTED = {"ov-kpi-credits", "ov-kpi-overage", "ov-kpi-messages", "ov-credit-trend", "ca-kpi-overage-cost",
+             "ca-kpi-total-credits", "ca-overage-trend", "ca-kpi-overage-credits", "ao-kpi-credits", "ao-kpi-overage",
+             "ao-kpi-messages", "ao-credit-trend", "co-kpi-overage-cost", "co-kpi-overage-credits",
+             "co-kpi-total-credits", "co-overage-trend"}
+# Parts that differ for good: the active-users trend counts distinct users per day on active_user_days (it was
+# daily_summary.active_users, which no control can filter), and so the datasets declared and their date filters.
+CHANGED = {
+    "dashboard": {"top:DataSetIdentifierDeclarations", "top:FilterGroups", "visual:ov-active-trend"},
+    "admin-overview": {"top:DataSetIdentifierDeclarations", "top:FilterGroups", "visual:ao-active-trend"},
+    "cost-optimization": {"top:DataSetIdentifierDeclarations", "top:FilterGroups"},
+}
+
+
+def _repointed_back(document: Dict[str, Any]) -> Dict[str, Any]:
+    for sheet in document["Definition"]["Sheets"]:
+        for index, visual in enumerate(sheet["Visuals"]):
+            if next(iter(visual.values()))["VisualId"] in REPOINTED:
+                text = json.dumps(visual).replace('"DataSetIdentifier": "user_daily_detail"',
+                                                  '"DataSetIdentifier": "daily_summary"')
+                sheet["Visuals"][index] = json.loads(text)
+    return document
+
+
 @pytest.mark.parametrize("name", definitions.definition_names())
 def test_expansion_equals_the_hand_written_definitions(name):
     expected = json.loads(FIXTURE.read_text(encoding="utf-8"))["definitions"][name]
-    got = parts(_without_additions(definitions.load_raw(name)))
-    changed = sorted(key for key in set(expected) | set(got) if expected.get(key) != got.get(key) and key != "whole")
-    assert changed == [], f"{name}: these parts differ from the hand-written definition: {changed}"
-    assert got["whole"] == expected["whole"]
+    got = parts(_repointed_back(_without_additions(definitions.load_raw(name))))
+    changed = {key for key in set(expected) | set(got) if expected.get(key) != got.get(key) and key != "whole"}
+    assert sorted(changed) == sorted(CHANGED.get(name, set())), \
+        f"{name}: these parts differ from the hand-written definition: {sorted(changed)}"
+    if not changed:
+        assert got["whole"] == expected["whole"]
 
 
 def _quicksight_json():
