@@ -35,12 +35,19 @@ def test_each_control_filters_every_dataset_with_its_column_on_every_sheet(name)
         bound = [g for g in groups if g["Filters"][0]["CategoryFilter"]["Configuration"]
                  ["CustomFilterConfiguration"]["ParameterName"] == parameter]
         assert sorted(g["Filters"][0]["CategoryFilter"]["Column"]["DataSetIdentifier"] for g in bound) == sorted(having)
+        # On the user-detail sheet the detail parameter replaces the User control (column username).
+        sheets = [s for s in body["Sheets"] if not (parameter == "User" and s["SheetId"] == "user-detail")]
+        scope = {"AllSheets": {}} if len(sheets) == len(body["Sheets"]) else {"SelectedSheets": {
+            "SheetVisualScopingConfigurations": [{"SheetId": s["SheetId"], "Scope": "ALL_VISUALS"} for s in sheets]}}
         for group in bound:
-            assert group["ScopeConfiguration"] == {"AllSheets": {}}
+            assert group["ScopeConfiguration"] == scope
             config = group["Filters"][0]["CategoryFilter"]["Configuration"]["CustomFilterConfiguration"]
             assert config == {"MatchOperator": "EQUALS", "ParameterName": parameter,
                               "SelectAllOptions": "FILTER_ALL_VALUES", "NullOption": "ALL_VALUES"}
         for sheet in body["Sheets"]:
+            if sheet not in sheets:
+                assert f'"SourceParameterName": "{parameter}"' not in json.dumps(sheet["ParameterControls"])
+                continue
             drop_downs = [c["Dropdown"] for c in sheet["ParameterControls"]
                           if c.get("Dropdown", {}).get("SourceParameterName") == parameter]
             assert len(drop_downs) == 1, (sheet["SheetId"], parameter)

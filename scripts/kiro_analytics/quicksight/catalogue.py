@@ -293,7 +293,8 @@ def expand(name: str, dataset_columns: Mapping[str, Sequence[str]]) -> Dict[str,
         raise InputError(f"{path}: datasets must list exactly the views its visuals read: "
                          f"missing {missing}, unused {unused}")
     sheet_ids = [sheet["SheetId"] for sheet in sheets]
-    parameters, control_groups, drop_downs = sheet_controls.filter_controls(views, dataset_columns, sheet_ids)
+    parameters, control_groups, drop_downs = sheet_controls.filter_controls(
+        views, dataset_columns, sheet_ids, detail_ids[0] if detail_ids else None)
     for sheet in sheets:
         sheet["ParameterControls"].extend(drop_downs[sheet["SheetId"]])
         grid = sheet["Layouts"][0]["Configuration"]["GridLayout"]["Elements"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..errors import InputError
 
@@ -124,10 +124,13 @@ def _field_ids(body: Mapping[str, Any]) -> List[str]:
     return re.findall(r'"FieldId": "([^"]+)"', text)
 
 
-def filter_controls(views: Sequence[str], dataset_columns: Mapping[str, Sequence[str]],
-                    sheet_ids: Sequence[str]) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]],
-                                                       Dict[str, List[Dict[str, Any]]]]:
+def filter_controls(views: Sequence[str], dataset_columns: Mapping[str, Sequence[str]], sheet_ids: Sequence[str],
+                    detail_id: Optional[str] = None) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]],
+                                                              Dict[str, List[Dict[str, Any]]]]:
     """(parameter declarations, filter groups, drop-downs per sheet) for the controls that apply to ``views``.
+
+    On the detail sheet ``detail_id`` the control on the detail column (User) gives way to the detail parameter:
+    no drop-down there and its filters scoped to the other sheets, so "User: A" elsewhere never empties B's page.
 
     QuickSight API reference: a multi-valued ``StringParameterDeclaration`` (ParameterValueType MULTI_VALUED)
     holds the choice; a ``ParameterDropDownControl`` (Type MULTI_SELECT) sets it, its ``SelectableValues`` linked
@@ -146,10 +149,16 @@ def filter_controls(views: Sequence[str], dataset_columns: Mapping[str, Sequence
         if not having:
             continue
         parameters.append({"StringParameterDeclaration": {"ParameterValueType": "MULTI_VALUED", "Name": parameter}})
+        on = list(sheet_ids)
+        scope: Dict[str, Any] = {"AllSheets": {}}
+        if detail_id is not None and column == load_detail()["column"]:
+            on = [sheet_id for sheet_id in sheet_ids if sheet_id != detail_id]
+            scope = {"SelectedSheets": {"SheetVisualScopingConfigurations": [
+                {"SheetId": sheet_id, "Scope": "ALL_VISUALS"} for sheet_id in on]}}
         for view in having:
             groups.append(_parameter_filter(f"control-{parameter.lower()}-{view.replace('_', '-')}", view, column,
-                                            parameter, {"AllSheets": {}}))
-        for sheet_id in sheet_ids:
+                                            parameter, scope))
+        for sheet_id in on:
             controls[sheet_id].append(_drop_down(f"{sheet_id}-{parameter.lower()}", spec["title"], parameter,
                                                  "MULTI_SELECT", having[0], column))
     return parameters, groups, controls
