@@ -219,6 +219,10 @@ def test_sheet_list_must_declare_exactly_the_datasets_it_reads(tmp_path, monkeyp
     (tmp_path / "feature-adoption.json").write_text(json.dumps(spec), encoding="utf-8")
     with pytest.raises(InputError, match=r"'no-such-visual' is not in visuals\.json"):
         definitions.load_raw("feature-adoption")
+    spec["sheets"][0]["visuals"][-1] = {"id": "x", "from": "fa-kpi-models", "at": [0, 1, 90]}
+    (tmp_path / "feature-adoption.json").write_text(json.dumps(spec), encoding="utf-8")
+    with pytest.raises(InputError, match=r"x: \"at\" is \[column, column span, row, row span\]"):
+        definitions.load_raw("feature-adoption")
 
 
 def test_date_filters_follow_the_dataset_columns():

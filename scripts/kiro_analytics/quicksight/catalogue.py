@@ -249,6 +249,51 @@ def date_filter(view: str, columns: Sequence[str]) -> Optional[Dict[str, Any]]:
     return None
 
 
+def _place(place: Any, where: str) -> Tuple[str, str, List[int]]:
+    """(visual id, catalogue entry it shows, [column, span, row, row span]) of one placed visual."""
+    if not isinstance(place, dict) or not {"id", "at"} <= set(place) <= {"id", "from", "at"}:
+        raise InputError(f"{where}: a placed visual is {{\"id\", \"at\"}} (and \"from\"), not {place!r}")
+    at = place["at"]
+    if not (isinstance(at, list) and len(at) == 4 and all(isinstance(n, int) and n >= 0 for n in at)):
+        raise InputError(f"{where}: {place['id']}: \"at\" is [column, column span, row, row span], not {at!r}")
+    return place["id"], place.get("from", place["id"]), at
+
+
+class _Uses:
+    """What the placed visuals of one definition read: views and calculated fields in order, drill columns."""
+
+    def __init__(self) -> None:
+        self.views: List[str] = []
+        self.calculated: List[str] = []
+        self.drills: Dict[str, str] = {}
+
+
+def _sheet(sheet: Any, where: str, entries: Mapping[str, Any], calculated: Mapping[str, Any],
+           uses: _Uses) -> Dict[str, Any]:
+    if not isinstance(sheet, dict) or not {"id", "name", "visuals"} <= set(sheet) <= {"id", "name", "visuals",
+                                                                                       "detail"}:
+        raise InputError(f"{where}: expected an object with the keys id, name, visuals (and detail)")
+    pickers, elements = sheet_controls.date_controls(sheet["id"])
+    visuals = []
+    for place in sheet["visuals"]:
+        visual_id, source, (column, span, row, row_span) = _place(place, where)
+        if source not in entries:
+            raise InputError(f"{where}: visual {source!r} is not in {VISUALS_FILE.name}")
+        entry = entries[source]
+        visual, used = expand_visual(visual_id, entry, f"{VISUALS_FILE.name}: {source}", calculated)
+        visuals.append(visual)
+        if "drill" in entry:
+            uses.drills[visual_id] = entry["drill"]
+        if entry["dataset"] not in uses.views:
+            uses.views.append(entry["dataset"])
+        uses.calculated.extend(name for name in used if name not in uses.calculated)
+        elements.append({"ElementId": visual_id, "ElementType": "VISUAL", "ColumnIndex": column,
+                         "ColumnSpan": span, "RowIndex": row, "RowSpan": row_span})
+    return {"SheetId": sheet["id"], "Name": label(sheet["name"]), "Title": label(sheet["name"]),
+            "ContentType": "INTERACTIVE", "ParameterControls": pickers, "Visuals": visuals,
+            "Layouts": [{"Configuration": {"GridLayout": {"Elements": elements}}}]}
+
+
 def expand(name: str, dataset_columns: Mapping[str, Sequence[str]]) -> Dict[str, Any]:
     """The definition ``name`` (dashboard or analysis) as {"Name", "Definition"}, placeholders unfilled."""
     path = sheets_path(name)
@@ -257,36 +302,13 @@ def expand(name: str, dataset_columns: Mapping[str, Sequence[str]]) -> Dict[str,
         raise InputError(f"{path}: expected an object with exactly the keys name, datasets and sheets")
     catalogue = load_catalogue()
     entries, calculated = catalogue["visuals"], catalogue.get("calculated_fields", {})
-    sheets, used_views, used_calculated = [], [], []
-    drills: Dict[str, str] = {}
     detail_ids = [sheet.get("id") for sheet in spec["sheets"] if isinstance(sheet, dict) and sheet.get("detail")]
     if len(detail_ids) > 1:
         raise InputError(f"{path}: at most one detail sheet, found {detail_ids}")
-    for index, sheet in enumerate(spec["sheets"]):
-        where = f"{path}: sheets[{index}]"
-        if not isinstance(sheet, dict) or not {"id", "name", "visuals"} <= set(sheet) <= {"id", "name", "visuals",
-                                                                                           "detail"}:
-            raise InputError(f"{where}: expected an object with the keys id, name, visuals (and detail)")
-        pickers, elements = sheet_controls.date_controls(sheet["id"])
-        visuals = []
-        for place in sheet["visuals"]:
-            visual_id, source = place.get("id"), place.get("from", place.get("id"))
-            if source not in entries:
-                raise InputError(f"{where}: visual {source!r} is not in {VISUALS_FILE.name}")
-            entry = entries[source]
-            visual, uses = expand_visual(visual_id, entry, f"{VISUALS_FILE.name}: {source}", calculated)
-            visuals.append(visual)
-            if "drill" in entry:
-                drills[visual_id] = entry["drill"]
-            if entry["dataset"] not in used_views:
-                used_views.append(entry["dataset"])
-            used_calculated.extend(name for name in uses if name not in used_calculated)
-            column, span, row, row_span = place["at"]
-            elements.append({"ElementId": visual_id, "ElementType": "VISUAL", "ColumnIndex": column,
-                             "ColumnSpan": span, "RowIndex": row, "RowSpan": row_span})
-        sheets.append({"SheetId": sheet["id"], "Name": label(sheet["name"]), "Title": label(sheet["name"]),
-                       "ContentType": "INTERACTIVE", "ParameterControls": pickers, "Visuals": visuals,
-                       "Layouts": [{"Configuration": {"GridLayout": {"Elements": elements}}}]})
+    uses = _Uses()
+    sheets = [_sheet(sheet, f"{path}: sheets[{index}]", entries, calculated, uses)
+              for index, sheet in enumerate(spec["sheets"])]
+    used_views, used_calculated, drills = uses.views, uses.calculated, uses.drills
     views = spec["datasets"]
     if sorted(views) != sorted(used_views):
         missing, unused = sorted(set(used_views) - set(views)), sorted(set(views) - set(used_views))
