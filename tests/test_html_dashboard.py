@@ -105,7 +105,7 @@ def test_every_visual_of_the_definition_is_on_the_page(built: Dict[str, Any]) ->
         assert payload["visuals"][vid]["title"] == visual["Title"]["FormatText"]["PlainText"]
         assert payload["visuals"][vid]["keys"] or payload["visuals"][vid]["parts"], f"{vid} embedded no rows"
     sheets = built["document"]["Definition"]["Sheets"]
-    assert page.count('<section class="sheet"') == len(sheets) == 3
+    assert page.count('<section class="sheet"') == len(sheets) == 4  # the user-detail sheet is the fourth
     for number, sheet in enumerate(sheets, start=1):
         assert f'id="sheet-{number}" data-sheet-id="{sheet["SheetId"]}"' in page
         assert f">{sheet['Name']}</button>" in page

@@ -348,6 +348,8 @@ def _apply_filter_group(group: Mapping[str, Any], sheets: List[SheetSpec], by_id
     visuals = _scoped_visuals(group, sheets)
     for entry in group.get("Filters", []):
         kind, body = next(iter(entry.items()))
+        if kind == "CategoryFilter" and _all_by_default(body):
+            continue  # a control's filter: its parameter starts at "all", which keeps every row
         if kind not in FILTER_KINDS:
             raise InputError(f"filter group {group_id}: {kind} {body.get('FilterId', '?')} is not supported by "
                              f"the local HTML renderer (supported: {', '.join(FILTER_KINDS)})")
@@ -360,6 +362,12 @@ def _apply_filter_group(group: Mapping[str, Any], sheets: List[SheetSpec], by_id
         else:
             for visual in visuals:
                 _top_bottom(visual, body, group_id)
+
+
+def _all_by_default(body: Mapping[str, Any]) -> bool:
+    """A CategoryFilter bound to a parameter whose "select all" (the unset default) filters nothing."""
+    custom = body.get("Configuration", {}).get("CustomFilterConfiguration", {})
+    return bool(custom.get("ParameterName")) and custom.get("SelectAllOptions") == "FILTER_ALL_VALUES"
 
 
 def _top_bottom(visual: VisualSpec, body: Mapping[str, Any], group_id: str) -> None:
