@@ -20,14 +20,34 @@
     consoleError.apply(null, arguments);
   };
 
-  var P = JSON.parse(document.getElementById('dashboard-data').textContent);
+  // The data is gzip-compressed JSON in base64 (html_dashboard.py): a third of the size of the JSON.
+  function decodePayload(node) {
+    var raw = atob(node.textContent.trim()), bytes = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+    return new Response(stream).text().then(JSON.parse);
+  }
+  if (typeof DecompressionStream === 'undefined') {
+    report('This browser cannot open the page (no DecompressionStream): use a current Chrome, Edge, Firefox or Safari.');
+    return;
+  }
+  decodePayload(document.getElementById('dashboard-data')).then(main).catch(function (e) {
+    report('loading the data: ' + (e && e.stack ? e.stack : e));
+  });
+
+  function main(P) {
   var S = P.strings;
   var UI = P.ui;
+  var IDS = P.idsets || {sizes: {}, sets: []};
+  var CODES = P.codes || {labels: {}, columns: []};
+  var CODE_COLUMNS = new Set(CODES.columns);
+  var PARAMS = {};  // string parameter -> Set of chosen values; empty = every value (SelectAllOptions)
   var LOCALE = P.lang === 'zh' ? 'zh-CN' : 'en-US';
   var WEEK_START = {SUNDAY: 0, MONDAY: 1, TUESDAY: 2, WEDNESDAY: 3, THURSDAY: 4, FRIDAY: 5, SATURDAY: 6}[P.weekStart] || 0;
   var PALETTE = ['#2563eb', '#f59e0b', '#10b981', '#ef4444', '#8b5cf6', '#06b6d4', '#ec4899', '#84cc16', '#64748b',
     '#d97706'];
   var SVG_NS = 'http://www.w3.org/2000/svg';
+  var PAGE_SIZE = 50;
   var formatters = {};
 
   // ---- formatting -------------------------------------------------------------------------------
@@ -67,6 +87,56 @@
     return d.toISOString().slice(0, 10);
   }
 
+  // ---- distinct ids (id_sets.py writes them: "b" + base64 bitmap, or "d" + base64 LEB128 gaps) -------
+  var POPCOUNT = new Uint8Array(256), decodedSets = [];
+  for (var pc = 1; pc < 256; pc++) POPCOUNT[pc] = POPCOUNT[pc >> 1] + (pc & 1);
+  function idSet(index) {
+    if (decodedSets[index]) return decodedSets[index];
+    var entry = IDS.sets[index], text = entry[1], raw = text ? atob(text.slice(1)) : '', set;
+    var bytes = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+    if (text.charAt(0) === 'b') set = {bits: bytes, column: entry[0]};
+    else {
+      var ids = [], value = 0, shift = 0, previous = -1;
+      for (var k = 0; k < bytes.length; k++) {
+        value += (bytes[k] & 127) * Math.pow(2, shift); shift += 7;
+        if (!(bytes[k] & 128)) { previous += value; ids.push(previous); value = 0; shift = 0; }
+      }
+      set = {list: ids, column: entry[0]};
+    }
+    decodedSets[index] = set;
+    return set;
+  }
+  // A distinct-count accumulator is a small Set until it holds 1/32 of its dictionary, then a bitmap (OR is fast).
+  function idsToBits(acc) {
+    if (acc.bits) return;
+    acc.bits = new Uint8Array(((IDS.sizes[acc.column] || 0) >> 3) + 1);
+    acc.ids.forEach(function (id) { acc.bits[id >> 3] |= 1 << (id & 7); });
+    acc.ids = null;
+  }
+  function idsAdd(acc, set) {
+    acc.column = set.column;
+    if (set.bits) {
+      idsToBits(acc);
+      for (var i = 0; i < set.bits.length; i++) acc.bits[i] |= set.bits[i];
+    } else if (acc.bits) {
+      set.list.forEach(function (id) { acc.bits[id >> 3] |= 1 << (id & 7); });
+    } else {
+      set.list.forEach(function (id) { acc.ids.add(id); });
+      if (acc.ids.size * 32 > (IDS.sizes[set.column] || 0)) idsToBits(acc);
+    }
+  }
+  function idsMerge(into, acc) {
+    if (acc.column === null) return;
+    idsAdd(into, acc.bits ? {bits: acc.bits, column: acc.column} : {list: Array.from(acc.ids), column: acc.column});
+  }
+  function idsCount(acc) {
+    if (!acc.bits) return acc.ids.size;
+    var n = 0;
+    for (var i = 0; i < acc.bits.length; i++) n += POPCOUNT[acc.bits[i]];
+    return n;
+  }
+
   // ---- aggregation -------------------------------------------------------------------------------
   function rowCount(vis) {
     if (vis.keys.length) return vis.keys[0].v.length;
@@ -86,8 +156,19 @@
     var when = truncDate(S[raw], vis.dateGran);
     return when >= truncDate(range[0], vis.dateGran) && when <= truncDate(range[1], vis.dateGran);
   }
+  // Category filters (CategoryFilter): a parameter's chosen values, or a fixed list; nothing chosen keeps all.
+  function passesFilters(vis, i) {
+    for (var k = 0; k < vis.filters.length; k++) {
+      var f = vis.filters[k], wanted = f.param ? PARAMS[f.param] : f.wanted || (f.wanted = new Set(f.values));
+      if (!wanted || !wanted.size) continue;
+      var column = vis.keys[f.key], raw = column.v[i];
+      if (raw === null || raw === undefined) { if (f.nulls) continue; return false; }
+      if (!wanted.has(column.t === 'n' ? String(raw) : S[raw])) return false;
+    }
+    return true;
+  }
   function newAcc(measure) {
-    return measure.agg === 'DISTINCT_COUNT' ? {ids: new Set()} : {s: 0, c: 0, n: 0, v: null};
+    return measure.agg === 'DISTINCT_COUNT' ? {ids: new Set(), bits: null, column: null} : {s: 0, c: 0, n: 0, v: null};
   }
   function addAcc(acc, measure, parts, i) {
     var first = parts[measure.parts[0]][i];
@@ -99,12 +180,12 @@
       case 'COUNT': acc.c += first || 0; acc.n += 1; break;
       case 'MIN': if (first !== null && (acc.v === null || first < acc.v)) acc.v = first; break;
       case 'MAX': if (first !== null && (acc.v === null || first > acc.v)) acc.v = first; break;
-      case 'DISTINCT_COUNT': first.forEach(function (id) { acc.ids.add(id); }); break;
+      case 'DISTINCT_COUNT': idsAdd(acc, idSet(first)); break;
       default: throw new Error('unknown aggregation ' + measure.agg);
     }
   }
   function mergeAcc(into, acc, measure) {
-    if (measure.agg === 'DISTINCT_COUNT') { acc.ids.forEach(function (id) { into.ids.add(id); }); return; }
+    if (measure.agg === 'DISTINCT_COUNT') { idsMerge(into, acc); return; }
     into.s += acc.s; into.c += acc.c; into.n += acc.n;
     if (acc.v !== null && (into.v === null || (measure.agg === 'MIN' ? acc.v < into.v : acc.v > into.v))) into.v = acc.v;
   }
@@ -114,7 +195,7 @@
       case 'AVG': return acc.c ? acc.s / acc.c : null;
       case 'RATIO': return acc.c ? acc.s / acc.c : null;
       case 'COUNT': return acc.c;
-      case 'DISTINCT_COUNT': return acc.ids.size;
+      case 'DISTINCT_COUNT': return idsCount(acc);
       default: return acc.v;
     }
   }
@@ -125,7 +206,7 @@
   function aggregate(vis, range) {
     var n = rowCount(vis), groups = new Map(), result = [];
     for (var i = 0; i < n; i++) {
-      if (!inRange(vis, i, range)) continue;
+      if (!inRange(vis, i, range) || (vis.filters.length && !passesFilters(vis, i))) continue;
       var dims = vis.dims.map(function (d) { return dimValue(vis, d, i); });
       if (vis.raw) { result.push({dims: dims, acc: [], vals: []}); continue; }
       var key = JSON.stringify(dims), group = groups.get(key);
@@ -218,10 +299,12 @@
     return node;
   }
   function tip(node, text) { svg('title', {}, node, text); }
-  function niceTicks(lo, hi, count) {
+  function niceTicks(lo, hi, count, whole) {
     if (hi - lo <= 0) hi = lo + 1;  // an all-zero series still gets an axis
     var raw = (hi - lo) / count, mag = Math.pow(10, Math.floor(Math.log10(raw))), step = mag;
     [1, 2, 2.5, 5, 10].some(function (f) { step = f * mag; return raw <= step; });
+    // A count of users or rows has no 2.5th person: whole-number steps only.
+    if (whole) step = Math.max(1, Math.ceil(step));
     var ticks = [], start = Math.floor(lo / step) * step;
     for (var t = start; t <= hi + step * 0.5; t += step) ticks.push(Math.round(t / step) * step);
     if (ticks[ticks.length - 1] < hi) ticks.push(ticks[ticks.length - 1] + step);
@@ -247,12 +330,19 @@
       el('span', {}, entry, item);
     });
   }
+  function isCount(measure) { return measure.agg === 'COUNT' || measure.agg === 'DISTINCT_COUNT'; }
+  function allWhole(series) { return series.every(function (s) { return s.whole; }); }
   function visibleMeasures(vis) {
     return vis.measures.map(function (m, j) { return {m: m, j: j}; }).filter(function (x) { return !x.m.hidden; });
+  }
+  function codeLabel(column, value) {
+    return CODE_COLUMNS.has(column) && Object.prototype.hasOwnProperty.call(CODES.labels, value)
+      ? CODES.labels[value] : value;
   }
   function dimText(dim, value) {
     if (value === null) return '–';
     if (dim.kind === 'date') return dateLabel(String(value), dim.gran);
+    if (typeof value === 'string') return codeLabel(dim.col, value);
     return typeof value === 'number' ? formatValue(value, dim.fmt) : String(value);
   }
   // Series for line and bar charts: one per Colors value, or one per measure when there is no Colors field.
@@ -271,16 +361,44 @@
         byColor.get(key).set(g.dims[cat], g.vals[first.j]);
       });
       byColor.forEach(function (values, key) {
-        series.push({label: dimText(vis.dims[color], key), fmt: first.m.fmt, values: values});
+        series.push({label: dimText(vis.dims[color], key), fmt: first.m.fmt, values: values, whole: isCount(first.m),
+          key: key});
       });
     } else {
       measures.forEach(function (x) {
         var values = new Map();
         groups.forEach(function (g) { values.set(g.dims[cat], g.vals[x.j]); });
-        series.push({label: x.m.label, fmt: x.m.fmt, values: values});
+        series.push({label: x.m.label, fmt: x.m.fmt, values: values, whole: isCount(x.m)});
       });
     }
-    return {catDim: vis.dims[cat], cats: cats, series: series};
+    return {catDim: vis.dims[cat], cats: cats, series: series, cat: cat, color: color};
+  }
+
+  // VisualCustomAction on a data point: set parameters from the clicked point's fields, then open the target sheet.
+  function clickable(node, vis, dims) {
+    if (!vis.actions.length) return;
+    node.setAttribute('class', ((node.getAttribute('class') || '') + ' clickable').trim());
+    node.addEventListener('click', function () { runActions(vis, dims); });
+  }
+  function pointDims(vis, data, category, series) {
+    var dims = vis.dims.map(function () { return null; });
+    dims[data.cat] = category;
+    if (data.color >= 0 && series) dims[data.color] = series.key;
+    return dims;
+  }
+  function runActions(vis, dims) {
+    var target = null;
+    vis.actions.forEach(function (action) {
+      action.set.forEach(function (pair) {
+        var value = dims[pair[1]];
+        PARAMS[pair[0]] = new Set(value === null || value === undefined ? [] : [String(value)]);
+      });
+      if (action.target) target = action.target;
+    });
+    syncControls();
+    var index = target === null ? -1 : sections.findIndex(function (s) { return s.getAttribute('data-sheet-id') === target; });
+    if (index >= 0 && index !== current) location.hash = 'sheet=' + (index + 1);
+    else renderSheet(current);
   }
 
   // ---- visuals -----------------------------------------------------------------------------------
@@ -338,7 +456,8 @@
 
   function drawLine(body, vis, groups) {
     var data = seriesOf(vis, groups), width = Math.max(body.clientWidth, 320), height = 280;
-    var range = valueRange(data.series), ticks = niceTicks(range[0], range[1], 5), fmt = data.series[0].fmt;
+    var range = valueRange(data.series), ticks = niceTicks(range[0], range[1], 5, allWhole(data.series));
+    var fmt = data.series[0].fmt;
     var margin = {l: yMargin(ticks, fmt), r: 18, t: 12, b: 48};
     var frame = axesFrame(body, width, height, margin, ticks, fmt, true), root = frame.root;
     var n = data.cats.length, step = n > 1 ? frame.plotW / (n - 1) : 0;
@@ -378,7 +497,7 @@
     });
     var range = stacked ? [Math.min(0, Math.min.apply(null, totals)), Math.max.apply(null, totals.concat([0]))]
       : valueRange(data.series);
-    var ticks = niceTicks(range[0], range[1], vertical ? 5 : Math.max(3, Math.floor(width / 130)));
+    var ticks = niceTicks(range[0], range[1], vertical ? 5 : Math.max(3, Math.floor(width / 130)), allWhole(data.series));
     var fmt = data.series[0].fmt, n = data.cats.length, lanes = stacked ? 1 : data.series.length;
     var catLabels = data.cats.map(function (c) { return dimText(data.catDim, c); });
     var margin, height, frame, band;
@@ -411,6 +530,7 @@
           ? svg('rect', {x: pos, y: Math.min(from, to), width: thick, height: Math.abs(to - from), fill: PALETTE[k % PALETTE.length]}, bars)
           : svg('rect', {y: pos, x: Math.min(from, to), height: thick, width: Math.abs(to - from), fill: PALETTE[k % PALETTE.length]}, bars);
         tip(rect, catLabels[i] + '\n' + s.label + ': ' + formatValue(v, s.fmt));
+        if (!(vis.other && c === UI.other)) clickable(rect, vis, pointDims(vis, data, c, s));
         if (stacked) offset += v;
       });
       if (vertical) {
@@ -455,6 +575,7 @@
           (c + r * Math.cos(next)).toFixed(2) + ',' + (c + r * Math.sin(next)).toFixed(2) + ' Z'}, root);
       }
       tip(node, text);
+      clickable(node, vis, g.dims);
       var item = el('li', {}, list);
       el('i', {style: 'background:' + color}, item);
       el('span', {}, item, text);
@@ -466,29 +587,65 @@
     return slices.length;
   }
 
+  function csvCell(value) {
+    if (value === null || value === undefined) return '';
+    var text = String(value);
+    // A text cell starting with = + - @ is a formula to a spreadsheet: quote it as text (CSV injection).
+    if (typeof value === 'string' && /^[=+\-@]/.test(text)) text = "'" + text;
+    return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+  }
+  function downloadCsv(vis, columns, groups) {
+    var lines = [columns.map(function (c) { return csvCell(c.label); }).join(',')];
+    groups.forEach(function (g) { lines.push(columns.map(function (c) { return csvCell(c.get(g)); }).join(',')); });
+    // The BOM makes spreadsheet programs read the names as UTF-8.
+    var blob = new Blob(['\ufeff' + lines.join('\r\n') + '\r\n'], {type: 'text/csv;charset=utf-8'});
+    var link = el('a', {href: URL.createObjectURL(blob), download: vis.id + '.csv'}, document.body);
+    link.click();
+    setTimeout(function () { URL.revokeObjectURL(link.href); link.remove(); }, 5000);
+  }
+  // Rows are sorted as a whole and only one page is in the DOM (26k rows as DOM took seconds to draw).
   function drawTable(body, vis, groups) {
     var columns = vis.dims.map(function (d, k) { return {label: d.label, get: function (g) { return g.dims[k]; }, dim: d}; })
       .concat(visibleMeasures(vis).map(function (x) {
         return {label: x.m.label, get: function (g) { return g.vals[x.j]; }, fmt: x.m.fmt, numeric: true};
       }));
+    var size = vis.opts.pageSize > 0 ? vis.opts.pageSize : PAGE_SIZE, container = body.parentNode;
     var wrap = el('div', {'class': 'table-wrap'}, body), table = el('table', {}, wrap);
-    var head = el('tr', {}, el('thead', {}, table)), tbody = el('tbody', {}, table), state = {col: -1, desc: false};
+    var head = el('tr', {}, el('thead', {}, table)), tbody = el('tbody', {}, table);
+    var state = {col: -1, desc: false, page: 0};
+    var foot = el('div', {'class': 'table-foot'}, body), info = el('span', {'class': 'page-info'}, foot);
+    var prev = el('button', {type: 'button', 'class': 'page-prev', title: UI.previous}, foot, '‹');
+    var next = el('button', {type: 'button', 'class': 'page-next', title: UI.next}, foot, '›');
+    var csv = el('button', {type: 'button', 'class': 'csv'}, foot, UI.csv);
+    function pages() { return Math.max(1, Math.ceil(groups.length / size)); }
     function fill() {
       tbody.textContent = '';
-      groups.forEach(function (g) {
+      var from = state.page * size;
+      groups.slice(from, from + size).forEach(function (g) {
         var tr = el('tr', {}, tbody);
         columns.forEach(function (col) {
           var v = col.get(g);
           el('td', {'class': col.numeric || typeof v === 'number' ? 'num' : ''}, tr,
             col.dim ? dimText(col.dim, v) : formatValue(v, col.fmt));
         });
+        clickable(tr, vis, g.dims);
       });
+      info.textContent = formatValue(groups.length) + ' ' + UI.rows + ' · ' + UI.page + ' ' + (state.page + 1) +
+        ' / ' + pages();
+      prev.disabled = state.page === 0;
+      next.disabled = state.page >= pages() - 1;
+      container.setAttribute('data-page', String(state.page + 1));
+      container.setAttribute('data-pages', String(pages()));
     }
+    prev.addEventListener('click', function () { if (state.page > 0) { state.page -= 1; fill(); } });
+    next.addEventListener('click', function () { if (state.page < pages() - 1) { state.page += 1; fill(); } });
+    csv.addEventListener('click', function () { downloadCsv(vis, columns, groups); });
     columns.forEach(function (col, k) {
       var th = el('th', {'class': col.numeric ? 'num' : '', title: UI.sortHint, 'data-col': String(k)}, head, col.label);
       th.addEventListener('click', function () {
         state.desc = state.col === k ? !state.desc : !!col.numeric;
         state.col = k;
+        state.page = 0;
         groups.sort(function (a, b) {
           var x = col.get(a), y = col.get(b);
           return (x === null || y === null) ? compare(x, y) : (state.desc ? -compare(x, y) : compare(x, y));
@@ -500,7 +657,6 @@
       });
     });
     fill();
-    el('div', {'class': 'table-foot'}, body, formatValue(groups.length) + ' ' + UI.rows);
     return groups.length;
   }
 
@@ -511,6 +667,45 @@
   var sections = Array.prototype.slice.call(document.querySelectorAll('section.sheet'));
   var tabs = Array.prototype.slice.call(document.querySelectorAll('#tabs button'));
   var current = 0;
+
+  // Parameter controls (Dropdown, List) of each sheet; a parameter is global, so every control of it shows its value.
+  function buildControls() {
+    sections.forEach(function (section) {
+      var list = (P.controls || {})[section.getAttribute('data-sheet-id')] || [];
+      if (!list.length) return;
+      var bar = el('div', {'class': 'sheet-controls'});
+      section.insertBefore(bar, section.firstChild);
+      list.forEach(function (c) {
+        var label = el('label', {}, bar);
+        el('span', {}, label, c.title);
+        var select = el('select', {'data-param': c.param, 'data-control-id': c.id}, label);
+        if (c.multi) {
+          select.multiple = true;
+          select.size = Math.min(5, Math.max(2, c.values.length));
+        } else {
+          el('option', {value: ''}, select, UI.all);
+        }
+        c.values.forEach(function (v) { el('option', {value: v}, select, codeLabel(c.col, v)); });
+        select.addEventListener('change', function () {
+          PARAMS[c.param] = new Set(Array.prototype.filter.call(select.options, function (o) {
+            return o.selected && o.value !== '';
+          }).map(function (o) { return o.value; }));
+          syncControls();
+          renderSheet(current);
+        });
+        var clear = el('button', {type: 'button', 'class': 'clear', title: UI.all}, label, '×');
+        clear.addEventListener('click', function () { PARAMS[c.param] = new Set(); syncControls(); renderSheet(current); });
+      });
+    });
+  }
+  function syncControls() {
+    Array.prototype.forEach.call(document.querySelectorAll('select[data-param]'), function (select) {
+      var chosen = PARAMS[select.getAttribute('data-param')] || new Set();
+      Array.prototype.forEach.call(select.options, function (o) {
+        o.selected = o.value === '' ? !chosen.size : chosen.has(o.value);
+      });
+    });
+  }
 
   function currentRange() {
     var lo = startInput.value || (P.range ? P.range[0] : '0000-01-01');
@@ -570,6 +765,9 @@
     var match = new RegExp('(?:^#|&)' + name + '=(\\d{4}-\\d{2}-\\d{2})(?:&|$)').exec(location.hash);
     return match ? match[1] : null;
   }
+  Object.keys(P.params || {}).forEach(function (name) { PARAMS[name] = new Set(P.params[name].defaults); });
+  buildControls();
+  syncControls();
   if (P.range) {
     startInput.value = P.range[0]; endInput.value = P.range[1];
     [startInput, endInput].forEach(function (input) { input.min = P.range[0]; input.max = P.range[1]; });
@@ -579,4 +777,5 @@
   if (hashDate('end')) endInput.value = hashDate('end');
   show(sheetFromHash());
   document.body.setAttribute('data-ready', '1');
+  }
 })();
