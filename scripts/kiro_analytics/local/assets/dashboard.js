@@ -87,6 +87,13 @@
     return d.toISOString().slice(0, 10);
   }
 
+  var truncMemo = {};
+  function truncCached(code, gran) {
+    var memo = truncMemo[gran] || (truncMemo[gran] = new Map()), hit = memo.get(code);
+    if (hit === undefined) { hit = truncDate(S[code], gran); memo.set(code, hit); }
+    return hit;
+  }
+
   // ---- distinct ids (id_sets.py writes them: "b" + base64 bitmap, or "d" + base64 LEB128 gaps) -------
   var POPCOUNT = new Uint8Array(256), decodedSets = [];
   for (var pc = 1; pc < 256; pc++) POPCOUNT[pc] = POPCOUNT[pc >> 1] + (pc & 1);
@@ -153,7 +160,7 @@
     if (vis.date < 0) return true;
     var raw = vis.keys[vis.date].v[i];
     if (raw === null) return false;
-    var when = truncDate(S[raw], vis.dateGran);
+    var when = truncCached(raw, vis.dateGran);
     return when >= truncDate(range[0], vis.dateGran) && when <= truncDate(range[1], vis.dateGran);
   }
   // Category filters (CategoryFilter): a parameter's chosen values, or a fixed list; nothing chosen keeps all.
@@ -203,13 +210,25 @@
     group.vals = group.acc.map(function (acc, j) { return finish(acc, vis.measures[j]); });
     return group;
   }
+  // Each row's dimension values and group key, decoded once per visual (re-filtering then only compares).
+  function rowDims(vis) {
+    if (vis.rowDims) return vis.rowDims;
+    var n = rowCount(vis), dims = new Array(n), keys = new Array(n);
+    for (var i = 0; i < n; i++) {
+      var values = vis.dims.map(function (d) { return dimValue(vis, d, i); });
+      dims[i] = values;
+      keys[i] = values.map(function (v) { return v === null ? '\u0000' : String(v); }).join('\u0001');
+    }
+    vis.rowDims = {dims: dims, keys: keys};
+    return vis.rowDims;
+  }
   function aggregate(vis, range) {
-    var n = rowCount(vis), groups = new Map(), result = [];
+    var n = rowCount(vis), groups = new Map(), result = [], decoded = rowDims(vis);
     for (var i = 0; i < n; i++) {
       if (!inRange(vis, i, range) || (vis.filters.length && !passesFilters(vis, i))) continue;
-      var dims = vis.dims.map(function (d) { return dimValue(vis, d, i); });
+      var dims = decoded.dims[i];
       if (vis.raw) { result.push({dims: dims, acc: [], vals: []}); continue; }
-      var key = JSON.stringify(dims), group = groups.get(key);
+      var key = decoded.keys[i], group = groups.get(key);
       if (!group) { group = {dims: dims, acc: vis.measures.map(newAcc)}; groups.set(key, group); }
       for (var j = 0; j < vis.measures.length; j++) addAcc(group.acc[j], vis.measures[j], vis.parts, i);
     }
@@ -716,6 +735,7 @@
     var vis = P.visuals[container.getAttribute('data-visual-id')], body = container.querySelector('.body');
     body.textContent = '';
     container.removeAttribute('data-rendered');
+    var started = performance.now();
     try {
       var groups = aggregate(vis, range);
       if (!groups.length) {
@@ -725,6 +745,7 @@
         container.setAttribute('data-rows', String(DRAW[vis.kind](body, vis, groups)));
       }
       container.setAttribute('data-rendered', '1');
+      container.setAttribute('data-ms', String(Math.round(performance.now() - started)));
     } catch (e) {
       report('visual ' + vis.id + ': ' + (e && e.stack ? e.stack : e));
     }
@@ -776,6 +797,8 @@
   if (hashDate('start')) startInput.value = hashDate('start');
   if (hashDate('end')) endInput.value = hashDate('end');
   show(sheetFromHash());
+  // Milliseconds from navigation to a drawn first sheet, data decoding included (bench/dashboard_html.py).
+  document.body.setAttribute('data-ready-ms', String(Math.round(performance.now())));
   document.body.setAttribute('data-ready', '1');
   }
 })();
