@@ -126,6 +126,34 @@ class Browser:
             self.send("Input.dispatchMouseEvent", {"type": kind, "x": box[0], "y": box[1], "button": "left",
                                                    "clickCount": 1})
 
+    def set_value(self, selector: str, value: str) -> None:
+        """Fill an input as a person picking a value does: set it, then fire input and change (what the page hears).
+
+        Chromium draws a date input's picker itself, out of reach of page events; Playwright's fill() does the same."""
+        script = ("(function (n, value) { if (!n) return null; n.focus(); n.value = value;"
+                  " n.dispatchEvent(new Event('input', {bubbles: true}));"
+                  " n.dispatchEvent(new Event('change', {bubbles: true})); return n.value; })")
+        done = self.evaluate(f"{script}(document.querySelector({json.dumps(selector)}), {json.dumps(value)})")
+        if done != value:
+            raise ChromiumError(f"{selector}: could not set {value!r} (now {done!r})")
+
+    def select(self, selector: str, values: List[str]) -> None:
+        """Choose options of a <select> (several for a multi-select), then fire change, as selectOption() does."""
+        # A single <select> always keeps one option selected, so count only after every option is set.
+        script = ("(function (n, wanted) { if (!n) return null;"
+                  " Array.prototype.forEach.call(n.options, function (o) {"
+                  " o.selected = wanted.indexOf(o.value) >= 0; });"
+                  " n.dispatchEvent(new Event('change', {bubbles: true}));"
+                  " return Array.prototype.filter.call(n.options, function (o) {"
+                  " return o.selected && wanted.indexOf(o.value) >= 0; }).length; })")
+        done = self.evaluate(f"{script}(document.querySelector({json.dumps(selector)}), {json.dumps(values)})")
+        if done != len(values):
+            raise ChromiumError(f"{selector}: could not choose {values} ({done} chosen)")
+
+    def download_to(self, folder: Path) -> None:
+        """Let the page's downloads (the CSV export) land in ``folder``."""
+        self._call("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(folder)})
+
     def screenshot(self, target: Path) -> Path:
         height = self.evaluate("Math.ceil(document.documentElement.scrollHeight)")
         shot = self.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True,

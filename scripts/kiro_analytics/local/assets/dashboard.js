@@ -47,7 +47,7 @@
   var PALETTE = ['#2563eb', '#f59e0b', '#10b981', '#ef4444', '#8b5cf6', '#06b6d4', '#ec4899', '#84cc16', '#64748b',
     '#d97706'];
   var SVG_NS = 'http://www.w3.org/2000/svg';
-  var PAGE_SIZE = 50;
+  var PAGE_SIZE = 50, DENSE_COLUMNS = 12;
   var formatters = {};
 
   // ---- formatting -------------------------------------------------------------------------------
@@ -629,7 +629,8 @@
         return {label: x.m.label, get: function (g) { return g.vals[x.j]; }, fmt: x.m.fmt, numeric: true};
       }));
     var size = vis.opts.pageSize > 0 ? vis.opts.pageSize : PAGE_SIZE, container = body.parentNode;
-    var wrap = el('div', {'class': 'table-wrap'}, body), table = el('table', {}, wrap);
+    var wrap = el('div', {'class': 'table-wrap'}, body);
+    var table = el('table', columns.length > DENSE_COLUMNS ? {'class': 'dense'} : {}, wrap);
     var head = el('tr', {}, el('thead', {}, table)), tbody = el('tbody', {}, table);
     var state = {col: -1, desc: false, page: 0};
     var foot = el('div', {'class': 'table-foot'}, body), info = el('span', {'class': 'page-info'}, foot);
@@ -644,7 +645,7 @@
         var tr = el('tr', {}, tbody);
         columns.forEach(function (col) {
           var v = col.get(g);
-          el('td', {'class': col.numeric || typeof v === 'number' ? 'num' : ''}, tr,
+          el('td', {'class': col.numeric || typeof v === 'number' ? 'num' : (col.dim && col.dim.kind === 'date' ? 'date' : '')}, tr,
             col.dim ? dimText(col.dim, v) : formatValue(v, col.fmt));
         });
         clickable(tr, vis, g.dims);
