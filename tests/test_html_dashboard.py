@@ -8,6 +8,7 @@ something from the network, and user names breaking out of the markup.
 from __future__ import annotations
 
 import copy
+import json
 import re
 from datetime import datetime, timezone
 from pathlib import Path
@@ -298,3 +299,78 @@ def test_missing_database_is_an_input_error(built: Dict[str, Any]) -> None:
 
 def test_both_renderers_support_the_same_visual_types() -> None:
     assert set(html_dashboard.SUPPORTED_VISUALS) == set(definitions.SUPPORTED_VISUALS)
+
+
+@pytest.mark.parametrize("ids, kind", [
+    ((), ""), ((0,), "b"), ((5,), "b"), ((0, 1, 2, 3, 4, 5, 6, 7, 8), "b"), ((3, 200, 70000), "d"),
+    (tuple(range(0, 4000, 3)), "b"),        # 1,334 ids: a 500-byte bitmap beats 1,334 one-byte gaps
+    (tuple(range(0, 40000, 50)), "d"),      # 800 ids over 40,000: 800 gap bytes beat a 5,000-byte bitmap
+    (tuple(range(100, 1100)), "b")])
+def test_id_sets_round_trip_in_the_shorter_encoding(ids: tuple, kind: str) -> None:
+    encoded = id_sets.encode(ids)
+    assert id_sets.decode(encoded) == list(ids)
+    assert encoded[:1] == kind
+
+
+def test_identical_id_sets_are_shipped_once() -> None:
+    pool = id_sets.IdPool()
+    first = pool.add("userid", ["u2", "u1"])
+    assert pool.add("userid", ["u1", "u2", "u1"]) == first != pool.add("userid", ["u1"])
+    assert pool.add("username", ["u1", "u2"]) != first, "another column has its own dictionary"
+    payload = pool.payload()
+    assert payload["sizes"] == {"userid": 2, "username": 2} and len(payload["sets"]) == 3
+
+
+def _fixture() -> Dict[str, Any]:
+    return json.loads((ROOT / "tests" / "fixtures" / "controls_dashboard.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("where, change, message", [
+    (("Sheets", 0, "FilterControls"), [{"Dropdown": {"FilterControlId": "f", "Title": "T", "SourceFilterId": "x"}}],
+     "FilterControls are not supported"),
+    (("Sheets", 0, "ParameterControls", 2), {"Slider": {"ParameterControlId": "s", "Title": "S",
+                                                        "SourceParameterName": "Tier"}}, "Slider, not supported"),
+    (("Sheets", 0, "ParameterControls", 2, "Dropdown", "SourceParameterName"), "Nope", "parameter 'Nope'"),
+    (("Sheets", 0, "ParameterControls", 3, "Dropdown", "Type"), "MULTI_SELECT", "parameter Client is SINGLE_VALUED"),
+    (("FilterGroups", 2, "Filters", 0, "CategoryFilter", "Configuration", "CustomFilterConfiguration",
+      "MatchOperator"), "CONTAINS", "MatchOperator CONTAINS"),
+    (("FilterGroups", 2, "Filters", 0, "CategoryFilter", "Configuration", "CustomFilterConfiguration",
+      "ParameterName"), "Nope", "bound to parameter 'Nope'"),
+    (("Sheets", 0, "Visuals", 3, "TableVisual", "Actions", 0, "ActionOperations", 1, "NavigationOperation",
+      "LocalNavigationConfiguration", "TargetSheetId"), "nowhere", "navigates to sheet 'nowhere'"),
+    (("Sheets", 0, "Visuals", 3, "TableVisual", "Actions", 0, "ActionOperations", 0), {"URLOperation": {
+        "URLTemplate": "https://example.com", "URLTarget": "NEW_TAB"}}, "URLOperation is not supported"),
+    (("Sheets", 0, "Visuals", 3, "TableVisual", "Actions", 0, "ActionOperations", 0, "SetParametersOperation",
+      "ParameterValueConfigurations", 0, "Value", "SourceField"), "fx-users.consumption_credits",
+     "not a dimension of the visual"),
+])
+def test_controls_filters_and_actions_the_page_cannot_honour_are_refused(built: Dict[str, Any], where: tuple,
+                                                                        change: Any, message: str) -> None:
+    document = _fixture()
+    node: Any = document["Definition"]
+    for key in where[:-1]:
+        node = node[key]
+    node[where[-1]] = change
+    with pytest.raises(InputError, match=re.escape(message)):
+        html_dashboard.render_document(document, built["db"], built["tmp"] / "refused.html", "en")
+
+
+def test_controls_reach_the_page_with_their_choices_and_filters(built: Dict[str, Any]) -> None:
+    out = html_dashboard.render_document(_fixture(), built["db"], built["tmp"] / "controls.html", "en")
+    payload = payload_of(out.read_text(encoding="utf-8"))
+    con = duckdb.connect(str(built["db"]), read_only=True)
+    try:
+        tiers = sorted(t for (t,) in con.execute("SELECT DISTINCT subscription_tier FROM user_daily_detail").fetchall())
+    finally:
+        con.close()
+    tier, client = payload["controls"]["main"]
+    assert (tier["param"], tier["multi"], tier["values"]) == ("Tier", True, tiers)
+    assert (client["param"], client["multi"], client["values"]) == ("Client", False, ["KIRO_CLI", "KIRO_IDE", "PLUGIN"])
+    assert payload["params"]["DetailUser"] == {"multi": False, "defaults": []}
+    visuals = payload["visuals"]
+    # The tier filter reaches user_daily_detail visuals of the main sheet only; the user filter the detail sheet's.
+    assert [f["param"] for f in visuals["fx-credits"]["filters"]] == ["Tier"]
+    assert [f["param"] for f in visuals["fx-messages"]["filters"]] == ["Client"]
+    assert [f["param"] for f in visuals["fx-detail-credits"]["filters"]] == ["DetailUser"]
+    assert visuals["fx-users"]["actions"] == [{"id": "open-user", "name": "Open the user's detail", "target": "detail",
+                                               "set": [["DetailUser", 0]]}]

@@ -94,6 +94,9 @@ def parse_parameters(definition: Mapping[str, Any]) -> Dict[str, Parameter]:
 def parse_controls(sheet: Mapping[str, Any], parameters: Mapping[str, Parameter]) -> List[Control]:
     controls: List[Control] = []
     sheet_id = sheet.get("SheetId", "?")
+    if sheet.get("FilterControls"):
+        raise InputError(f"sheet {sheet_id}: FilterControls are not supported by the local HTML renderer; bind the "
+                         "filter to a parameter and give the sheet a ParameterControl instead")
     for entry in sheet.get("ParameterControls", []):
         (kind, body), = entry.items()
         control_id = str(body.get("ParameterControlId", "?"))
