@@ -210,26 +210,38 @@
     group.vals = group.acc.map(function (acc, j) { return finish(acc, vis.measures[j]); });
     return group;
   }
-  // Each row's dimension values and group key, decoded once per visual (re-filtering then only compares).
-  function rowDims(vis) {
-    if (vis.rowDims) return vis.rowDims;
-    var n = rowCount(vis), dims = new Array(n), keys = new Array(n);
+  // Each row's group key, built once per visual from the raw codes (a date coarser than a day by its period);
+  // a group's dimension values are decoded only for its first row, not for every row.
+  function rowKey(vis, dim, i) {
+    var column = vis.keys[dim.key], raw = column.v[i];
+    if (raw === null || raw === undefined) return '~';
+    return column.t === 'd' && dim.gran && dim.gran !== 'DAY' ? truncCached(raw, dim.gran) : raw;
+  }
+  function rowKeys(vis) {
+    if (vis.rowKeys) return vis.rowKeys;
+    var n = rowCount(vis), keys = new Array(n), dims = vis.dims, single = dims.length === 1;
     for (var i = 0; i < n; i++) {
-      var values = vis.dims.map(function (d) { return dimValue(vis, d, i); });
-      dims[i] = values;
-      keys[i] = values.map(function (v) { return v === null ? '\u0000' : String(v); }).join('\u0001');
+      if (single) { keys[i] = rowKey(vis, dims[0], i); continue; }
+      var key = '';
+      for (var d = 0; d < dims.length; d++) key += (d ? '|' : '') + rowKey(vis, dims[d], i);
+      keys[i] = key;
     }
-    vis.rowDims = {dims: dims, keys: keys};
-    return vis.rowDims;
+    vis.rowKeys = keys;
+    return keys;
   }
   function aggregate(vis, range) {
-    var n = rowCount(vis), groups = new Map(), result = [], decoded = rowDims(vis);
+    var n = rowCount(vis), groups = new Map(), result = [], keys = vis.raw ? null : rowKeys(vis);
     for (var i = 0; i < n; i++) {
       if (!inRange(vis, i, range) || (vis.filters.length && !passesFilters(vis, i))) continue;
-      var dims = decoded.dims[i];
-      if (vis.raw) { result.push({dims: dims, acc: [], vals: []}); continue; }
-      var key = decoded.keys[i], group = groups.get(key);
-      if (!group) { group = {dims: dims, acc: vis.measures.map(newAcc)}; groups.set(key, group); }
+      if (vis.raw) {
+        result.push({dims: vis.dims.map(function (d) { return dimValue(vis, d, i); }), acc: [], vals: []});
+        continue;
+      }
+      var key = keys[i], group = groups.get(key);
+      if (!group) {
+        group = {dims: vis.dims.map(function (d) { return dimValue(vis, d, i); }), acc: vis.measures.map(newAcc)};
+        groups.set(key, group);
+      }
       for (var j = 0; j < vis.measures.length; j++) addAcc(group.acc[j], vis.measures[j], vis.parts, i);
     }
     groups.forEach(function (group) { result.push(finishGroup(group, vis)); });
