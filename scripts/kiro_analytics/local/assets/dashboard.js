@@ -104,10 +104,10 @@
     for (var i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
     if (text.charAt(0) === 'b') set = {bits: bytes, column: entry[0]};
     else {
-      var ids = [], value = 0, shift = 0, previous = -1;
+      var ids = [], value = 0, scale = 1, previous = -1;
       for (var k = 0; k < bytes.length; k++) {
-        value += (bytes[k] & 127) * Math.pow(2, shift); shift += 7;
-        if (!(bytes[k] & 128)) { previous += value; ids.push(previous); value = 0; shift = 0; }
+        value += (bytes[k] & 127) * scale; scale *= 128;
+        if (!(bytes[k] & 128)) { previous += value; ids.push(previous); value = 0; scale = 1; }
       }
       set = {list: ids, column: entry[0]};
     }
@@ -127,9 +127,9 @@
       idsToBits(acc);
       for (var i = 0; i < set.bits.length; i++) acc.bits[i] |= set.bits[i];
     } else if (acc.bits) {
-      set.list.forEach(function (id) { acc.bits[id >> 3] |= 1 << (id & 7); });
+      for (var j = 0; j < set.list.length; j++) acc.bits[set.list[j] >> 3] |= 1 << (set.list[j] & 7);
     } else {
-      set.list.forEach(function (id) { acc.ids.add(id); });
+      for (var k = 0; k < set.list.length; k++) acc.ids.add(set.list[k]);
       if (acc.ids.size * 32 > (IDS.sizes[set.column] || 0)) idsToBits(acc);
     }
   }
