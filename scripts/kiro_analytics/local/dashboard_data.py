@@ -10,6 +10,7 @@ first checked against the view's real columns; no SQL text lives here.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from decimal import Decimal
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
@@ -75,7 +76,39 @@ def build_payload(con: duckdb.DuckDBPyConnection, sheets: Sequence[SheetSpec]) -
     controls = {sheet.sheet_id: [_control_payload(con, control, sheet, columns) for control in sheet.controls]
                 for sheet in sheets}
     return {"visuals": visuals, "strings": strings.values, "idsets": pool.payload(), "controls": controls,
-            "range": [min(days), max(days)] if days else None}
+            "arrays": share_arrays(visuals), "range": [min(days), max(days)] if days else None}
+
+
+def share_arrays(visuals: Dict[str, Any]) -> List[List[Any]]:
+    """Replace each key column and part by an index into one list of distinct arrays, which is returned.
+
+    Visuals of one dataset with the same row keys (date + the filtered tier and user columns, say) have the same
+    key columns in the same order, and often the same measure: KPI, trend and table each carried a copy."""
+    arrays: List[List[Any]] = []
+    seen: Dict[str, int] = {}
+
+    def index(values: List[Any]) -> int:
+        text = json.dumps(values, separators=(",", ":"))
+        if text not in seen:
+            seen[text] = len(arrays)
+            arrays.append(values)
+        return seen[text]
+
+    for visual in visuals.values():
+        for column in visual["keys"]:
+            column["v"] = index(column["v"])
+        visual["parts"] = [index(part) for part in visual["parts"]]
+    return arrays
+
+
+def resolve_arrays(payload: Dict[str, Any]) -> Dict[str, Any]:
+    """The inverse of share_arrays, in place (dashboard.js does the same when the page opens)."""
+    arrays = payload.get("arrays", [])
+    for visual in payload["visuals"].values():
+        for column in visual["keys"]:
+            column["v"] = arrays[column["v"]]
+        visual["parts"] = [arrays[part] for part in visual["parts"]]
+    return payload
 
 
 def _control_payload(con: duckdb.DuckDBPyConnection, control: Control, sheet: SheetSpec,

@@ -24,7 +24,7 @@ import duckdb
 from kiro_analytics.errors import InputError
 from kiro_analytics.quicksight import definitions
 
-from .dashboard_data import build_payload
+from .dashboard_data import build_payload, resolve_arrays
 from .visual_specs import SUPPORTED_VISUALS, SheetSpec, parse_definition
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -140,7 +140,7 @@ def read_payload(page: str) -> Dict[str, Any]:
     match = _DATA_RE.search(page)
     if not match:
         raise InputError("no embedded dashboard data in the page")
-    return json.loads(gzip.decompress(base64.b64decode(match.group(1))).decode("utf-8"))
+    return resolve_arrays(json.loads(gzip.decompress(base64.b64decode(match.group(1))).decode("utf-8")))
 
 
 def _attrs(**values: Any) -> str:

@@ -36,6 +36,12 @@
   });
 
   function main(P) {
+    // Key columns and parts shared by several visuals are shipped once (dashboard_data.share_arrays).
+    Object.keys(P.visuals).forEach(function (id) {
+      var vis = P.visuals[id];
+      vis.keys.forEach(function (column) { column.v = P.arrays[column.v]; });
+      vis.parts = vis.parts.map(function (part) { return P.arrays[part]; });
+    });
     var S = P.strings;
     var UI = P.ui;
     var IDS = P.idsets || {sizes: {}, sets: []};
