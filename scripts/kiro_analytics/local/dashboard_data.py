@@ -40,6 +40,7 @@ PART_SQL: Dict[str, Callable[[exp.Expression], exp.Expression]] = {
     "max": lambda c: exp.Max(this=c),
     "ids": lambda c: exp.ArrayAgg(this=exp.Distinct(expressions=[c])),
 }
+# Every shipped number is rounded to this many decimals (shorter page); a sum over n rows may drift n x 5e-7.
 DECIMALS = 6
 
 
