@@ -30,7 +30,8 @@ from test_local_insights import ACCOUNT
 from test_local_insights import make_bucket as make_insights_bucket
 
 EXAMPLE = str(ROOT / "config.example.yaml")  # aws.account_id 123456789012, s3.prefix ""
-PAIR = (engine.DB_NAME, html_dashboard.OUTPUT_NAME)
+# Everything one build publishes: the database, dashboard.html and one page per analysis, in publishing order.
+PAIR = (engine.DB_NAME, *html_dashboard.page_names().values())
 
 
 def digests(out: Path) -> Dict[str, str]:
