@@ -361,6 +361,8 @@ def test_every_sheet_and_analysis_page_draws_and_is_screenshotted(site: Dict[str
     browser = site["browser"]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     files = html_dashboard.page_names()
+    written = []
+    assert sorted(site["pages"]) == ["en", "zh"], "screenshots in both languages (issue 13)"
     for language, pages in site["pages"].items():
         suffix = "" if language == "zh" else f"-{language}"
         for name, path in pages.items():
@@ -382,4 +384,8 @@ def test_every_sheet_and_analysis_page_draws_and_is_screenshotted(site: Dict[str
                     f"analysis-{name}" + (f"-sheet-{number}" if len(sheets) > 1 else ""))
                 target = browser.screenshot(SCREENSHOTS / f"{stem}{suffix}.png")
                 assert target.stat().st_size > 20_000
+                written.append(target.name)
+    # Every sheet of the dashboard and every analysis page, once per language, none overwriting another.
+    expected = sum(len(definitions.load_raw(name)["Definition"]["Sheets"]) for name in files)
+    assert len(written) == len(set(written)) == 2 * expected and sorted(pages) == sorted(files)
 
