@@ -105,7 +105,14 @@ def _check_controls(body: Mapping[str, Any], parameters: Mapping[str, Tuple[str,
 
 
 # The title suffix a drop-down carries on a sheet none of whose visuals it filters (controls.filter_controls).
-NO_VISUALS = "${label:control_no_visuals}"
+NO_VISUALS_KEY = "control_no_visuals"
+
+
+def _no_visuals_suffixes() -> Tuple[str, ...]:
+    """The suffix as written (placeholder) and as deployed (each language's text): the stand-in checks the latter."""
+    from .definitions import LANGUAGES, labels  # definitions imports the catalogue, which imports nothing here
+
+    return (f"${{label:{NO_VISUALS_KEY}}}", *(labels(language)[NO_VISUALS_KEY] for language in LANGUAGES))
 
 
 def _says_it_filters_nothing(body: Mapping[str, Any], name: str) -> bool:
@@ -113,7 +120,8 @@ def _says_it_filters_nothing(body: Mapping[str, Any], name: str) -> bool:
     where no dataset has a client): offered so each sheet has the same controls, honest about doing nothing."""
     titles = [next(iter(c.values())).get("Title", "") for sheet in body.get("Sheets", [])
               for c in sheet.get("ParameterControls", []) if next(iter(c.values())).get("SourceParameterName") == name]
-    return bool(titles) and all(title.endswith(NO_VISUALS) for title in titles)
+    suffixes = _no_visuals_suffixes()
+    return bool(titles) and all(title.endswith(suffixes) for title in titles)
 
 
 def _check_filters(body: Mapping[str, Any], parameters: Mapping[str, Tuple[str, str]], columns: Columns,
