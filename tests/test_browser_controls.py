@@ -327,6 +327,42 @@ def test_each_control_filters_its_visuals_like_duckdb(site: Dict[str, Any]) -> N
     assert kpis(browser)["fx-credits"] == pytest.approx(everything["fx-credits"], rel=1e-12)
 
 
+def test_tier_team_and_user_filter_the_behaviour_sheet_of_the_dashboard_like_duckdb(site: Dict[str, Any]) -> None:
+    """The real dashboard (not the fixture): the legacy behaviour rows carry the day's credit-report tier (UNKNOWN
+    without one) and the user's team label, so the sheet's Tier and Team drop-downs filter it; its Client
+    drop-down says it filters nothing there."""
+    browser = site["browser"]
+    browser.open(site["pages"]["en"]["dashboard"].as_uri() + "#sheet=2")
+    start, end = "2026-11-03", "2026-11-16"
+    browser.set_value("#start-date", start)
+    browser.set_value("#end-date", end)
+    no_errors(browser)
+    whole = kpis(browser)
+    window = "activity_date BETWEEN ? AND ?"
+    options = browser.evaluate("Array.from(document.querySelector('#sheet-2 select[data-param=Tier]').options)"
+                               ".map(function (o) { return o.value; }).filter(Boolean)")
+    assert "UNKNOWN" in options, "a legacy-only day's tier is a choice"
+    (tier, lines), = query(site, f"SELECT subscription_tier, SUM(ai_code_lines) FROM user_behavior_detail WHERE "
+                                 f"{window} AND subscription_tier <> 'UNKNOWN' GROUP BY 1 ORDER BY 2 DESC LIMIT 1",
+                           [start, end])
+    browser.select("#sheet-2 select[data-param=Tier]", [tier])
+    shown = kpis(browser)
+    assert shown["ub-kpi-ai-lines"] == lines < whole["ub-kpi-ai-lines"], tier
+    (team, team_lines), = query(site, f"SELECT team, SUM(ai_code_lines) FROM user_behavior_detail WHERE {window} "
+                                      f"AND subscription_tier = ? GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1",
+                                [start, end, tier])
+    browser.select("#sheet-2 select[data-param=Team]", [team])
+    (chats,), = query(site, f"SELECT SUM(chat_messages_sent) FROM user_behavior_detail WHERE {window} AND "
+                            f"subscription_tier = ? AND team = ?", [start, end, tier, team])
+    shown = kpis(browser)
+    assert shown["ub-kpi-ai-lines"] == team_lines and shown["ub-kpi-chat"] == chats, (tier, team)
+    title = browser.evaluate("document.querySelector('#sheet-2 select[data-param=Client]').parentNode.textContent")
+    assert "(no visual of this sheet)" in title
+    for param in ("Tier", "Team"):
+        browser.click(f"#sheet-2 select[data-param={param}] ~ button.clear")
+    assert kpis(browser) == whole
+
+
 def test_clicking_a_user_opens_the_detail_sheet_with_that_user(site: Dict[str, Any]) -> None:
     browser = site["browser"]
     browser.open(site["controls"].as_uri())
@@ -361,6 +397,8 @@ def test_every_sheet_and_analysis_page_draws_and_is_screenshotted(site: Dict[str
     browser = site["browser"]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     files = html_dashboard.page_names()
+    written = []
+    assert sorted(site["pages"]) == ["en", "zh"], "screenshots in both languages (issue 13)"
     for language, pages in site["pages"].items():
         suffix = "" if language == "zh" else f"-{language}"
         for name, path in pages.items():
@@ -382,4 +420,8 @@ def test_every_sheet_and_analysis_page_draws_and_is_screenshotted(site: Dict[str
                     f"analysis-{name}" + (f"-sheet-{number}" if len(sheets) > 1 else ""))
                 target = browser.screenshot(SCREENSHOTS / f"{stem}{suffix}.png")
                 assert target.stat().st_size > 20_000
+                written.append(target.name)
+    # Every sheet of the dashboard and every analysis page, once per language, none overwriting another.
+    expected = sum(len(definitions.load_raw(name)["Definition"]["Sheets"]) for name in files)
+    assert len(written) == len(set(written)) == 2 * expected and sorted(pages) == sorted(files)
 

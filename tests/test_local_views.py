@@ -260,6 +260,15 @@ def test_user_daily_and_behavior_detail(sample):
         assert values == [sum(m[k] for k in AI_CODE_LINES), m["chat_messagessent"], m["chat_messagesinteracted"],
                           m["inline_suggestionscount"], m["inline_acceptancecount"],
                           sum(m[k] for k in CODE_GENERATION_LINES)]
+    # The legacy report names no tier: the behaviour row takes the day's credit-report tier, UNKNOWN without one.
+    tiers = defaultdict(set)
+    for day, user, tier in sample.query("SELECT activity_date, userid, subscription_tier FROM user_daily_detail"):
+        tiers[(day, user)].add(tier)
+    seen = defaultdict(int)
+    for day, user, tier in sample.query("SELECT activity_date, userid, subscription_tier FROM user_behavior_detail"):
+        assert tier in tiers[(day, user)] if (day, user) in tiers else tier == "UNKNOWN", (day, user, tier)
+        seen[tier == "UNKNOWN"] += 1
+    assert seen[True] and seen[False]  # the sample has both kinds of day
 
 
 def test_per_user_day_totals_equal_daily_summary(sample):

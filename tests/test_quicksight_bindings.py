@@ -10,6 +10,8 @@ import pytest
 from kiro_analytics.quicksight import definitions, references
 
 MULTI = {"Tier": "subscription_tier", "Client": "client_type", "Team": "team", "User": "username"}
+# The view each drop-down lists its choices from (catalogue/controls.json).
+VALUES = {"Tier": "active_user_days", "Client": "ingest_ledger", "Team": "active_user_days", "User": "active_user_days"}
 
 
 def _body(name="dashboard"):
@@ -27,11 +29,10 @@ def test_each_control_filters_every_dataset_with_its_column_on_every_sheet(name)
     declared = {next(iter(p.values()))["Name"]: next(iter(p.values())) for p in body["ParameterDeclarations"]}
     groups = [g for g in body["FilterGroups"] if g["FilterGroupId"].startswith("control-")]
     for parameter, column in MULTI.items():
-        having = [view for view in views if column in _columns(view)]
-        if not having:
-            assert parameter not in declared  # a control that could filter nothing is not offered
-            continue
-        assert declared[parameter]["ParameterValueType"] == "MULTI_VALUED"
+        # A visual's dataset, not a values view declared for the drop-downs only, is what a filter is for.
+        read = json.dumps([sheet["Visuals"] for sheet in body["Sheets"]])
+        having = [view for view in views if column in _columns(view) and f'"DataSetIdentifier": "{view}"' in read]
+        assert declared[parameter]["ParameterValueType"] == "MULTI_VALUED"  # offered everywhere (issue 13)
         bound = [g for g in groups if g["Filters"][0]["CategoryFilter"]["Configuration"]
                  ["CustomFilterConfiguration"]["ParameterName"] == parameter]
         assert sorted(g["Filters"][0]["CategoryFilter"]["Column"]["DataSetIdentifier"] for g in bound) == sorted(having)
@@ -52,20 +53,59 @@ def test_each_control_filters_every_dataset_with_its_column_on_every_sheet(name)
                           if c.get("Dropdown", {}).get("SourceParameterName") == parameter]
             assert len(drop_downs) == 1, (sheet["SheetId"], parameter)
             assert drop_downs[0]["Type"] == "MULTI_SELECT"
-            assert drop_downs[0]["SelectableValues"]["LinkToDataSetColumn"]["ColumnName"] == column
+            assert drop_downs[0]["SelectableValues"]["LinkToDataSetColumn"] == {
+                "DataSetIdentifier": VALUES[parameter], "ColumnName": column}
+            # The title says whether the choice filters every, some or none of the sheet's visuals.
+            reached = [any(f'"DataSetIdentifier": "{view}"' in json.dumps(visual) for view in having)
+                       for visual in sheet["Visuals"]]
+            suffix = "" if all(reached) else (" ${label:control_some_visuals}" if any(reached)
+                                              else " ${label:control_no_visuals}")
+            assert drop_downs[0]["Title"] == f"${{label:control_{parameter.lower()}}}{suffix}", \
+                (sheet["SheetId"], parameter)
 
 
 def test_which_controls_each_definition_offers():
     offered = {name: sorted(next(iter(p.values()))["Name"] for p in _body(name)["ParameterDeclarations"]
                             if "StringParameterDeclaration" in p)
                for name in definitions.definition_names()}
+    # Issue 13: tier, client, team and user on every sheet of the dashboard and of each analysis.
     assert offered == {
-        "dashboard": ["Client", "DetailUser", "Tier", "User"],
+        "dashboard": ["Client", "DetailUser", "Team", "Tier", "User"],
         "admin-overview": ["Client", "Team", "Tier", "User"],
-        "cost-optimization": ["Tier", "User"],
-        "feature-adoption": ["Client", "User"],
-        "user-behavior": ["User"],
+        "cost-optimization": ["Client", "Team", "Tier", "User"],
+        "feature-adoption": ["Client", "Team", "Tier", "User"],
+        "user-behavior": ["Client", "Team", "Tier", "User"],
     }
+    for name in definitions.definition_names():
+        for sheet in _body(name)["Sheets"]:
+            shown = sorted(c["Dropdown"]["SourceParameterName"] for c in sheet["ParameterControls"] if "Dropdown" in c)
+            assert shown == (["Client", "DetailUser", "Team", "Tier"] if sheet["SheetId"] == "user-detail"
+                             else ["Client", "Team", "Tier", "User"]), (name, sheet["SheetId"])
+
+
+def test_where_a_control_filters_nothing_or_part_its_title_says_so():
+    titles = {(s["SheetId"], c["Dropdown"]["SourceParameterName"]): c["Dropdown"]["Title"]
+              for s in _body("dashboard")["Sheets"] for c in s["ParameterControls"] if "Dropdown" in c}
+    # The behaviour sheet: the legacy report names no client; its tier is the day's credit-report tier.
+    assert titles[("user-behavior", "Client")] == "${label:control_client} ${label:control_no_visuals}"
+    assert titles[("user-behavior", "Tier")] == "${label:control_tier}"
+    # The overview's ingest ledger is per file, no user: every control stops short of it.
+    assert titles[("overview", "Tier")] == "${label:control_tier} ${label:control_some_visuals}"
+    assert titles[("cost-analysis", "Team")] == "${label:control_team}"
+
+
+def _problems(body):
+    return references.check_definition({"Name": "x", "Definition": body}, references.all_dataset_columns(), "x")
+
+
+def test_a_control_that_filters_nothing_must_say_so():
+    body = _body("user-behavior")
+    assert not [p for p in _problems(body) if "'Client'" in p]
+    for sheet in body["Sheets"]:
+        for control in sheet["ParameterControls"]:
+            if control.get("Dropdown", {}).get("SourceParameterName") == "Client":
+                control["Dropdown"]["Title"] = "${label:control_client}"
+    assert any("parameter 'Client' is read by no filter" in p for p in _problems(body))
 
 
 def _visual(body, visual_id):

@@ -57,7 +57,8 @@ def _without_additions(document: Dict[str, Any]) -> Dict[str, Any]:
     for sheet in body["Sheets"]:
         for visual in sheet["Visuals"]:
             next(iter(visual.values())).pop("Actions", None)
-    text = json.dumps(body["Sheets"])
+    # Read by a visual: the drop-downs' values views (controls.json) are declared for the controls alone.
+    text = json.dumps([sheet["Visuals"] for sheet in body["Sheets"]])
     read = {view for view in definitions.dataset_views(body) if f'"DataSetIdentifier": "{view}"' in text}
     body["DataSetIdentifierDeclarations"] = [d for d in body["DataSetIdentifierDeclarations"]
                                              if d["Identifier"] in read]

@@ -66,7 +66,8 @@ def check(body: Mapping[str, Any], declared: Sequence[str], columns: Columns, so
     for name, (kind, _) in parameters.items():
         if not set_by.get(name):
             problems.append(f"{source}: parameter {name!r} has no control or action that sets it")
-        if kind != "DateTimeParameterDeclaration" and not read_by.get(name):
+        if kind != "DateTimeParameterDeclaration" and not read_by.get(name) and \
+                not _says_it_filters_nothing(body, name):
             problems.append(f"{source}: parameter {name!r} is read by no filter, so its control changes nothing")
     return problems
 
@@ -101,6 +102,26 @@ def _check_controls(body: Mapping[str, Any], parameters: Mapping[str, Tuple[str,
                 elif _column_type(columns, link) != "STRING" and declaration == "StringParameterDeclaration":
                     problems.append(f"{source}: {path}.SelectableValues lists {link.get('DataSetIdentifier')}."
                                     f"{link.get('ColumnName')}, not a STRING column of that dataset")
+
+
+# The title suffix a drop-down carries on a sheet none of whose visuals it filters (controls.filter_controls).
+NO_VISUALS_KEY = "control_no_visuals"
+
+
+def _no_visuals_suffixes() -> Tuple[str, ...]:
+    """The suffix as written (placeholder) and as deployed (each language's text): the stand-in checks the latter."""
+    from .definitions import LANGUAGES, labels  # definitions imports the catalogue, which imports nothing here
+
+    return (f"${{label:{NO_VISUALS_KEY}}}", *(labels(language)[NO_VISUALS_KEY] for language in LANGUAGES))
+
+
+def _says_it_filters_nothing(body: Mapping[str, Any], name: str) -> bool:
+    """Every control of parameter ``name`` says in its title that it filters no visual there (a Client drop-down
+    where no dataset has a client): offered so each sheet has the same controls, honest about doing nothing."""
+    titles = [next(iter(c.values())).get("Title", "") for sheet in body.get("Sheets", [])
+              for c in sheet.get("ParameterControls", []) if next(iter(c.values())).get("SourceParameterName") == name]
+    suffixes = _no_visuals_suffixes()
+    return bool(titles) and all(title.endswith(suffixes) for title in titles)
 
 
 def _check_filters(body: Mapping[str, Any], parameters: Mapping[str, Tuple[str, str]], columns: Columns,

@@ -10,8 +10,9 @@ needs beyond that follows rules, so it is derived here instead of being written 
   one, bound to the ``StartDate``/``EndDate`` parameters on all sheets; a dataset with neither is not filtered;
 - every sheet gets the two date pickers; a calculated field is declared where a visual uses it;
 - each filter control of ``catalogue/controls.json`` (tier, client, team, user) becomes a multi-valued string
-  parameter, a drop-down on every sheet, and one parameter-bound ``CategoryFilter`` per declared dataset that has
-  the column (``filter_controls``); a definition none of whose datasets has the column gets no such control;
+  parameter, a drop-down on every sheet listing its ``values`` view's column (declared if no visual reads it), and
+  one parameter-bound ``CategoryFilter`` per declared dataset that has the column (``filter_controls``); the
+  drop-down's title says when it filters only some or none of the sheet's visuals;
 - a sheet marked ``"detail": true`` is the one-user sheet (``detail_sheet``): a single-valued parameter
   (``DetailUser``) with its drop-down there and filters on that sheet only; every visual of the other sheets whose
   entry says ``"drill": "<column>"`` gets a click action that sets the parameter from that field and opens it.
@@ -267,6 +268,7 @@ class _Uses:
         self.views: List[str] = []
         self.calculated: List[str] = []
         self.drills: Dict[str, str] = {}
+        self.sheet_views: Dict[str, List[str]] = {}  # sheet id -> the view of each of its visuals
 
 
 def _sheet(sheet: Any, where: str, entries: Mapping[str, Any], calculated: Mapping[str, Any],
@@ -285,6 +287,7 @@ def _sheet(sheet: Any, where: str, entries: Mapping[str, Any], calculated: Mappi
         visuals.append(visual)
         if "drill" in entry:
             uses.drills[visual_id] = entry["drill"]
+        uses.sheet_views.setdefault(sheet["id"], []).append(entry["dataset"])
         if entry["dataset"] not in uses.views:
             uses.views.append(entry["dataset"])
         uses.calculated.extend(name for name in used if name not in uses.calculated)
@@ -315,16 +318,15 @@ def expand(name: str, dataset_columns: Mapping[str, Sequence[str]]) -> Dict[str,
         missing, unused = sorted(set(used_views) - set(views)), sorted(set(views) - set(used_views))
         raise InputError(f"{path}: datasets must list exactly the views its visuals read: "
                          f"missing {missing}, unused {unused}")
-    sheet_ids = [sheet["SheetId"] for sheet in sheets]
-    parameters, control_groups, drop_downs = sheet_controls.filter_controls(
-        views, dataset_columns, sheet_ids, detail_ids[0] if detail_ids else None)
+    parameters, control_groups, drop_downs, value_views = sheet_controls.filter_controls(
+        views, dataset_columns, uses.sheet_views, detail_ids[0] if detail_ids else None)
     for sheet in sheets:
         sheet["ParameterControls"].extend(drop_downs[sheet["SheetId"]])
         grid = sheet["Layouts"][0]["Configuration"]["GridLayout"]["Elements"]
         grid[2:2] = sheet_controls.control_elements(drop_downs[sheet["SheetId"]])
     body: Dict[str, Any] = {
         "DataSetIdentifierDeclarations": [{"Identifier": view, "DataSetArn": f"${{dataset_arn:{view}}}"}
-                                          for view in views],
+                                          for view in [*views, *value_views]],
         "ParameterDeclarations": [*json.loads(json.dumps(PARAMETERS)), *parameters],
     }
     detail_groups: List[Dict[str, Any]] = []

@@ -35,8 +35,9 @@ def load_controls() -> List[Dict[str, str]]:
     data = read_json(CONTROLS_FILE)
     filters = data.get("filters") if isinstance(data, dict) else None
     if not isinstance(filters, list) or not all(
-            isinstance(f, dict) and set(f) == {"parameter", "column", "title"} for f in filters):
-        raise InputError(f"{CONTROLS_FILE}: expected {{\"filters\": [{{\"parameter\", \"column\", \"title\"}}, ...]}}")
+            isinstance(f, dict) and set(f) == {"parameter", "column", "title", "values"} for f in filters):
+        raise InputError(f"{CONTROLS_FILE}: expected {{\"filters\": [{{\"parameter\", \"column\", \"title\", "
+                         f"\"values\"}}, ...]}}")
     return filters
 
 
@@ -60,7 +61,7 @@ def _parameter_filter(group_id: str, view: str, column: str, parameter: str,
 
 
 def _drop_down(control_id: str, title: str, parameter: str, kind: str, view: str, column: str) -> Dict[str, Any]:
-    control: Dict[str, Any] = {"ParameterControlId": control_id, "Title": label(title),
+    control: Dict[str, Any] = {"ParameterControlId": control_id, "Title": title,
                                "SourceParameterName": parameter, "Type": kind}
     if kind == "MULTI_SELECT":
         control["DisplayOptions"] = {"SelectAllOptions": {"Visibility": "VISIBLE"}}
@@ -89,7 +90,7 @@ def detail_sheet(sheets: List[Dict[str, Any]], detail_id: str, views: Sequence[s
     if not used:
         raise InputError(f"detail sheet {detail_id}: no visual reads a dataset with column {column!r}")
     control_id = f"{detail_id}-{parameter.lower()}"
-    detail["ParameterControls"].append(_drop_down(control_id, spec["title"], parameter, "SINGLE_SELECT",
+    detail["ParameterControls"].append(_drop_down(control_id, label(spec["title"]), parameter, "SINGLE_SELECT",
                                                   used[0], column))
     detail["Layouts"][0]["Configuration"]["GridLayout"]["Elements"].insert(2, {
         "ElementId": control_id, "ElementType": "PARAMETER_CONTROL",
@@ -124,10 +125,19 @@ def _field_ids(body: Mapping[str, Any]) -> List[str]:
     return re.findall(r'"FieldId": "([^"]+)"', text)
 
 
-def filter_controls(views: Sequence[str], dataset_columns: Mapping[str, Sequence[str]], sheet_ids: Sequence[str],
-                    detail_id: Optional[str] = None) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]],
-                                                              Dict[str, List[Dict[str, Any]]]]:
-    """(parameter declarations, filter groups, drop-downs per sheet) for the controls that apply to ``views``.
+def filter_controls(views: Sequence[str], dataset_columns: Mapping[str, Sequence[str]],
+                    sheet_views: Mapping[str, Sequence[str]], detail_id: Optional[str] = None
+                    ) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]], Dict[str, List[Dict[str, Any]]], List[str]]:
+    """(parameter declarations, filter groups, drop-downs per sheet, views to declare for the drop-downs' values)
+    for the filter controls of ``catalogue/controls.json``; ``sheet_views`` maps each sheet to the views its visuals
+    read, one entry per visual.
+
+    Every control is on every sheet (issue 13: tier, client, team and user everywhere), so one choice holds on every
+    sheet. Its title says where it stops: plain when it filters every visual of the sheet, with
+    ``control_some_visuals`` when some visual's dataset lacks the column, with ``control_no_visuals`` when none has
+    it (the legacy report names no client, for one). Its choices come from the control's ``values`` view (every
+    person seen in either report, each day: ``active_user_days``), declared when no visual reads it, so a user, team
+    or tier that only one dataset has is still listed; quicksight/README.md names what no view lists.
 
     On the detail sheet ``detail_id`` the control on the detail column (User) gives way to the detail parameter:
     no drop-down there and its filters scoped to the other sheets, so "User: A" elsewhere never empties B's page.
@@ -141,27 +151,33 @@ def filter_controls(views: Sequence[str], dataset_columns: Mapping[str, Sequence
     FilterControls: a filter control drives a single filter). NullOption ALL_VALUES: rows without a value (a user
     never seen in the credit report has no tier) stay visible under "all", so the default numbers are unchanged.
     """
-    parameters, groups = [], []
-    controls: Dict[str, List[Dict[str, Any]]] = {sheet_id: [] for sheet_id in sheet_ids}
+    parameters, groups, extra = [], [], []
+    controls: Dict[str, List[Dict[str, Any]]] = {sheet_id: [] for sheet_id in sheet_views}
     for spec in load_controls():
-        parameter, column = spec["parameter"], spec["column"]
+        parameter, column, source = spec["parameter"], spec["column"], spec["values"]
+        if column not in dataset_columns.get(source, ()):
+            raise InputError(f"{CONTROLS_FILE}: control {parameter}: values view {source!r} has no column {column!r}")
+        if source not in views and source not in extra:
+            extra.append(source)
         having = [view for view in views if column in dataset_columns.get(view, ())]
-        if not having:
-            continue
         parameters.append({"StringParameterDeclaration": {"ParameterValueType": "MULTI_VALUED", "Name": parameter}})
-        on = list(sheet_ids)
+        on = list(sheet_views)
         scope: Dict[str, Any] = {"AllSheets": {}}
         if detail_id is not None and column == load_detail()["column"]:
-            on = [sheet_id for sheet_id in sheet_ids if sheet_id != detail_id]
+            on = [sheet_id for sheet_id in sheet_views if sheet_id != detail_id]
             scope = {"SelectedSheets": {"SheetVisualScopingConfigurations": [
                 {"SheetId": sheet_id, "Scope": "ALL_VISUALS"} for sheet_id in on]}}
         for view in having:
             groups.append(_parameter_filter(f"control-{parameter.lower()}-{view.replace('_', '-')}", view, column,
                                             parameter, scope))
         for sheet_id in on:
-            controls[sheet_id].append(_drop_down(f"{sheet_id}-{parameter.lower()}", spec["title"], parameter,
-                                                 "MULTI_SELECT", having[0], column))
-    return parameters, groups, controls
+            reached = [view in having for view in sheet_views[sheet_id]]
+            title = label(spec["title"])
+            if not all(reached):
+                title += " " + label("control_some_visuals" if any(reached) else "control_no_visuals")
+            controls[sheet_id].append(_drop_down(f"{sheet_id}-{parameter.lower()}", title, parameter,
+                                                 "MULTI_SELECT", source, column))
+    return parameters, groups, controls, extra
 
 
 def control_elements(controls: Sequence[Mapping[str, Any]]) -> List[Dict[str, Any]]:
