@@ -298,6 +298,26 @@ def test_athena_refuses_dml_on_a_table_that_is_not_iceberg(athena_env):
                   config.workgroup, config.database, "bad delete", clock=CLOCK)
 
 
+def test_athena_refuses_maintenance_it_would_refuse(athena_env):
+    # OPTIMIZE and VACUUM work on Iceberg tables only, and OPTIMIZE's WHERE names partition columns only.
+    from kiro_analytics.athena import run_query
+
+    env = athena_env
+    config, db = env["config"], env["config"].database
+    ensure_facts(env["glue"], env["athena"], Recorder().call, load_facts(config), db, config.workgroup)
+
+    def run(sql):
+        return run_query(env["athena"], sql, config.workgroup, db, "maintenance", clock=CLOCK)
+
+    with pytest.raises(Exception, match="only supported for Iceberg tables"):
+        run(f"VACUUM {db}.user_report_raw")
+    with pytest.raises(Exception, match="partition columns only, not activity_date"):
+        run(f"OPTIMIZE {db}.report_line_facts REWRITE DATA USING BIN_PACK WHERE activity_date = DATE '2026-05-01'")
+    for sql in (facts.fact_statement("report_line_facts", "optimize", db, date(2026, 5, 1), date(2026, 5, 2)),
+                facts.fact_whole("report_line_facts", "vacuum", db)):
+        assert run(sql) == []  # what the loader sends is accepted
+
+
 def test_a_fact_table_whose_columns_changed_is_dropped_and_created_again(athena_env):
     env = athena_env
     config = env["config"]

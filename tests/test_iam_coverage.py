@@ -788,10 +788,9 @@ def test_sync_role_allows_every_call_the_facts_refresh_makes(stack, monkeypatch)
             sql = "\n".join(line for line in params["QueryString"].splitlines() if not line.startswith("--"))
             kind = sql.split()[0]
             kinds.append(kind)
-            if kind in ("OPTIMIZE", "VACUUM"):
-                objects = [fact_table]  # sqlglot reads neither statement; both work on the fact table alone
-            else:
-                objects = _reached_objects(stack, tables_in(sql))
+            # sqlglot reads neither OPTIMIZE nor VACUUM; both work on the fact table alone.
+            maintenance = kind in ("OPTIMIZE", "VACUUM")
+            objects = [fact_table] if maintenance else _reached_objects(stack, tables_in(sql))
             needs += athena_query_needs(stack, objects, f"a facts refresh {kind}")
             if kind in ("INSERT", "DELETE", "OPTIMIZE", "VACUUM"):
                 # Every one of them commits a new snapshot: metadata in Glue, files under the table's location.

@@ -117,8 +117,9 @@ def make_digest_clients() -> Dict[str, Any]:
 
 def run_facts(environ: Mapping[str, str], context: Any, today: Optional[date] = None) -> Dict[str, Any]:
     """The daily facts refresh: the fact tables get the day folders whose report files changed. The function's 900 s
-    bound the run (context.get_remaining_time_in_millis): what does not fit is left for the next run and said, in
-    the log and the answer (days_left); step 5 on a deploy has no such bound."""
+    bound the run (context.get_remaining_time_in_millis, https://docs.aws.amazon.com/lambda/latest/dg/python-context.html):
+    what does not fit is left for the next run and said, in the log and the answer (days_left); step 5 on a deploy
+    has no such bound."""
     missing = [name for name in ("DATABASE", "WORKGROUP", FACT_SOURCES) if not environ.get(name)]
     if missing:
         raise InputError(f"the function is missing environment variable(s) {', '.join(missing)}; redeploy the stack")
