@@ -404,6 +404,8 @@ def test_a_missing_or_foreign_note_only_costs_a_reload(athena_env):
     env["s3"].put_object(Bucket=bucket, Key=key, Body=b"not json")
     assert facts.read_state(env["s3"], fact_sources(config).state) == {}
     assert facts.read_state(env["s3"], "") == {}  # a FACT_SOURCES from before the note: nothing kept
+    # A dry run of a first deploy: step 1 only planned the results bucket, so there is no note to read.
+    assert facts.read_state(env["s3"], "s3://no-such-results-bucket/facts/_loader/files_without_lines.json") == {}
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -244,7 +244,8 @@ def read_state(s3: Any, uri: str) -> Dict[str, str]:
     try:
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     except Exception as exc:
-        if error_code(exc) in ("NoSuchKey", "404"):
+        # No note yet; or no results bucket yet, in a dry run before step 1 created it.
+        if error_code(exc) in ("NoSuchKey", "404", "NoSuchBucket"):
             return {}
         raise
     try:
