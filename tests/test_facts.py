@@ -462,6 +462,13 @@ def test_the_lambda_stops_before_its_deadline_and_leaves_the_rest_for_the_next_r
     answer = lambda_handler.run_facts(dict(__import__("os").environ), context, today=date(2026, 5, 6))
     assert answer["days_loaded"] == ["2026-05-03"] and answer["days_left"] == ["2026-05-05"]
 
+    # A run that cannot load even one range fails (the errors alarm), naming the days and step 5, rather than
+    # stopping at the same place every day in silence.
+    context = _Context(env["athena"], budget=200, per_query=40)
+    with pytest.raises(Exception, match=r"not even 2026-05-05 could be loaded .* \(1 changed day\(s\) wait: "
+                                        r"2026-05-05\); load them with step 5"):
+        lambda_handler.run_facts(dict(__import__("os").environ), context, today=date(2026, 5, 6))
+
     # Step 5 has no deadline: everything left loads in one run.
     held[:] = [("2026-05-01", reports[0][0]), ("2026-05-03", reports[1][0])]
     result = facts.refresh_facts(env["athena"], env["s3"], config.database, config.workgroup, fact_sources(config),

@@ -363,6 +363,12 @@ def refresh_facts(athena: Any, s3: Any, database: str, workgroup: str, sources: 
         per_day = max(per_day, (runner.elapsed() - started) / size)
     loaded = [day for day in days if any(a <= day <= b for a, b in done)]
     left = [day for day in days if day not in loaded]
+    if ranges and not done:
+        # No progress at all: the next run would stop at the same place, every day, in silence. Fail, so the
+        # function's errors alarm says it.
+        raise StepFailed(f"facts: not even {_spans(ranges[:1])} could be loaded before the function's time ran out "
+                         f"({len(left)} changed day(s) wait: {_spans(day_ranges(left))}); load them with step 5 "
+                         "(./deploy.sh --only 5), which has no time limit")
     vacuumed = bool(done) and _vacuum(runner, names, database)
     noted = _note_without_lines(runner, s3, sources, listing, state, without, loaded, call)
     return FactsRefresh(days_listed=len(listing), days_loaded=loaded, ranges=done, days_left=left,
