@@ -299,7 +299,7 @@ class _Runner:
         ``keep`` seconds before it and the query is stopped, so no write commits after the function is gone."""
         limit = min(self.timeout, self.left() - keep)
         if limit <= 0:
-            raise OutOfTime(what)
+            raise OutOfTime(f"{what}: not started, the function's time is running out")
         query_id = start_query(self.athena, sql, self.workgroup, self.database, self.call)
         if not query_id:
             return None
@@ -312,7 +312,7 @@ class _Runner:
             (self.call or direct_call)(self.athena, "StopQueryExecution", QueryExecutionId=query_id)
             if self.remaining is None or limit == self.timeout:
                 raise
-            raise OutOfTime(what) from None
+            raise OutOfTime(f"{what}: stopped before the function's deadline") from None
         return fetch_rows(self.athena, query_id)
 
 
@@ -332,6 +332,26 @@ def refresh_facts(athena: Any, s3: Any, database: str, workgroup: str, sources: 
     rows = runner.rows(load_query(FACT_FILES_QUERY), "the files the facts were loaded from", keep=RESERVE) or []
     days = changed_days({day: set(files) for day, files in listing.items()}, loaded_days(rows), without)
     ranges = day_ranges(days)
+    done, optimized = _load_ranges(runner, names, database, ranges)
+    loaded = [day for day in days if any(a <= day <= b for a, b in done)]
+    left = [day for day in days if day not in loaded]
+    if ranges and not done:
+        # No progress at all: the next run would stop at the same place, every day, in silence. Fail, so the
+        # function's errors alarm says it.
+        raise StepFailed(f"facts: not even {_spans(ranges[:1])} could be loaded before the function's time ran out "
+                         f"({len(left)} changed day(s) wait: {_spans(day_ranges(left))}); load them with step 5 "
+                         "(./deploy.sh --only 5), which has no time limit")
+    vacuumed = bool(done) and _vacuum(runner, names, database)
+    noted = _note_without_lines(runner, s3, sources, listing, state, without, loaded, call)
+    return FactsRefresh(days_listed=len(listing), days_loaded=loaded, ranges=done, days_left=left,
+                        left_ranges=day_ranges(left), optimized=optimized, vacuumed=vacuumed,
+                        files_without_lines=noted)
+
+
+def _load_ranges(runner: _Runner, names: List[str], database: str,
+                 ranges: List[Tuple[date, date]]) -> Tuple[List[Tuple[date, date]], int]:
+    """DELETE, INSERT and OPTIMIZE each range in turn, while the deadline leaves room for one more; returns the
+    ranges loaded and how many of them were compacted."""
     done: List[Tuple[date, date]] = []
     per_day = 0.0  # the slowest range so far, in seconds per day
     optimized = 0
@@ -361,19 +381,7 @@ def refresh_facts(athena: Any, s3: Any, database: str, workgroup: str, sources: 
                         first, last)
             break
         per_day = max(per_day, (runner.elapsed() - started) / size)
-    loaded = [day for day in days if any(a <= day <= b for a, b in done)]
-    left = [day for day in days if day not in loaded]
-    if ranges and not done:
-        # No progress at all: the next run would stop at the same place, every day, in silence. Fail, so the
-        # function's errors alarm says it.
-        raise StepFailed(f"facts: not even {_spans(ranges[:1])} could be loaded before the function's time ran out "
-                         f"({len(left)} changed day(s) wait: {_spans(day_ranges(left))}); load them with step 5 "
-                         "(./deploy.sh --only 5), which has no time limit")
-    vacuumed = bool(done) and _vacuum(runner, names, database)
-    noted = _note_without_lines(runner, s3, sources, listing, state, without, loaded, call)
-    return FactsRefresh(days_listed=len(listing), days_loaded=loaded, ranges=done, days_left=left,
-                        left_ranges=day_ranges(left), optimized=optimized, vacuumed=vacuumed,
-                        files_without_lines=noted)
+    return done, optimized
 
 
 def _vacuum(runner: _Runner, names: List[str], database: str) -> bool:
