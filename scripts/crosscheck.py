@@ -18,9 +18,9 @@ from kiro_analytics.cli import StepContext, base_parser, run_command
 from kiro_analytics.crosscheck import QUERIES, compare, days_compared, folder_window, report
 from kiro_analytics.errors import InputError, StepFailed
 from kiro_analytics.local.aggregates import local_rows
-from kiro_analytics.local.window_query import windowed_query
+from kiro_analytics.local.window_query import windowed_query, with_fact_loads
 from kiro_analytics.report_download import download_reports
-from kiro_analytics.sqlfiles import load_tables, load_views
+from kiro_analytics.sqlfiles import load_facts, load_tables, load_views
 
 
 def _day(text: str, flag: str) -> date:
@@ -43,7 +43,7 @@ def action(ctx: StepContext) -> str:
             raise StepFailed("no report files to compare: check s3.prefix, or widen --since/--until")
         local = local_rows(data, Path(scratch) / "duckdb", config, QUERIES)
     differences, days = [], set()
-    views, tables = load_views(config), load_tables(config)
+    views, tables = with_fact_loads(load_views(config), load_facts(config), config, low, high), load_tables(config)
     for name in QUERIES:
         # With a window, Athena reads only the day folders the local side downloaded (window_query says why).
         sql = windowed_query(load_query(name), views, tables, config.database, low, high)

@@ -23,10 +23,10 @@ from kiro_analytics.errors import InputError, StepFailed
 from kiro_analytics.local import engine
 from kiro_analytics.local.sample_data import generate
 from kiro_analytics.local.translate import functions_used, parse_athena
-from kiro_analytics.local.window_query import windowed_query
+from kiro_analytics.local.window_query import windowed_query, with_fact_loads
 from kiro_analytics.plan import Recorder
 from kiro_analytics.progress import Clock
-from kiro_analytics.sqlfiles import load_tables, load_views
+from kiro_analytics.sqlfiles import load_facts, load_tables, load_views
 from kiro_analytics.tables import ensure_tables
 from kiro_analytics.views import apply_views
 from moto import mock_aws
@@ -190,9 +190,14 @@ def test_views_inlined_for_a_window_keep_their_meaning(config):
         assert again.sql(dialect="athena", comments=False) == written, view.name
         assert functions_used(again) == functions_used(tree), view.name
     raw_read = f"FROM {config.database}.user_report_raw"
+    # The views read the facts; with a window the fact table is inlined as its load's SELECT, which reads
+    # report_lines, which reads the raw tables.
+    loaded = with_fact_loads(load_views(config), load_facts(config), config, date(2026, 2, 1), None)
+    assert [v.name for v in loaded].index("report_lines") < [v.name for v in loaded].index("report_line_facts") \
+        < [v.name for v in loaded].index("report_line_status")
     views = [dataclasses.replace(view, sql=view.sql.replace(raw_read, raw_read + " CROSS JOIN (VALUES 1) AS v (x)"))
-             if view.name == "report_lines" else view for view in load_views(config)]
-    assert views != load_views(config)
+             if view.name == "report_lines" else view for view in loaded]
+    assert views != loaded
     with pytest.raises(InputError, match="user_report_raw is read other than alone in a FROM"):
         windowed_query(load_query("crosscheck_daily"), views, load_tables(config), config.database,
                        date(2026, 2, 1), None)
@@ -222,7 +227,7 @@ def test_a_window_downloads_and_compares_only_its_days(account, config, tmp_path
             assert where.sql(dialect="athena") == f"\"day\" BETWEEN '{low}' AND '{high}'", sql[:200]
         # Everything else read is a WITH clause of the query (the views inlined), not a deployed view.
         ctes = {cte.alias for cte in tree.find_all(exp.CTE)}
-        assert {"report_lines"} <= ctes
+        assert {"report_lines", "report_line_facts", "report_line_status"} <= ctes
         assert all(table.name in ctes for table in tree.find_all(exp.Table) if not table.name.endswith("_raw"))
     # Without a window the deployed views are read as they are.
     assert windowed_query(load_query("crosscheck_daily"), load_views(config), load_tables(config), config.database,

@@ -33,9 +33,9 @@ from kiro_analytics.config import load_config
 from kiro_analytics.crosscheck import QUERIES
 from kiro_analytics.local import engine
 from kiro_analytics.local.sample_data import IDENTITY_STORE_ID, SampleManifest, generate
-from kiro_analytics.local.window_query import windowed_query
+from kiro_analytics.local.window_query import windowed_query, with_fact_loads
 from kiro_analytics.names import Names
-from kiro_analytics.sqlfiles import load_tables, load_views
+from kiro_analytics.sqlfiles import load_facts, load_tables, load_views
 from moto.identitystore.models import identitystore_backends
 from moto.moto_api import state_manager
 from standins import cloudformation as cfn_standin
@@ -143,7 +143,9 @@ def emulator(sample: SampleManifest, tmp_path_factory: pytest.TempPathFactory) -
     os.environ["E2E_ENDPOINT"] = emu.url
     try:
         with athena_catalog() as athena, crawls(), lambda_runs(endpoint=emu.url):
-            athena.answer(duckdb_answers(built.db_path, config.database))
+            # Paths as Athena gives them: s3://<bucket>/<key>, the key being the file's path below the sample root.
+            athena.answer(duckdb_answers(built.db_path, config.database,
+                                         (str(Path(sample.root).absolute()) + "/", f"s3://{config.bucket_name}/")))
             emu.athena, emu.duckdb_path = athena, built.db_path  # type: ignore[attr-defined]
             yield emu
     finally:
@@ -371,8 +373,9 @@ def test_verify_compares_athena_with_duckdb_and_names_a_wrong_answer(account: Ac
     # With --since, the daily query reaches Athena with the views inlined and the raw tables filtered on their day
     # folders from three days before (tests/test_crosscheck.py checks that text): answer that one wrongly.
     config = load_config(str(account.config_path))
-    windowed = windowed_query(daily, load_views(config), load_tables(config), database, days[1] - timedelta(days=3),
-                              None)
+    low = days[1] - timedelta(days=3)
+    windowed = windowed_query(daily, with_fact_loads(load_views(config), load_facts(config), config, low, None),
+                              load_tables(config), database, low, None)
 
     def wrong(sql: str):
         if sql != windowed:

@@ -71,6 +71,9 @@ def test_steps_1_to_6_then_rerun_reports_unchanged(aws, config, tmp_path, capsys
                             {"table_name": "qdev_by_user_analytic_raw", "row_count": "0", "first_day": None,
                              "last_day": None}]
                if "count_if" in sql else None)
+    # Step 5's facts refresh asks which files the facts hold: none on the first run, what it loaded on the rerun.
+    loaded: list = []
+    aws.answer(lambda sql: list(loaded) if "GROUP BY source_day, source_path" in sql else None)
 
     first = script(1).action(context(config, 1, tmp_path))
     assert first.startswith("stack created; code uploaded")
@@ -109,9 +112,13 @@ def test_steps_1_to_6_then_rerun_reports_unchanged(aws, config, tmp_path, capsys
     assert "user_report_raw 42 rows (2026-02-10 … 2026-02-20)" in verified
     views = script(5).action(context(config, 5, tmp_path))
     view_count = len(load_views(config))
-    # The crawlers' two discovery tables are in the database too: SELECT on them as on every table.
-    assert views == (f"{view_count} view(s): {view_count} created; Lake Formation: {5 * (view_count + 2)} grant(s) "
-                     "added")
+    # The crawlers' two discovery tables and the fact table are in the database too: SELECT on them as on every
+    # table. The one report file's day folder is loaded into the facts.
+    assert views == (f"{view_count} view(s): {view_count} created; facts: 1 day(s) loaded (2026-02-20) of 1; "
+                     f"Lake Formation: {5 * (view_count + 3)} grant(s) added")
+    listed = boto3.client("s3").list_objects_v2(Bucket=config.bucket_name, Prefix=config.report_root)["Contents"]
+    loaded += [{"source_day": "2026-02-20", "source_path": f"s3://{config.bucket_name}/{item['Key']}"}
+               for item in listed if "/2026/02/20/" in item["Key"]]
     with lambda_runs() as runs:
         synced = script(6).action(context(config, 6, tmp_path))
     assert synced.startswith("3 user(s)") and "2 from Identity Center" in synced and "1 by id only" in synced
@@ -127,9 +134,10 @@ def test_steps_1_to_6_then_rerun_reports_unchanged(aws, config, tmp_path, capsys
     # Second run: nothing to do anywhere; the deployed template and parameters are compared, no UpdateStack sent.
     assert script(1).action(context(config, 1, tmp_path)) == "stack unchanged; code unchanged; tables unchanged"
     assert script(2).action(context(config, 2, tmp_path)).startswith(
-        f"unchanged: 0 grant(s) added, {5 * (1 + 5 + 2 + view_count) + 1} already in place")
+        f"unchanged: 0 grant(s) added, {5 * (1 + 5 + 2 + 1 + view_count) + 1} already in place")
     rerun = script(5).action(context(config, 5, tmp_path))
-    assert rerun.endswith(f"{view_count} unchanged; Lake Formation: 0 grant(s) added")
+    assert rerun.endswith(f"{view_count} unchanged; facts: unchanged (1 day folder(s) current); "
+                          "Lake Formation: 0 grant(s) added")
     assert "(unchanged)" in script(6).action(context(config, 6, tmp_path))
 
 

@@ -147,6 +147,14 @@ CASES = [
     ("TRY_CAST", "SELECT TRY_CAST('true' AS VARCHAR)", "true"),
     ("CONTAINS", "SELECT contains(ARRAY['date', 'new_user'], 'new_user')", True),
     ("CONTAINS", "SELECT contains(ARRAY['date'], 'user_email')", False),
+    # Trino's documented examples (functions/array.html#filter, #transform), then report_lines' model columns.
+    ("FILTER", "SELECT filter(ARRAY[5, -6, NULL, 7], x -> x > 0)", [5, 7]),
+    ("FILTER", "SELECT filter(ARRAY['date', 'auto_messages', 'total_messages'], n -> length(n) > 9 "
+               "AND substr(n, length(n) - 8) = '_messages' AND n <> 'total_messages')", ["auto_messages"]),
+    ("FILTER", "SELECT cardinality(filter(ARRAY['date'], n -> n = 'x'))", 0),
+    ("TRANSFORM", "SELECT transform(ARRAY[5, 6], x -> x + 1)", [6, 7]),
+    ("TRANSFORM", "SELECT transform(ARRAY[2, 3], p -> COALESCE(TRY_CAST(trim(element_at(split('a, 4 ,x', ','), p)) "
+                  "AS BIGINT), 0))", [4, 0]),
     ("||", "SELECT '2026' || '-' || '05'", "2026-05"),
     ("||", "SELECT '2026' || TRY_CAST(NULL AS VARCHAR)", None),  # Trino: NULL if either side is NULL
 ]

@@ -19,10 +19,10 @@ from .config import Config
 from .errors import StepFailed, error_code, error_message, is_missing
 from .lakeformation import prepare_tables
 from .lambda_package import build_package
-from .names import CRAWLER_FOLDERS, DISCOVERY_PREFIX, Names
+from .names import CRAWLER_FOLDERS, DISCOVERY_PREFIX, FACTS_FOLDER, Names
 from .progress import DEFAULT_CLOCK, Clock, wait_until
 from .registration_key import stack_role_names
-from .sqlfiles import sql_values
+from .sqlfiles import fact_sources, sql_values
 from .tables import ensure_tables
 
 log = logging.getLogger(__name__)
@@ -97,6 +97,8 @@ def stack_parameters(config: Config, names: Names, code_key: str, lake_formation
         "BytesScannedCutoff": str(config.bytes_scanned_cutoff),
         "ResultsExpirationDays": str(config.results_expiration_days),
         "LogRetentionDays": str(config.log_retention_days),
+        "FactSources": fact_sources(config).to_json(),
+        "FactsFolder": FACTS_FOLDER,
     }
     for family, stem in CRAWLER_PARAMETERS.items():
         parameters[f"{stem}Name"] = names.crawler(family)

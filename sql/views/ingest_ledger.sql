@@ -36,7 +36,7 @@ WITH files AS (
         count(CASE WHEN reject_reason = 'bad date' THEN 1 END) AS rejected_bad_date,
         count(CASE WHEN reject_reason = 'no user id' THEN 1 END) AS rejected_no_user_id,
         count(CASE WHEN reject_reason = 'bad number' THEN 1 END) AS rejected_bad_number
-    FROM ${database}.report_lines
+    FROM ${database}.report_line_status
     GROUP BY family, source_rank, region, source_path, export_stamp
 ),
 named AS (

@@ -27,12 +27,13 @@ from ..errors import InputError
 from ..ingest_ledger import REJECTED_FILES_QUERY, TOTALS_QUERY, LedgerTotals, totals_from
 from ..names import SEAT_ROSTER_TABLE, USER_MAPPING_TABLE
 from ..seat_roster import ROSTER_HEADER
-from ..sqlfiles import SqlObject, load_tables, load_views
+from ..sqlfiles import SqlObject, fact_load_reads, fact_statements, load_facts, load_tables, load_views, split_at_facts
 from .projection import projection_rules, refused
 from .publish import publish
 from .report_files import ReadPlan, plan_reads, remove_scratch
 from .translate import (
     expression_to_duckdb,
+    fact_to_duckdb,
     partition_layout,
     table_columns,
     table_location,
@@ -51,6 +52,11 @@ STAGED_REPORTS = ".staged-reports"
 _NEVER_IN_DATA = "\x01"
 # The config key that fills each projected column's TBLPROPERTIES (sqlfiles.sql_values), named beside a file it skips.
 _SETTING = {"region": " (s3.report_regions)", "day": " (s3.first_report_day)"}
+# DuckDB spills to disk beyond this (its temp folder beside the database) instead of growing with the input: the
+# build's peak stays near it at any number of users (bench/local_build.py measures it).
+MEMORY_LIMIT = "1GB"
+# Every day folder: locally the facts are loaded in one pass over all the files read.
+ALL_DAYS = (date(1900, 1, 1), date(9999, 12, 31))
 
 
 @dataclass(frozen=True)
@@ -283,7 +289,7 @@ def build(data_dir: Path, out_dir: Path, config: Config, users_csv: Optional[Pat
     remove_scratch(scratch)
     report_files: Dict[str, int] = {}
     skipped: Dict[str, int] = {}  # files partition projection does not read, by reason
-    con = duckdb.connect(str(work_path), config={"preserve_insertion_order": False})
+    con = duckdb.connect(str(work_path), config={"preserve_insertion_order": False, "memory_limit": MEMORY_LIMIT})
     try:
         progress(f"reading the report files under {base} ({', '.join(accounts)})")
         for table in tables:
@@ -297,14 +303,20 @@ def build(data_dir: Path, out_dir: Path, config: Config, users_csv: Optional[Pat
                 report_files[table.name] = _load_reports(con, table, base, config, accounts, scratch, notes,
                                                          today or datetime.now(timezone.utc).date(), skipped)
         _require_reports(tables, report_files, base, config, accounts, skipped)
+        facts = load_facts(config)
+        before, after = split_at_facts(views, facts)
+        # What a fact load reads (report_lines, the parse) stays a view: it is read once, by the load.
+        parse_views = {name for fact in facts for name in fact_load_reads(fact, views)}
         progress(f"building {len(views)} views")
-        for view in views:
-            try:
-                con.execute(to_duckdb(view, config.database, materialise))
-            except duckdb.Error as exc:
-                _reraise_interrupt(exc)
-                raise InputError(f"{view.path}: DuckDB rejected the translated view: {exc}") from None
-        counts, headline = _summarise(con, [t.name for t in tables] + [v.name for v in views])
+        for view in before:
+            _create_view(con, view, config, materialise and view.name not in parse_views)
+        for fact in facts:
+            _load_fact(con, fact, config)
+        for view in after:
+            _create_view(con, view, config, materialise)
+        # The parse view is not counted: counting it would parse every line again (report_line_facts has its rows).
+        counts, headline = _summarise(con, [t.name for t in tables] + [f.name for f in facts]
+                                      + [v.name for v in views if v.name not in parse_views])
         ledger = _ledger(con)
     except BaseException as exc:
         con.close()
@@ -348,6 +360,25 @@ def _not_projected_note(table: SqlObject, skipped: Dict[str, int]) -> str:
     reasons = "; ".join(f"{count} file(s): {reason}{_SETTING.get(reason.split(' ', 1)[0], '')}"
                         for reason, count in sorted(skipped.items()))
     return f"{table.name}: not read, as Athena's partition projection would not read them either: {reasons}"
+
+
+def _create_view(con: duckdb.DuckDBPyConnection, view: SqlObject, config: Config, materialise: bool) -> None:
+    try:
+        con.execute(to_duckdb(view, config.database, materialise))
+    except duckdb.Error as exc:
+        _reraise_interrupt(exc)
+        raise InputError(f"{view.path}: DuckDB rejected the translated view: {exc}") from None
+
+
+def _load_fact(con: duckdb.DuckDBPyConnection, fact: SqlObject, config: Config) -> None:
+    """The fact table from its own CREATE and load files (sql/facts/), over every day folder read."""
+    statements = fact_statements(fact, config, *ALL_DAYS)
+    for source, sql in ((fact.path, fact.sql), (fact.path.with_name(f"{fact.name}.load.sql"), statements["load"])):
+        try:
+            con.execute(fact_to_duckdb(sql, str(source), config.database))
+        except duckdb.Error as exc:
+            _reraise_interrupt(exc)
+            raise InputError(f"{source}: DuckDB rejected the translated statement: {exc}") from None
 
 
 def _load_reports(con: duckdb.DuckDBPyConnection, table: SqlObject, base: Path, config: Config,

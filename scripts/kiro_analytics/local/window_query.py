@@ -6,20 +6,26 @@ Athena would read every projected day. So the query carries the views it reads a
 sql/views text step 5 deploys, in dependency order), and each SELECT over a raw table gets
 `day BETWEEN first AND last` on its partition column: partition projection then lists only those days' folders
 (https://docs.aws.amazon.com/athena/latest/ug/partition-projection.html). These are exactly the folders the local
-side downloads, so both engines read the same files. Without a window the query reads the deployed views as is.
+side downloads, so both engines read the same files. A fact table (sql/facts/) the views read is inlined the same
+way, as the SELECT of its load (report_lines over the raw tables: with_fact_loads): so with a window Athena parses
+the window's raw lines again, as a load of those days would, and the comparison is Trino's parse against DuckDB's
+on the same files, whatever the stored facts hold. Without a window the query reads the deployed views (and the
+stored facts) as is.
 
 Uses sqlglot, so it lives with the local engine; scripts/crosscheck.py (which uses both sides) calls it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from typing import Dict, List, Optional, Sequence
 
 from sqlglot import exp
 
+from ..config import Config
 from ..errors import InputError
-from ..sqlfiles import SqlObject
+from ..sqlfiles import SqlObject, fact_load_reads, fact_statements, split_at_facts
 from .translate import parse_athena, partition_layout, table_properties
 
 DAY_COLUMN = "day"
@@ -44,6 +50,21 @@ def _day_filter(table: exp.Table, formats: Dict[str, str], low: Optional[date],
     if low:
         return exp.GTE(this=column, expression=exp.Literal.string(low.strftime(pattern)))
     return exp.LTE(this=column, expression=exp.Literal.string(high.strftime(pattern)))  # type: ignore[union-attr]
+
+
+# An open end of the window: every day folder on that side.
+_OPEN_DAYS = (date(1900, 1, 1), date(9999, 12, 31))
+
+
+def with_fact_loads(views: List[SqlObject], facts: List[SqlObject], config: Config, low: Optional[date],
+                    high: Optional[date]) -> List[SqlObject]:
+    """``views`` (load_views order) with each fact table as a view of its load's SELECT for the window's day
+    folders, placed after the views it reads and before those that read it, so windowed_query inlines it too."""
+    before, after = split_at_facts(views, facts)
+    loads = [dataclasses.replace(fact, kind="view", reads=frozenset(fact_load_reads(fact, views)),
+                                 sql=fact_statements(fact, config, low or _OPEN_DAYS[0], high or _OPEN_DAYS[1])["load"])
+             for fact in facts]
+    return before + loads + after
 
 
 def _needed(query: exp.Expression, views: Dict[str, SqlObject]) -> List[str]:
@@ -73,6 +94,7 @@ def windowed_query(sql: str, views: Sequence[SqlObject], tables: Sequence[SqlObj
     for view in views:  # load_views order: every view after those it reads, as WITH needs
         if view.name not in needed:
             continue
+        # A view's CREATE VIEW ... AS <select>, or a fact load's INSERT INTO ... <select>: the SELECT either way.
         body = parse_athena(view.sql, str(view.path)).expression
         inner = {cte.alias for cte in body.find_all(exp.CTE)}
         if inner & set(by_name):
