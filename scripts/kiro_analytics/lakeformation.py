@@ -105,9 +105,15 @@ def _pages(method: Any, key: str, **params: Any) -> List[Dict[str, Any]]:
         params["NextToken"] = page["NextToken"]
 
 
+def registered_roles(lakeformation: Any) -> Dict[str, str]:
+    """Registered location ARN → the role Lake Formation reads it with (RoleArn of ListResources)."""
+    return {item["ResourceArn"].rstrip("/"): str(item.get("RoleArn", ""))
+            for item in _pages(lakeformation.list_resources, "ResourceInfoList")
+            if item.get("ResourceArn", "").startswith("arn:")}
+
+
 def registered_locations(lakeformation: Any) -> List[str]:
-    return [item["ResourceArn"].rstrip("/") for item in _pages(lakeformation.list_resources, "ResourceInfoList")
-            if item.get("ResourceArn", "").startswith("arn:")]
+    return list(registered_roles(lakeformation))
 
 
 def covering_location(registered: Iterable[str], s3_url: str) -> Optional[str]:
@@ -118,7 +124,7 @@ def covering_location(registered: Iterable[str], s3_url: str) -> Optional[str]:
     return max(under, key=len) if under else None
 
 
-def _table_locations(tables: Iterable[Any]) -> List[str]:
+def table_locations(tables: Iterable[Any]) -> List[str]:
     from .tables import parse_table_ddl  # tables imports athena; keep this module importable without it
 
     return [parse_table_ddl(table.sql).location for table in tables]
@@ -129,7 +135,7 @@ def fact_locations(names: Names, tables: Iterable[str] = FACT_TABLES) -> List[st
     return [f"s3://{names.results_bucket}/{FACTS_FOLDER}{name}/" for name in tables]
 
 
-def _crawl_paths(config: Config) -> List[str]:
+def crawl_paths(config: Config) -> List[str]:
     return [f"s3://{config.bucket_name}/{config.report_root}{folder}" for folder in CRAWLER_FOLDERS.values()]
 
 
@@ -157,7 +163,7 @@ def _wanted(config: Config, names: Names, objects: List[str], people: List[str],
         table = {"Table": {"DatabaseName": names.database, "Name": name}}
         wanted.append((writer, table, list(FACT_WRITER_PERMISSIONS)))
     # An unregistered location is read with IAM permissions; Lake Formation refuses grants on it.
-    return (wanted + _location_grants(crawler, registered, _crawl_paths(config))
+    return (wanted + _location_grants(crawler, registered, crawl_paths(config))
             + _location_grants(writer, registered, fact_locations(names, facts)))
 
 
@@ -208,7 +214,7 @@ def prepare_tables(lakeformation: Any, sts: Any, iam: Any, recorder: Any, config
     if not _is_admin(lakeformation, deployer):  # administrators have data location access everywhere
         # The fact tables too: step 5 creates them as the deployer.
         _grant(lakeformation, recorder, _location_grants(deployer, registered_locations(lakeformation),
-                                                         _table_locations(tables) + fact_locations(names)), result)
+                                                         table_locations(tables) + fact_locations(names)), result)
     return result
 
 
@@ -242,7 +248,7 @@ def deployer_gaps(lakeformation: Any, sts: Any, iam: Any, glue: Any, config: Con
             lakeformation, deployer, {"Catalog": {}}):
         gaps.append("CREATE_DATABASE on the Data Catalog (CloudFormation creates the database as you)")
     registered = registered_locations(lakeformation)
-    paths = _table_locations(tables) + _crawl_paths(config) + fact_locations(names)
+    paths = table_locations(tables) + crawl_paths(config) + fact_locations(names)
     for arn in sorted({arn for arn in (covering_location(registered, path) for path in paths) if arn}):
         if "DATA_LOCATION_ACCESS" not in _grantable(lakeformation, deployer, {"DataLocation": {"ResourceArn": arn}}):
             gaps.append(f"DATA_LOCATION_ACCESS with grant option on {arn} (steps 1 and 5 create tables there, "
