@@ -8,7 +8,7 @@ CREATE OR REPLACE VIEW ${database}.team_user_daily AS
 WITH usage AS (
     -- The cost model's days, so overage is read as everywhere else (plans.overage_reading).
     SELECT activity_date, userid, credits_used, overage_credits_used, total_messages
-    FROM ${database}.user_credit_daily
+    FROM ${database}.user_day_credits
 )
 SELECT
     d.activity_date,

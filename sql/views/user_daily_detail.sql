@@ -1,4 +1,4 @@
--- Dashboard: the credit report per (day, user) from user_credit_daily (summed over clients), with the display
+-- Dashboard: the credit report per (day, user) from user_day_credits (summed over clients), with the display
 -- name. The tier is the highest plan seen that day (a user on two clients pays the higher tier once);
 -- consumption_credits = plan credits + overage credits, what top-user rankings sort by.
 CREATE OR REPLACE VIEW ${database}.user_daily_detail AS
@@ -13,5 +13,5 @@ SELECT
     d.overage_credits_used,
     d.consumption_credits,
     d.total_messages
-FROM ${database}.user_credit_daily AS d
+FROM ${database}.user_day_credits AS d
 LEFT JOIN ${database}.user_names AS n ON n.userid = d.userid
