@@ -32,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,36 +104,111 @@ def _child_floor(data: str, threads: int) -> None:
                       "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
 
 
+def _plan_scans(con, query: str) -> list:
+    """The fact-table scans of DuckDB's plan of ``query``: (columns read, filter text) for each scan node."""
+    plan = json.loads(con.execute(f"EXPLAIN (FORMAT JSON) {query}").fetchall()[0][1])
+    nodes, scans = list(plan), []
+    while nodes:
+        node = nodes.pop()
+        nodes += node.get("children", [])
+        info = node.get("extra_info", {})
+        if str(info.get("Table", "")).endswith(".report_line_facts"):
+            projections = info.get("Projections", [])
+            filters = info.get("Filters", "")
+            filters = " ".join(filters) if isinstance(filters, list) else str(filters)
+            columns = set(projections if isinstance(projections, list) else [projections])
+            columns |= set(re.findall(r"[a-z_]+", filters))
+            scans.append((columns, filters))
+    return scans
+
+
+def _scan_bytes(scans: list, sizes: dict, spans: dict, since: str) -> int:
+    """Bytes Athena reads for these scans: the columns read (Parquet is columnar), of every day folder (partition)
+    unless the scan carries the refresh's date predicate; then only the partitions whose activity_date range
+    reaches the window (Iceberg keeps each data file's column bounds in its manifests and skips files whose bounds
+    cannot match: https://iceberg.apache.org/spec/#scan-planning)."""
+    total = 0
+    for columns, filters in scans:
+        pruned = f"'{since}'::DATE" in filters
+        for day, by_column in sizes.items():
+            if pruned and not (spans.get(day) and spans[day] >= since):
+                continue
+            total += sum(by_column.get(column, 0) for column in columns)
+    return total
+
+
 def _child_scan(data: str, users_csv: str, cutoff_days: int, days: int) -> None:
     """The Athena estimate (see the module docstring), from a build over plain views."""
     sys.path.insert(0, str(ROOT / "scripts"))
     import duckdb
     from kiro_analytics.config import load_config
     from kiro_analytics.local import engine
+    from kiro_analytics.quicksight import refresh
 
     config = load_config(str(ROOT / "config.example.yaml"))
+    plan = refresh.load_plan()
     with tempfile.TemporaryDirectory(prefix="kiro-bench-scan-") as tmp:
         result = engine.build(Path(data), Path(tmp), config, Path(users_csv), materialise=False)
         con = duckdb.connect(str(result.db_path), read_only=True)
-        parquet = Path(tmp) / "facts.parquet"
-        con.execute(f"COPY report_line_facts TO '{parquet}' (FORMAT parquet, COMPRESSION zstd)")
+        # One Parquet file per day folder, as the Iceberg table partitioned by source_day holds it (each load
+        # writes its days' files): per-column compressed bytes of each partition.
+        parts = Path(tmp) / "facts"
+        con.execute(f"COPY (SELECT * FROM report_line_facts) TO '{parts}' "
+                    "(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (source_day))")
         sizes: dict = {}
-        for name, size in con.execute(
-                f"SELECT path_in_schema, sum(total_compressed_size) FROM parquet_metadata('{parquet}') "
-                "GROUP BY path_in_schema").fetchall():
-            column = str(name).split(".")[0].split(",")[0].strip()
-            sizes[column] = sizes.get(column, 0) + int(size)
-        facts_bytes = sum(sizes.values())
+        for name, column, size in con.execute(
+                f"SELECT file_name, path_in_schema, sum(total_compressed_size) FROM parquet_metadata('{parts}/*/*') "
+                "GROUP BY ALL").fetchall():
+            day = re.search(r"source_day=([0-9-]+)", str(name)).group(1)
+            column = str(column).split(".")[0].split(",")[0].strip()
+            sizes.setdefault(day, {})[column] = sizes.setdefault(day, {}).get(column, 0) + int(size)
+        # The newest activity_date in each partition: the upper bound Iceberg keeps for that file.
+        spans = {str(day): str(high) for day, high in con.execute(
+            "SELECT source_day, max(activity_date) FROM report_line_facts GROUP BY source_day").fetchall()}
+        last = con.execute("SELECT max(activity_date) FROM report_line_facts").fetchone()[0]
+        # A refresh the day after the last report day asks for the lookback window's days: the last N.
+        since = (last - timedelta(days=plan.lookback_days() - 1)).isoformat()
+        facts_bytes = sum(sum(by_column.values()) for by_column in sizes.values())
         datasets = sorted(path.stem for path in (ROOT / "quicksight" / "datasets").glob("*.json"))
-        scans = {}
+        full, daily = {}, {}
         for view in datasets:
-            plan = "\n".join(str(row[1]) for row in con.execute(f"EXPLAIN SELECT * FROM {view}").fetchall())
-            columns = set()
-            for block in re.findall(r"report_line_facts(.*?)(?:└|┌|$)", plan, flags=re.S):
-                columns |= {word for word in re.findall(r"[a-z_]+", block) if word in sizes}
-            scans[view] = sum(sizes[column] for column in columns)
+            full[view] = _scan_bytes(_plan_scans(con, f"SELECT * FROM {view}"), sizes, spans, since)
+            column = plan.incremental.get(view)
+            daily[view] = full[view] if column is None else _scan_bytes(
+                _plan_scans(con, f"SELECT * FROM {view} WHERE {column} >= DATE '{since}'"), sizes, spans, since)
         con.close()
-    print(json.dumps({"facts_bytes": facts_bytes, "scans": scans, "days": days, "two_years": cutoff_days}))
+    print(json.dumps({"facts_bytes": facts_bytes, "full": full, "daily": daily, "incremental": sorted(plan.incremental),
+                      "days": days, "two_years": cutoff_days, "lookback_days": plan.lookback_days(),
+                      "full_refresh_day": plan.full_refresh_day}))
+
+
+def _print_scan(scan: dict, cutoff: int) -> None:
+    """The Athena figures: a daily refresh, the weekly full-refresh day, the week's average, the largest query."""
+    facts, days, years = scan["facts_bytes"], scan["days"], scan["two_years"]
+    incremental = set(scan["incremental"])
+    daily = sum(scan["daily"].values())
+    weekly = daily + sum(scan["full"][view] for view in incremental)  # that day's full refreshes come on top
+    average = (6 * daily + weekly) / 7
+    met = "MET" if daily <= SCAN_RATIO_TARGET * facts else "NOT MET"
+    mib = 2**20
+    print(f"athena: fact table {facts / mib:.1f} MiB (Parquet ZSTD, one file per day folder); {len(scan['full'])} "
+          f"datasets, {len(incremental)} refreshed incrementally ({scan['lookback_days']:g}-day lookback)")
+    print(f"        daily refresh ~{daily / mib:.1f} MiB = {daily / facts:.2f}x the facts (target <= "
+          f"{SCAN_RATIO_TARGET}x: {met}); {scan['full_refresh_day'].lower()} (+ full refreshes) "
+          f"{weekly / facts:.2f}x; a week's average {average / facts:.2f}x; all full, as before: "
+          f"{sum(scan['full'].values()) / facts:.2f}x")
+    # Over two years a full refresh reads twice the days; an incremental one the same window.
+    scale = years / days
+    two_daily = sum(scan["daily"][v] * (1 if v in incremental else scale) for v in scan["daily"])
+    print(f"        at {years} days: daily ~{two_daily / (facts * scale):.2f}x the facts")
+    top = sorted(scan["full"].items(), key=lambda item: -item[1])
+    print("        heaviest daily: " + ", ".join(
+        f"{view} {scan['daily'][view] / facts:.2f}x" for view, _ in
+        sorted(scan["daily"].items(), key=lambda item: -item[1])[:6]))
+    largest = top[0][1] * scale
+    print(f"        largest single query: {top[0][0]} (full refresh) {top[0][1] / mib:.1f} MiB; over {years} days "
+          f"~{largest / 2**30:.2f} GiB against the {cutoff / 2**30:.0f} GiB cap "
+          f"({'under' if largest < cutoff else 'OVER'})", flush=True)
 
 
 def _sample(cache: Path, users: int, days: int) -> Path:
@@ -165,6 +240,7 @@ def main() -> int:
     parser.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "kiro-bench"))
     parser.add_argument("--tree", default=str(ROOT), help="the checkout whose engine builds (default: this one)")
     parser.add_argument("--scan", action="store_true", help="also estimate the Athena daily refresh scan")
+    parser.add_argument("--scan-only", action="store_true", help="the Athena estimate alone (no floor, no build)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -185,6 +261,10 @@ def main() -> int:
         files = [path for path in (folder / "data").rglob("*.csv")]
         size = sum(path.stat().st_size for path in files)
         print(f"sample: {users} users x {args.days} days, {len(files)} report files, {size / 2**20:.1f} MiB")
+        if args.scan_only:
+            _print_scan(_run("--child", "scan", str(folder / "data"), str(folder / "users.csv"), "730",
+                             str(args.days)), cutoff)
+            continue
         floor = _run("--threads", str(args.threads), "--child", "floor", str(folder / "data"))
         with tempfile.TemporaryDirectory(prefix="kiro-bench-") as tmp:
             build = _run("--threads", str(args.threads), "--child", "build", args.tree, str(folder / "data"),
@@ -204,16 +284,8 @@ def main() -> int:
         print(f"views:  user_activity_daily {build['rows']['user_activity_daily']:,} rows, "
               f"model_usage_daily {build['rows']['model_usage_daily']:,}; {build['users']} users", flush=True)
         if args.scan:
-            scan = _run("--child", "scan", str(folder / "data"), str(folder / "users.csv"), "730", str(args.days))
-            total = sum(scan["scans"].values())
-            top = max(scan["scans"].items(), key=lambda item: item[1])
-            two_years = top[1] * 730 / args.days
-            met = "MET" if total <= SCAN_RATIO_TARGET * scan["facts_bytes"] else "NOT MET"
-            print(f"athena: fact table {scan['facts_bytes'] / 2**20:.1f} MiB (Parquet ZSTD); a daily refresh of "
-                  f"{len(scan['scans'])} datasets scans ~{total / 2**20:.1f} MiB = "
-                  f"{total / scan['facts_bytes']:.2f}x the facts (target <= {SCAN_RATIO_TARGET}x: {met})")
-            print(f"        largest: {top[0]} {top[1] / 2**20:.1f} MiB; over 2 years ~{two_years / 2**30:.2f} GiB "
-                  f"against the {cutoff / 2**30:.0f} GiB cap ({'under' if two_years < cutoff else 'OVER'})", flush=True)
+            _print_scan(_run("--child", "scan", str(folder / "data"), str(folder / "users.csv"), "730",
+                             str(args.days)), cutoff)
     return 0
 
 
