@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/local_build.py [--sizes 1000,5000,20000] [--days 365] [--threads 2]
                                           [--cache /tmp/kiro-bench] [--tree /path/to/other/checkout]
+                                          [--scan | --scan-only]
 
 For each size: generate N users x D days of sample reports (kept under --cache and reused: the generator is
 deterministic), then, each in a fresh child process (so one's memory is not counted in the other's):
@@ -15,24 +16,25 @@ machine they are steadier than wall time. Peak memory is the child's ru_maxrss (
 Printed: build / floor as a ratio, and the targets (issue 12): at 20k users within 4x the floor and under 2 GiB;
 1k no slower than before (compare with --tree pointing at the previous checkout, e.g. /work/main).
 
-The Athena estimate (only with this tree): the fact table written as Parquet (ZSTD, as the Iceberg table is), and
-for each QuickSight dataset's view the fact columns DuckDB's plan scans (EXPLAIN of the view over plain views);
-Athena reads those columns of every day (no dataset view filters on a day), so a daily SPICE refresh scans about
-the sum over datasets of those columns' bytes. The target: at most 1.5x the fact table's bytes; and the largest
-single dataset, scaled from --days to two years, under athena.bytes_scanned_cutoff.
+The Athena estimate (--scan, or --scan-only without the floor and the build; this tree only): what one day's SPICE
+refreshes of the QuickSight datasets read, as quicksight/refresh.json schedules them (incremental with a lookback
+window, or full), modelled by kiro_analytics.local.refresh_scan: the fact table as Parquet ZSTD, one file per day
+folder; each fact scan of DuckDB's plan of the dataset's view, its columns, and every day folder unless the scan
+carries the incremental window's date predicate. Printed: the daily refresh as a ratio to the fact table's bytes
+(target <= 1.5x), the weekly full-refresh day and the week's average, the same at two years of history, and the
+largest single query (a full refresh, scaled to two years) against athena.bytes_scanned_cutoff.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
 import resource
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,45 +106,13 @@ def _child_floor(data: str, threads: int) -> None:
                       "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
 
 
-def _plan_scans(con, query: str) -> list:
-    """The fact-table scans of DuckDB's plan of ``query``: (columns read, filter text) for each scan node."""
-    plan = json.loads(con.execute(f"EXPLAIN (FORMAT JSON) {query}").fetchall()[0][1])
-    nodes, scans = list(plan), []
-    while nodes:
-        node = nodes.pop()
-        nodes += node.get("children", [])
-        info = node.get("extra_info", {})
-        if str(info.get("Table", "")).endswith(".report_line_facts"):
-            projections = info.get("Projections", [])
-            filters = info.get("Filters", "")
-            filters = " ".join(filters) if isinstance(filters, list) else str(filters)
-            columns = set(projections if isinstance(projections, list) else [projections])
-            columns |= set(re.findall(r"[a-z_]+", filters))
-            scans.append((columns, filters))
-    return scans
-
-
-def _scan_bytes(scans: list, sizes: dict, spans: dict, since: str) -> int:
-    """Bytes Athena reads for these scans: the columns read (Parquet is columnar), of every day folder (partition)
-    unless the scan carries the refresh's date predicate; then only the partitions whose activity_date range
-    reaches the window (Iceberg keeps each data file's column bounds in its manifests and skips files whose bounds
-    cannot match: https://iceberg.apache.org/spec/#scan-planning)."""
-    total = 0
-    for columns, filters in scans:
-        pruned = f"'{since}'::DATE" in filters
-        for day, by_column in sizes.items():
-            if pruned and not (spans.get(day) and spans[day] >= since):
-                continue
-            total += sum(by_column.get(column, 0) for column in columns)
-    return total
-
-
 def _child_scan(data: str, users_csv: str, cutoff_days: int, days: int) -> None:
-    """The Athena estimate (see the module docstring), from a build over plain views."""
+    """The Athena estimate (kiro_analytics.local.refresh_scan says how it is modelled), from a build over plain
+    views, for the refresh quicksight/refresh.json chooses."""
     sys.path.insert(0, str(ROOT / "scripts"))
     import duckdb
     from kiro_analytics.config import load_config
-    from kiro_analytics.local import engine
+    from kiro_analytics.local import engine, refresh_scan
     from kiro_analytics.quicksight import refresh
 
     config = load_config(str(ROOT / "config.example.yaml"))
@@ -150,36 +120,11 @@ def _child_scan(data: str, users_csv: str, cutoff_days: int, days: int) -> None:
     with tempfile.TemporaryDirectory(prefix="kiro-bench-scan-") as tmp:
         result = engine.build(Path(data), Path(tmp), config, Path(users_csv), materialise=False)
         con = duckdb.connect(str(result.db_path), read_only=True)
-        # One Parquet file per day folder, as the Iceberg table partitioned by source_day holds it (each load
-        # writes its days' files): per-column compressed bytes of each partition.
-        parts = Path(tmp) / "facts"
-        con.execute(f"COPY (SELECT * FROM report_line_facts) TO '{parts}' "
-                    "(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (source_day))")
-        sizes: dict = {}
-        for name, column, size in con.execute(
-                f"SELECT file_name, path_in_schema, sum(total_compressed_size) FROM parquet_metadata('{parts}/*/*') "
-                "GROUP BY ALL").fetchall():
-            day = re.search(r"source_day=([0-9-]+)", str(name)).group(1)
-            column = str(column).split(".")[0].split(",")[0].strip()
-            sizes.setdefault(day, {})[column] = sizes.setdefault(day, {}).get(column, 0) + int(size)
-        # The newest activity_date in each partition: the upper bound Iceberg keeps for that file.
-        spans = {str(day): str(high) for day, high in con.execute(
-            "SELECT source_day, max(activity_date) FROM report_line_facts GROUP BY source_day").fetchall()}
-        last = con.execute("SELECT max(activity_date) FROM report_line_facts").fetchone()[0]
-        # A refresh the day after the last report day asks for the lookback window's days: the last N.
-        since = (last - timedelta(days=plan.lookback_days() - 1)).isoformat()
-        facts_bytes = sum(sum(by_column.values()) for by_column in sizes.values())
         datasets = sorted(path.stem for path in (ROOT / "quicksight" / "datasets").glob("*.json"))
-        full, daily = {}, {}
-        for view in datasets:
-            full[view] = _scan_bytes(_plan_scans(con, f"SELECT * FROM {view}"), sizes, spans, since)
-            column = plan.incremental.get(view)
-            daily[view] = full[view] if column is None else _scan_bytes(
-                _plan_scans(con, f"SELECT * FROM {view} WHERE {column} >= DATE '{since}'"), sizes, spans, since)
+        estimate = refresh_scan.estimate(con, Path(tmp) / "facts", datasets, plan.incremental, plan.lookback_days())
         con.close()
-    print(json.dumps({"facts_bytes": facts_bytes, "full": full, "daily": daily, "incremental": sorted(plan.incremental),
-                      "days": days, "two_years": cutoff_days, "lookback_days": plan.lookback_days(),
-                      "full_refresh_day": plan.full_refresh_day}))
+    print(json.dumps({**estimate, "incremental": sorted(plan.incremental), "days": days, "two_years": cutoff_days,
+                      "lookback_days": plan.lookback_days(), "full_refresh_day": plan.full_refresh_day}))
 
 
 def _print_scan(scan: dict, cutoff: int) -> None:
