@@ -18,7 +18,7 @@ Printed: build / floor as a ratio, and the targets (issue 12): at 20k users with
 
 The Athena estimate (--scan, or --scan-only without the floor and the build; this tree only): what one day's SPICE
 refreshes of the QuickSight datasets read, as quicksight/refresh.json schedules them (incremental with a lookback
-window, or full), modelled by kiro_analytics.local.refresh_scan: the fact table as Parquet ZSTD, one file per day
+window, or full), modelled by bench/refresh_scan.py: the fact table as Parquet ZSTD, one file per day
 folder; each fact scan of DuckDB's plan of the dataset's view, its columns, and every day folder unless the scan
 carries the incremental window's date predicate. Printed: the daily refresh as a ratio to the fact table's bytes
 (target <= 1.5x), the weekly full-refresh day and the week's average, the same at two years of history, and the
@@ -107,13 +107,14 @@ def _child_floor(data: str, threads: int) -> None:
 
 
 def _child_scan(data: str, users_csv: str, cutoff_days: int, days: int) -> None:
-    """The Athena estimate (kiro_analytics.local.refresh_scan says how it is modelled), from a build over plain
+    """The Athena estimate (bench/refresh_scan.py says how it is modelled), from a build over plain
     views, for the refresh quicksight/refresh.json chooses."""
     sys.path.insert(0, str(ROOT / "scripts"))
     import duckdb
     from kiro_analytics.config import load_config
-    from kiro_analytics.local import engine, refresh_scan
+    from kiro_analytics.local import engine
     from kiro_analytics.quicksight import refresh
+    from refresh_scan import estimate as scan_estimate
 
     config = load_config(str(ROOT / "config.example.yaml"))
     plan = refresh.load_plan()
@@ -121,7 +122,7 @@ def _child_scan(data: str, users_csv: str, cutoff_days: int, days: int) -> None:
         result = engine.build(Path(data), Path(tmp), config, Path(users_csv), materialise=False)
         con = duckdb.connect(str(result.db_path), read_only=True)
         datasets = sorted(path.stem for path in (ROOT / "quicksight" / "datasets").glob("*.json"))
-        estimate = refresh_scan.estimate(con, Path(tmp) / "facts", datasets, plan.incremental, plan.lookback_days())
+        estimate = scan_estimate(con, Path(tmp) / "facts", datasets, plan.incremental, plan.lookback_days())
         con.close()
     print(json.dumps({**estimate, "incremental": sorted(plan.incremental), "days": days, "two_years": cutoff_days,
                       "lookback_days": plan.lookback_days(), "full_refresh_day": plan.full_refresh_day}))

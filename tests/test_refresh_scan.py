@@ -1,14 +1,20 @@
-"""The Athena estimate behind quicksight/refresh.json (kiro_analytics.local.refresh_scan, bench --scan): the date
+"""The Athena estimate behind quicksight/refresh.json (bench/refresh_scan.py, local_build.py --scan): the date
 predicate of an incremental SPICE refresh must reach the fact table, or the refresh reads every day anyway."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import duckdb
 import pytest
 from kiro_analytics.config import load_config
-from kiro_analytics.local import engine, refresh_scan, sample_data
+from kiro_analytics.local import engine, sample_data
 from kiro_analytics.quicksight import refresh
 from local_expected import ROOT, SAMPLE_DAYS, SAMPLE_END, SAMPLE_USERS
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+import refresh_scan  # noqa: E402  (a measuring tool beside the benchmark, not part of the package)
 
 # What a view may read of every day on an incremental refresh, and why: model_usage_detail the most model columns
 # any line has (the cell positions), new_vs_returning_daily each user's first day, report_freshness each file's

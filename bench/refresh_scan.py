@@ -1,4 +1,4 @@
-"""What a SPICE refresh of each dataset would make Athena read, estimated on a local build (bench --scan, tests).
+"""What a SPICE refresh of each dataset would make Athena read, estimated on a local build (local_build.py --scan).
 
 The model, each part of which is a documented rule rather than a measurement of Athena:
 
@@ -14,7 +14,8 @@ The model, each part of which is a documented rule rather than a measurement of 
   manifests and skips the files that cannot match, https://iceberg.apache.org/spec/#scan-planning); a scan that
   does not carry it (a view that needs every day, e.g. first-seen dates) reads every partition.
 
-This module runs on DuckDB only (the local side); it never imports boto3.
+A measuring tool beside local_build.py (its SQL is DuckDB's own, parquet_metadata and EXPLAIN, so it lives here, not in
+sql/); it runs on DuckDB only and never imports boto3.
 """
 
 from __future__ import annotations
