@@ -1,5 +1,8 @@
--- Internal: the credit report per (day, user), summed over clients: the one place a day's plan credits, overage
--- and consumption are defined (sql/README.md, Plans). Every daily cost figure reads this view.
+-- Internal: the credit report per (day, user, region), summed over clients: the one place a day's plan credits,
+-- overage and consumption are defined (sql/README.md, Plans). Every daily cost figure reads this view.
+-- region is part of the grain because a Kiro subscription belongs to a profile, and a profile to one region: a user
+-- with profiles in two regions holds two seats, each with its own tier, allowance, overage and running total.
+-- Readers that want one row per (day, user) sum over region.
 -- Overage_Credits_Used is read as plans.overage_reading says (the Kiro docs disagree on it):
 --   daily         each row holds that day's overage of its client: the day's overage is their sum;
 --   running_total each row holds the user's overage so far this month (the same total on every client's row):
@@ -20,7 +23,7 @@ CREATE OR REPLACE VIEW ${database}.user_credit_daily AS
 WITH numbered AS (
     SELECT
         *,
-        row_number() OVER (PARTITION BY userid, month ORDER BY activity_date) AS day_number
+        row_number() OVER (PARTITION BY userid, region, month ORDER BY activity_date) AS day_number
     FROM ${database}.user_credit_reported
 ),
 readings AS (
@@ -36,12 +39,14 @@ readings AS (
         d.overage_rows >= 2 AND d.overage_low = d.overage_high AS overage_clients_equal,
         d.overage_rows >= 2 AND d.overage_low < d.overage_high AS overage_clients_differ
     FROM numbered AS d
-    LEFT JOIN numbered AS b ON b.userid = d.userid AND b.month = d.month AND b.day_number = d.day_number - 1
+    LEFT JOIN numbered AS b
+        ON b.userid = d.userid AND b.region = d.region AND b.month = d.month AND b.day_number = d.day_number - 1
 )
 SELECT
     activity_date,
     month,
     userid,
+    region,
     subscription_tier,
     clients,
     chat_conversations,

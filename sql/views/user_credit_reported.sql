@@ -1,12 +1,14 @@
--- Internal: the credit report per (day, user), summed over clients, as the files report it: Overage_Credits_Used
--- not yet read as daily or running total (overage_reported: the day's sum under the daily reading, its largest row
--- under running_total), with what the reading checks of user_credit_daily need (overage_rows/low/high). Nothing
--- here looks at another day, so a filter on activity_date reaches the fact table (user_day_credits, bench --scan).
+-- Internal: the credit report per (day, user, region), summed over clients, as the files report it:
+-- Overage_Credits_Used not yet read as daily or running total (overage_reported: the day's sum under the daily
+-- reading, its largest row under running_total), with what the reading checks of user_credit_daily need
+-- (overage_rows/low/high). Nothing here looks at another day, so a filter on activity_date reaches the fact table
+-- (user_day_credits, bench/refresh_scan.py).
 CREATE OR REPLACE VIEW ${database}.user_credit_reported AS
 SELECT
     a.activity_date,
     TRY_CAST(date_trunc('month', a.activity_date) AS DATE) AS month,
     a.userid,
+    a.region,
     -- An unknown tier (rank 0) still beats a row that names none (-1).
     max_by(a.subscription_tier, COALESCE(p.tier_rank, CASE WHEN a.subscription_tier IS NULL THEN -1 ELSE 0 END))
         AS subscription_tier,
@@ -26,4 +28,4 @@ SELECT
     max(CASE WHEN a.overage_enabled THEN 1 ELSE 0 END) = 1 AS overage_enabled
 FROM ${database}.user_activity_daily AS a
 LEFT JOIN ${database}.plan_tiers AS p ON p.subscription_tier = a.subscription_tier
-GROUP BY a.activity_date, a.userid
+GROUP BY a.activity_date, a.userid, a.region
