@@ -216,8 +216,6 @@ def _rows_of(sample, view):
     ("admin-overview", ["ao-team-credits", "ao-team-summary", "ao-report-freshness"])])
 def test_insight_visuals_render_locally(sample, tmp_path, name, visual_ids):
     """The same analysis JSON QuickSight gets draws locally, each new visual under its dataset's date filter."""
-    import json
-    import re
 
     from kiro_analytics.local import html_dashboard
     from kiro_analytics.quicksight import definitions
@@ -228,6 +226,6 @@ def test_insight_visuals_render_locally(sample, tmp_path, name, visual_ids):
     document = definitions.load_definition(name, "en", values)
     page = html_dashboard.render_document(document, sample.result.db_path, tmp_path / "x.html", "en").read_text(
         encoding="utf-8")
-    payload = json.loads(re.search(r'id="dashboard-data">(.*?)</script>', page, re.S).group(1))
+    payload = html_dashboard.read_payload(page)
     for visual_id in visual_ids:
         assert payload["visuals"][visual_id]["date"] == 0, visual_id  # its date column leads every row key
