@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/local_build.py [--sizes 1000,5000,20000] [--days 365] [--threads 2]
                                           [--cache /tmp/kiro-bench] [--tree /path/to/other/checkout]
+                                          [--scan | --scan-only]
 
 For each size: generate N users x D days of sample reports (kept under --cache and reused: the generator is
 deterministic), then, each in a fresh child process (so one's memory is not counted in the other's):
@@ -15,18 +16,19 @@ machine they are steadier than wall time. Peak memory is the child's ru_maxrss (
 Printed: build / floor as a ratio, and the targets (issue 12): at 20k users within 4x the floor and under 2 GiB;
 1k no slower than before (compare with --tree pointing at the previous checkout, e.g. /work/main).
 
-The Athena estimate (only with this tree): the fact table written as Parquet (ZSTD, as the Iceberg table is), and
-for each QuickSight dataset's view the fact columns DuckDB's plan scans (EXPLAIN of the view over plain views);
-Athena reads those columns of every day (no dataset view filters on a day), so a daily SPICE refresh scans about
-the sum over datasets of those columns' bytes. The target: at most 1.5x the fact table's bytes; and the largest
-single dataset, scaled from --days to two years, under athena.bytes_scanned_cutoff.
+The Athena estimate (--scan, or --scan-only without the floor and the build; this tree only): what one day's SPICE
+refreshes of the QuickSight datasets read, as quicksight/refresh.json schedules them (incremental with a lookback
+window, or full), modelled by bench/refresh_scan.py: the fact table as Parquet ZSTD, one file per day
+folder; each fact scan of DuckDB's plan of the dataset's view, its columns, and every day folder unless the scan
+carries the incremental window's date predicate. Printed: the daily refresh as a ratio to the fact table's bytes
+(target <= 1.5x), the weekly full-refresh day and the week's average, the same at two years of history, and the
+largest single query (a full refresh, scaled to two years) against athena.bytes_scanned_cutoff.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
 import resource
 import subprocess
 import sys
@@ -105,35 +107,54 @@ def _child_floor(data: str, threads: int) -> None:
 
 
 def _child_scan(data: str, users_csv: str, cutoff_days: int, days: int) -> None:
-    """The Athena estimate (see the module docstring), from a build over plain views."""
+    """The Athena estimate (bench/refresh_scan.py says how it is modelled), from a build over plain
+    views, for the refresh quicksight/refresh.json chooses."""
     sys.path.insert(0, str(ROOT / "scripts"))
     import duckdb
     from kiro_analytics.config import load_config
     from kiro_analytics.local import engine
+    from kiro_analytics.quicksight import refresh
+    from refresh_scan import estimate as scan_estimate
 
     config = load_config(str(ROOT / "config.example.yaml"))
+    plan = refresh.load_plan()
     with tempfile.TemporaryDirectory(prefix="kiro-bench-scan-") as tmp:
         result = engine.build(Path(data), Path(tmp), config, Path(users_csv), materialise=False)
         con = duckdb.connect(str(result.db_path), read_only=True)
-        parquet = Path(tmp) / "facts.parquet"
-        con.execute(f"COPY report_line_facts TO '{parquet}' (FORMAT parquet, COMPRESSION zstd)")
-        sizes: dict = {}
-        for name, size in con.execute(
-                f"SELECT path_in_schema, sum(total_compressed_size) FROM parquet_metadata('{parquet}') "
-                "GROUP BY path_in_schema").fetchall():
-            column = str(name).split(".")[0].split(",")[0].strip()
-            sizes[column] = sizes.get(column, 0) + int(size)
-        facts_bytes = sum(sizes.values())
         datasets = sorted(path.stem for path in (ROOT / "quicksight" / "datasets").glob("*.json"))
-        scans = {}
-        for view in datasets:
-            plan = "\n".join(str(row[1]) for row in con.execute(f"EXPLAIN SELECT * FROM {view}").fetchall())
-            columns = set()
-            for block in re.findall(r"report_line_facts(.*?)(?:└|┌|$)", plan, flags=re.S):
-                columns |= {word for word in re.findall(r"[a-z_]+", block) if word in sizes}
-            scans[view] = sum(sizes[column] for column in columns)
+        estimate = scan_estimate(con, Path(tmp) / "facts", datasets, plan.incremental, plan.lookback_days())
         con.close()
-    print(json.dumps({"facts_bytes": facts_bytes, "scans": scans, "days": days, "two_years": cutoff_days}))
+    print(json.dumps({**estimate, "incremental": sorted(plan.incremental), "days": days, "two_years": cutoff_days,
+                      "lookback_days": plan.lookback_days(), "full_refresh_day": plan.full_refresh_day}))
+
+
+def _print_scan(scan: dict, cutoff: int) -> None:
+    """The Athena figures: a daily refresh, the weekly full-refresh day, the week's average, the largest query."""
+    facts, days, years = scan["facts_bytes"], scan["days"], scan["two_years"]
+    incremental = set(scan["incremental"])
+    daily = sum(scan["daily"].values())
+    weekly = daily + sum(scan["full"][view] for view in incremental)  # that day's full refreshes come on top
+    average = (6 * daily + weekly) / 7
+    met = "MET" if daily <= SCAN_RATIO_TARGET * facts else "NOT MET"
+    mib = 2**20
+    print(f"athena: fact table {facts / mib:.1f} MiB (Parquet ZSTD, one file per day folder); {len(scan['full'])} "
+          f"datasets, {len(incremental)} refreshed incrementally ({scan['lookback_days']:g}-day lookback)")
+    print(f"        daily refresh ~{daily / mib:.1f} MiB = {daily / facts:.2f}x the facts (target <= "
+          f"{SCAN_RATIO_TARGET}x: {met}); {scan['full_refresh_day'].lower()} (+ full refreshes) "
+          f"{weekly / facts:.2f}x; a week's average {average / facts:.2f}x; all full, as before: "
+          f"{sum(scan['full'].values()) / facts:.2f}x")
+    # Over two years a full refresh reads twice the days; an incremental one the same window.
+    scale = years / days
+    two_daily = sum(scan["daily"][v] * (1 if v in incremental else scale) for v in scan["daily"])
+    print(f"        at {years} days: daily ~{two_daily / (facts * scale):.2f}x the facts")
+    top = sorted(scan["full"].items(), key=lambda item: -item[1])
+    print("        heaviest daily: " + ", ".join(
+        f"{view} {scan['daily'][view] / facts:.2f}x" for view, _ in
+        sorted(scan["daily"].items(), key=lambda item: -item[1])[:6]))
+    largest = top[0][1] * scale
+    print(f"        largest single query: {top[0][0]} (full refresh) {top[0][1] / mib:.1f} MiB; over {years} days "
+          f"~{largest / 2**30:.2f} GiB against the {cutoff / 2**30:.0f} GiB cap "
+          f"({'under' if largest < cutoff else 'OVER'})", flush=True)
 
 
 def _sample(cache: Path, users: int, days: int) -> Path:
@@ -165,6 +186,7 @@ def main() -> int:
     parser.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "kiro-bench"))
     parser.add_argument("--tree", default=str(ROOT), help="the checkout whose engine builds (default: this one)")
     parser.add_argument("--scan", action="store_true", help="also estimate the Athena daily refresh scan")
+    parser.add_argument("--scan-only", action="store_true", help="the Athena estimate alone (no floor, no build)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -185,6 +207,10 @@ def main() -> int:
         files = [path for path in (folder / "data").rglob("*.csv")]
         size = sum(path.stat().st_size for path in files)
         print(f"sample: {users} users x {args.days} days, {len(files)} report files, {size / 2**20:.1f} MiB")
+        if args.scan_only:
+            _print_scan(_run("--child", "scan", str(folder / "data"), str(folder / "users.csv"), "730",
+                             str(args.days)), cutoff)
+            continue
         floor = _run("--threads", str(args.threads), "--child", "floor", str(folder / "data"))
         with tempfile.TemporaryDirectory(prefix="kiro-bench-") as tmp:
             build = _run("--threads", str(args.threads), "--child", "build", args.tree, str(folder / "data"),
@@ -204,16 +230,8 @@ def main() -> int:
         print(f"views:  user_activity_daily {build['rows']['user_activity_daily']:,} rows, "
               f"model_usage_daily {build['rows']['model_usage_daily']:,}; {build['users']} users", flush=True)
         if args.scan:
-            scan = _run("--child", "scan", str(folder / "data"), str(folder / "users.csv"), "730", str(args.days))
-            total = sum(scan["scans"].values())
-            top = max(scan["scans"].items(), key=lambda item: item[1])
-            two_years = top[1] * 730 / args.days
-            met = "MET" if total <= SCAN_RATIO_TARGET * scan["facts_bytes"] else "NOT MET"
-            print(f"athena: fact table {scan['facts_bytes'] / 2**20:.1f} MiB (Parquet ZSTD); a daily refresh of "
-                  f"{len(scan['scans'])} datasets scans ~{total / 2**20:.1f} MiB = "
-                  f"{total / scan['facts_bytes']:.2f}x the facts (target <= {SCAN_RATIO_TARGET}x: {met})")
-            print(f"        largest: {top[0]} {top[1] / 2**20:.1f} MiB; over 2 years ~{two_years / 2**30:.2f} GiB "
-                  f"against the {cutoff / 2**30:.0f} GiB cap ({'under' if two_years < cutoff else 'OVER'})", flush=True)
+            _print_scan(_run("--child", "scan", str(folder / "data"), str(folder / "users.csv"), "730",
+                             str(args.days)), cutoff)
     return 0
 
 

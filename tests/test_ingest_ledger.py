@@ -269,6 +269,14 @@ def test_only_the_lines_the_ledger_used_reach_the_numbers(bad):
     assert behaviour == {("2026-05-01", A): (3, 4, 5), ("2026-05-02", B): (0, 2, 0)}
 
 
+def test_user_days_are_the_days_and_users_of_used_lines_only(bad):
+    """user_days reads the valid fact lines directly (one scan, no dedup): a rejected line, which still has its
+    day and user, must not make that user active that day."""
+    con, _, _ = bad
+    got = {(r[0].isoformat(), r[1]) for r in con.execute("SELECT activity_date, userid FROM user_days").fetchall()}
+    assert got == {(day, user) for day, user, _client, _region in CREDITS} | {("2026-05-01", A), ("2026-05-02", B)}
+
+
 def test_freshness_sees_reordered_headers_and_us_dates(bad):
     con, _, _ = bad
     rows = {(r[0], r[1], r[2]): r[3] for r in con.execute(

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 from pathlib import Path
 
 import pytest
 from kiro_analytics.aws import Clients
 from kiro_analytics.cli import StepContext
 from kiro_analytics.config import load_config
-from kiro_analytics.errors import StepFailed
+from kiro_analytics.errors import InputError, StepFailed
 from kiro_analytics.names import ANALYSES, Names
 from kiro_analytics.plan import Recorder
 from kiro_analytics.progress import Clock
-from kiro_analytics.quicksight import analyses, assets, dashboard, datasets, definitions, permissions
+from kiro_analytics.quicksight import analyses, assets, dashboard, datasets, definitions, permissions, refresh
 from standins.quicksight import QuickSightStandIn
 
 OWNER = "arn:aws:quicksight:us-east-1:123456789012:user/default/admin"
@@ -63,7 +65,10 @@ def test_first_deploy_creates_everything_and_publishes(config, standin):
     assert (daily["Catalog"], daily["Schema"], daily["Name"]) == ("AwsDataCatalog", "kiro_analytics", "daily_summary")
     times = sorted(s["kiro-daily-refresh"]["ScheduleFrequency"]["TimeOfTheDay"] for s in standin.schedules.values())
     assert times[0] == "04:00" and times[1] == "04:02" and len(times) == len(definitions.dataset_files())
-    assert all(s["kiro-daily-refresh"]["RefreshType"] == "FULL_REFRESH" for s in standin.schedules.values())
+    incremental = {names.dataset_id(view) for view in refresh.load_plan().incremental}
+    assert {dataset for dataset, s in standin.schedules.items()
+            if s["kiro-daily-refresh"]["RefreshType"] == "INCREMENTAL_REFRESH"} == incremental
+    assert set(standin.refresh_properties) == incremental
     assert sorted(standin.analyses) == sorted(names.analysis_id(a) for a in ANALYSES)
     assert all(a["Status"] == "CREATION_SUCCESSFUL" for a in standin.analyses.values())
     board = standin.dashboards[names.dashboard_id]
@@ -371,4 +376,104 @@ def test_scheduled_refreshes_do_not_use_up_the_manual_cap(config, standin, monke
                                                    ("23:58", 1, "00:00"), ("23:59", 2, "00:03"),
                                                    ("23:00", 45, "00:30")])
 def test_refresh_schedule_times_wrap_at_midnight(base, index, expected):
-    assert datasets.refresh_time(base, index) == expected
+    assert refresh.refresh_time(base, index) == expected
+
+
+def test_daily_datasets_refresh_incrementally_with_a_weekly_full_refresh(config, standin):
+    """The datasets refresh.json names get a 7-day lookback on activity_date, an incremental daily schedule and a
+    full one every Sunday an hour later; the others keep one daily full refresh and no refresh properties."""
+    datasets.deploy(make_context(config, standin, 7))
+    names = Names(config)
+    daily = names.dataset_id("daily_summary")  # the 5th dataset in name order: 04:00 + 4 x 2 minutes
+    assert standin.refresh_properties[daily] == {"RefreshConfiguration": {"IncrementalRefresh": {"LookbackWindow": {
+        "ColumnName": "activity_date", "Size": 7, "SizeUnit": "DAY"}}}}
+    assert standin.schedules[daily]["kiro-daily-refresh"]["RefreshType"] == "INCREMENTAL_REFRESH"
+    assert standin.schedules[daily]["kiro-daily-refresh"]["ScheduleFrequency"] == {
+        "Interval": "DAILY", "Timezone": "UTC", "TimeOfTheDay": "04:08"}
+    assert standin.schedules[daily]["kiro-weekly-full-refresh"]["RefreshType"] == "FULL_REFRESH"
+    assert standin.schedules[daily]["kiro-weekly-full-refresh"]["ScheduleFrequency"] == {
+        "Interval": "WEEKLY", "RefreshOnDay": {"DayOfWeek": "SUNDAY"}, "Timezone": "UTC", "TimeOfTheDay": "05:08"}
+    monthly = names.dataset_id("monthly_user_credits")  # every month it touches changes: full, daily
+    assert list(standin.schedules[monthly]) == ["kiro-daily-refresh"]
+    assert standin.schedules[monthly]["kiro-daily-refresh"]["RefreshType"] == "FULL_REFRESH"
+    assert monthly not in standin.refresh_properties
+    # Properties before the incremental schedule that needs them.
+    ops = [(op, p.get("DataSetId")) for op, p in standin.calls]
+    assert ops.index(("PutDataSetRefreshProperties", daily)) < ops.index(("CreateRefreshSchedule", daily))
+
+
+def test_a_dataset_taken_off_incremental_refresh_goes_back_to_one_daily_full_refresh(config, standin, monkeypatch):
+    datasets.deploy(make_context(config, standin, 7))
+    plan = refresh.load_plan()
+    fewer = dataclasses.replace(plan, incremental={k: v for k, v in plan.incremental.items() if k != "daily_summary"})
+    monkeypatch.setattr(refresh, "load_plan", lambda: fewer)
+    daily = Names(config).dataset_id("daily_summary")
+    before = len(standin.calls)
+    assert datasets.deploy(make_context(config, standin, 7)).endswith("(12 incremental, 9 full; 1 rescheduled)")
+    assert [(op, p.get("ScheduleId", p.get("Schedule", {}).get("ScheduleId"))) for op, p in standin.calls[before:]
+            if op.startswith(("Update", "Delete", "Put", "Create")) and p.get("DataSetId") == daily] == [
+        ("UpdateRefreshSchedule", "kiro-daily-refresh"), ("DeleteRefreshSchedule", "kiro-weekly-full-refresh"),
+        ("DeleteDataSetRefreshProperties", None)]
+    assert standin.schedules[daily]["kiro-daily-refresh"]["RefreshType"] == "FULL_REFRESH"
+    assert daily not in standin.refresh_properties
+    # ... and back: properties first, then the schedules; a third run changes nothing.
+    monkeypatch.setattr(refresh, "load_plan", lambda: plan)
+    before = len(standin.calls)
+    datasets.deploy(make_context(config, standin, 7))
+    assert [op for op, p in standin.calls[before:] if op.startswith(("Update", "Delete", "Put", "Create"))
+            and p.get("DataSetId") == daily] == [
+        "PutDataSetRefreshProperties", "UpdateRefreshSchedule", "CreateRefreshSchedule"]
+    before = len(standin.calls)
+    datasets.deploy(make_context(config, standin, 7))
+    assert mutations(standin, before) == []
+
+
+def test_a_schedule_added_by_hand_is_left_alone(config, standin):
+    datasets.deploy(make_context(config, standin, 7))
+    daily = Names(config).dataset_id("daily_summary")
+    client = standin.attach(Clients(config).quicksight())
+    client.create_refresh_schedule(AwsAccountId="123456789012", DataSetId=daily, Schedule={
+        "ScheduleId": "team-hourly", "RefreshType": "INCREMENTAL_REFRESH",
+        "ScheduleFrequency": {"Interval": "HOURLY", "Timezone": "UTC"}})
+    before = len(standin.calls)
+    datasets.deploy(make_context(config, standin, 7))
+    assert mutations(standin, before) == [] and "team-hourly" in standin.schedules[daily]
+
+
+def test_standin_refuses_an_incremental_schedule_without_a_window_and_a_window_on_no_date(config, standin):
+    from botocore.exceptions import ClientError
+
+    datasets.deploy(make_context(config, standin, 7))
+    monthly = Names(config).dataset_id("monthly_user_credits")
+    client = standin.attach(Clients(config).quicksight())
+    with pytest.raises(ClientError, match="no incremental refresh configuration"):
+        client.update_refresh_schedule(AwsAccountId="123456789012", DataSetId=monthly, Schedule={
+            "ScheduleId": "kiro-daily-refresh", "RefreshType": "INCREMENTAL_REFRESH",
+            "ScheduleFrequency": {"Interval": "DAILY", "Timezone": "UTC", "TimeOfTheDay": "04:00"}})
+    with pytest.raises(ClientError, match="not a date column"):
+        client.put_data_set_refresh_properties(
+            AwsAccountId="123456789012", DataSetId=monthly, DataSetRefreshProperties={"RefreshConfiguration": {
+                "IncrementalRefresh": {"LookbackWindow": {"ColumnName": "userid", "Size": 7, "SizeUnit": "DAY"}}}})
+    with pytest.raises(ClientError, match="is not one of"):  # SizeUnit: an enum botocore does not check
+        client.put_data_set_refresh_properties(
+            AwsAccountId="123456789012", DataSetId=monthly, DataSetRefreshProperties={"RefreshConfiguration": {
+                "IncrementalRefresh": {"LookbackWindow": {"ColumnName": "month", "Size": 7, "SizeUnit": "MONTH"}}}})
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"Incremental": {"monthly_user_credits": "userid"}},
+     r"Incremental.monthly_user_credits: 'userid' is not a DATETIME column of that dataset "
+     r"\(its date columns: month\)"),
+    ({"Incremental": {"no_such_view": "activity_date"}}, r"Incremental.no_such_view: no dataset"),
+    ({"FullRefreshDay": "SUN"}, r"FullRefreshDay must be one of SUNDAY"),
+    ({"LookbackWindow": {"Size": 0, "SizeUnit": "DAY"}}, r"LookbackWindow.Size must be a whole number >= 1"),
+    ({"Lookback": 7}, r"unknown key 'Lookback'"),
+])
+def test_refresh_json_mistakes_are_named_by_file_and_key(tmp_path, monkeypatch, change, message):
+    raw = json.loads(refresh.REFRESH_FILE.read_text(encoding="utf-8"))
+    raw.update(change)
+    bad = tmp_path / "refresh.json"
+    bad.write_text(json.dumps(raw), encoding="utf-8")
+    monkeypatch.setattr(refresh, "REFRESH_FILE", bad)
+    with pytest.raises(InputError, match=f"{re.escape(str(bad))}: {message}"):
+        refresh.load_plan()

@@ -1,5 +1,5 @@
 -- Dashboard: one row per day with any activity. active_users counts users seen in either report; the credit
--- figures come from user_credit_daily (the cost model: overage read per plans.overage_reading):
+-- figures come from user_day_credits (the cost model: overage read per plans.overage_reading):
 -- consumption_credits = credits_used + overage_credits_used, overage_cost = overage credits x the overage price.
 CREATE OR REPLACE VIEW ${database}.daily_summary AS
 WITH people AS (
@@ -16,7 +16,7 @@ credits AS (
         sum(consumption_credits) AS consumption_credits,
         TRY_CAST(sum(total_messages) AS BIGINT) AS total_messages,
         TRY_CAST(sum(chat_conversations) AS BIGINT) AS chat_conversations
-    FROM ${database}.user_credit_daily
+    FROM ${database}.user_day_credits
     GROUP BY activity_date
 ),
 behavior AS (

@@ -2,7 +2,21 @@
 -- Every header ending in _messages except total_messages is one model (name without the suffix); report_lines
 -- found those columns once per file and read their cells once per line (model_names[i] has model_messages[i]).
 CREATE OR REPLACE VIEW ${database}.model_usage_daily AS
-WITH cells AS (
+WITH positions AS (
+    -- Cell positions 1 .. the most models any line has, as a relation of its own rather than an UNNEST of each
+    -- line's own array: a date predicate on this view (an incremental SPICE refresh) then passes the plain cross
+    -- join and reaches the fact table, where a per-line (lateral) UNNEST stops it in DuckDB's planner. At least
+    -- 1: Trino's sequence(1, 0) is an error, not an empty array; a line without model columns gives one NULL
+    -- cell, which the HAVING drops. Reads only model_names of the valid lines.
+    SELECT p.pos
+    FROM (
+        SELECT greatest(COALESCE(max(cardinality(f.model_names)), 0), 1) AS most
+        FROM ${database}.report_line_facts AS f
+        WHERE f.line_status = 'valid'
+    ) AS m
+    CROSS JOIN UNNEST(sequence(1, m.most)) AS p (pos)
+),
+cells AS (
     SELECT
         u.activity_date,
         u.userid,
@@ -10,9 +24,8 @@ WITH cells AS (
         element_at(u.model_names, p.pos) AS model,
         element_at(u.model_messages, p.pos) AS messages
     FROM ${database}.user_report_latest AS u
-    -- At least 1: Trino's sequence(1, 0) is an error, not an empty array; a line without model columns gives one
-    -- NULL cell, which the HAVING drops.
-    CROSS JOIN UNNEST(sequence(1, greatest(COALESCE(cardinality(u.model_names), 0), 1))) AS p (pos)
+    CROSS JOIN positions AS p
+    WHERE p.pos <= greatest(COALESCE(cardinality(u.model_names), 0), 1)
 )
 SELECT
     activity_date,

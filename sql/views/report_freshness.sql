@@ -9,9 +9,11 @@
 -- (or a file without a header) is in ingest_ledger, not here.
 CREATE OR REPLACE VIEW ${database}.report_freshness AS
 WITH headers AS (
+    -- Straight from the facts: a header line's status is its line_status (report_line_status ranks valid lines
+    -- only), so this reads three columns, not every line's key sorted to find the newest export.
     SELECT source_path, max(header_text) AS header_text
-    FROM ${database}.report_line_status
-    WHERE status = 'header'
+    FROM ${database}.report_line_facts
+    WHERE line_status = 'header'
     GROUP BY source_path
 ),
 dated AS (

@@ -59,7 +59,7 @@ classified AS (
     FROM holders AS h
     CROSS JOIN data_end AS e
     LEFT JOIN activity AS a ON a.userid = h.userid
-    LEFT JOIN ${database}.user_summary AS s ON s.userid = h.userid
+    LEFT JOIN ${database}.user_current_tier AS s ON s.userid = h.userid
     LEFT JOIN ${database}.user_names AS n ON n.userid = h.userid
 )
 SELECT

@@ -7,14 +7,14 @@
 CREATE OR REPLACE VIEW ${database}.team_user_daily AS
 WITH usage AS (
     -- The cost model's days, so overage is read as everywhere else (plans.overage_reading); summed over regions
-    -- (user_credit_daily has a row per region), so a user in two regions is one row per team and day.
+    -- (user_day_credits has a row per region), so a user in two regions is one row per team and day.
     SELECT
         activity_date,
         userid,
         sum(credits_used) AS credits_used,
         sum(overage_credits_used) AS overage_credits_used,
         TRY_CAST(sum(total_messages) AS BIGINT) AS total_messages
-    FROM ${database}.user_credit_daily
+    FROM ${database}.user_day_credits
     GROUP BY activity_date, userid
 )
 SELECT

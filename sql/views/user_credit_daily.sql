@@ -20,38 +20,11 @@
 -- subscription_tier is the day's highest plan (two clients on different tiers pay the higher tier once);
 -- usage_limit the day's Usage_Limit (NULL when no file of the day has the column).
 CREATE OR REPLACE VIEW ${database}.user_credit_daily AS
-WITH per_day AS (
-    SELECT
-        a.activity_date,
-        TRY_CAST(date_trunc('month', a.activity_date) AS DATE) AS month,
-        a.userid,
-        a.region,
-        -- An unknown tier (rank 0) still beats a row that names none (-1).
-        max_by(a.subscription_tier, COALESCE(p.tier_rank, CASE WHEN a.subscription_tier IS NULL THEN -1 ELSE 0 END))
-            AS subscription_tier,
-        count(DISTINCT a.client_type) AS clients,
-        TRY_CAST(sum(a.chat_conversations) AS BIGINT) AS chat_conversations,
-        sum(a.credits_used) AS credits_used,
-        CASE
-            WHEN '${overage_reading}' = 'running_total' THEN max(a.overage_credits_used)
-            ELSE sum(a.overage_credits_used)
-        END AS overage_reported,
-        count(CASE WHEN a.overage_credits_used <> 0 THEN 1 END) AS overage_rows,
-        min(CASE WHEN a.overage_credits_used <> 0 THEN a.overage_credits_used END) AS overage_low,
-        max(CASE WHEN a.overage_credits_used <> 0 THEN a.overage_credits_used END) AS overage_high,
-        TRY_CAST(sum(a.total_messages) AS BIGINT) AS total_messages,
-        max(a.usage_limit) AS usage_limit,
-        max(a.overage_cap) AS overage_cap,
-        max(CASE WHEN a.overage_enabled THEN 1 ELSE 0 END) = 1 AS overage_enabled
-    FROM ${database}.user_activity_daily AS a
-    LEFT JOIN ${database}.plan_tiers AS p ON p.subscription_tier = a.subscription_tier
-    GROUP BY a.activity_date, a.userid, a.region
-),
-numbered AS (
+WITH numbered AS (
     SELECT
         *,
         row_number() OVER (PARTITION BY userid, region, month ORDER BY activity_date) AS day_number
-    FROM per_day
+    FROM ${database}.user_credit_reported
 ),
 readings AS (
     SELECT

@@ -1,4 +1,4 @@
--- Dashboard: the credit report per (day, user, region) from user_credit_daily (summed over clients), with the
+-- Dashboard: the credit report per (day, user, region) from user_day_credits (summed over clients), with the
 -- display name; a user with profiles in two regions has a row for each (two seats), which per-user visuals sum.
 -- The tier is the highest plan seen that day in that region (a user on two clients pays the higher tier once);
 -- consumption_credits = plan credits + overage credits, what top-user rankings sort by; overage_cost = overage
@@ -19,7 +19,7 @@ SELECT
     d.total_messages,
     d.overage_credits_used * r.overage_price_per_credit AS overage_cost,
     COALESCE(t.team, '(unknown)') AS team
-FROM ${database}.user_credit_daily AS d
+FROM ${database}.user_day_credits AS d
 CROSS JOIN (SELECT max(overage_price_per_credit) AS overage_price_per_credit FROM ${database}.plan_tiers) AS r
 LEFT JOIN ${database}.user_names AS n ON n.userid = d.userid
 LEFT JOIN ${database}.user_teams AS t ON t.userid = d.userid

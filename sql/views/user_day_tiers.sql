@@ -8,6 +8,7 @@ SELECT
     c.userid,
     max_by(c.subscription_tier, COALESCE(p.tier_rank, CASE WHEN c.subscription_tier IS NULL THEN -1 ELSE 0 END))
         AS subscription_tier
-FROM ${database}.user_credit_daily AS c
+-- user_day_credits, not user_credit_daily: a date filter (the incremental refresh of active_user_days) reaches the facts.
+FROM ${database}.user_day_credits AS c
 LEFT JOIN ${database}.plan_tiers AS p ON p.subscription_tier = c.subscription_tier
 GROUP BY c.activity_date, c.userid

@@ -1,24 +1,9 @@
--- Contract: one row per user of the credit report. The tier is the one on the user's latest row
--- that names a tier (never MAX(tier), which would rank PRO_PLUS above POWER); on a day with two
--- clients on different tiers the higher plan wins, as Kiro bills the higher tier once. Credits, overage and
--- consumption are all-time sums of the cost model's days (user_credit_daily).
+-- Contract: one row per user of the credit report. The tier (user_current_tier) is the one on the user's latest
+-- row that names a tier (never MAX(tier), which would rank PRO_PLUS above POWER); on a day with two clients on
+-- different tiers the higher plan wins, as Kiro bills the higher tier once. Credits, overage and consumption are
+-- all-time sums of the cost model's days (user_credit_daily).
 CREATE OR REPLACE VIEW ${database}.user_summary AS
-WITH ranked AS (
-    SELECT
-        a.userid,
-        a.subscription_tier,
-        row_number() OVER (
-            PARTITION BY a.userid
-            ORDER BY
-                CASE WHEN a.subscription_tier IS NULL THEN 1 ELSE 0 END,
-                a.activity_date DESC,
-                COALESCE(p.tier_rank, 0) DESC,
-                a.subscription_tier DESC
-        ) AS tier_order
-    FROM ${database}.user_activity_daily AS a
-    LEFT JOIN ${database}.plan_tiers AS p ON p.subscription_tier = a.subscription_tier
-),
-totals AS (
+WITH totals AS (
     SELECT
         userid,
         min(activity_date) AS first_active_date,
@@ -43,5 +28,5 @@ SELECT
     t.overage_credits_used,
     t.consumption_credits
 FROM totals AS t
-JOIN ranked AS r ON r.userid = t.userid AND r.tier_order = 1
+JOIN ${database}.user_current_tier AS r ON r.userid = t.userid
 LEFT JOIN ${database}.user_names AS n ON n.userid = t.userid

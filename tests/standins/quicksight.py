@@ -43,6 +43,7 @@ class QuickSightStandIn:
         self.datasets: Dict[str, Dict[str, Any]] = {}
         self.ingestions: Dict[Tuple[str, str], Dict[str, Any]] = {}
         self.schedules: Dict[str, Dict[str, Dict[str, Any]]] = {}
+        self.refresh_properties: Dict[str, Dict[str, Any]] = {}
         self.analyses: Dict[str, Dict[str, Any]] = {}
         self.dashboards: Dict[str, Dict[str, Any]] = {}
         self.permissions: Dict[str, Dict[str, set]] = {}
@@ -248,6 +249,7 @@ class QuickSightStandIn:
         self.permissions.pop(dataset["Arn"], None)
         self.tags.pop(dataset["Arn"], None)
         self.schedules.pop(DataSetId, None)
+        self.refresh_properties.pop(DataSetId, None)
         return {"Arn": dataset["Arn"], "DataSetId": DataSetId}
 
     def ListDataSets(self, AwsAccountId: str, NextToken=None, MaxResults=None) -> Dict[str, Any]:
@@ -323,6 +325,7 @@ class QuickSightStandIn:
             raise StandinError("ResourceExistsException", f"schedule {Schedule['ScheduleId']} exists", 409)
         if len(schedules) >= 5:
             raise StandinError("LimitExceededException", "at most 5 refresh schedules per data set", 400)
+        self._check_schedule(DataSetId, Schedule)
         arn = self.arn("dataset", f"{DataSetId}/schedule/{Schedule['ScheduleId']}")
         schedules[Schedule["ScheduleId"]] = {**Schedule, "Arn": arn}
         return {"ScheduleId": Schedule["ScheduleId"], "Arn": arn}
@@ -331,8 +334,52 @@ class QuickSightStandIn:
         schedules = self.schedules.get(DataSetId, {})
         if Schedule["ScheduleId"] not in schedules:
             raise _not_found("refresh schedule", Schedule["ScheduleId"])
+        self._check_schedule(DataSetId, Schedule)
         schedules[Schedule["ScheduleId"]].update(Schedule)
         return {"ScheduleId": Schedule["ScheduleId"], "Arn": schedules[Schedule["ScheduleId"]]["Arn"]}
+
+    def _check_schedule(self, dataset_id: str, schedule: Dict[str, Any]) -> None:
+        # An incremental refresh replaces "some rows of a dataset, based on the time window specified"
+        # (RefreshSchedule.RefreshType); the window is the dataset's refresh properties, so without them there is
+        # nothing to refresh by.
+        if schedule.get("RefreshType") == "INCREMENTAL_REFRESH" and dataset_id not in self.refresh_properties:
+            raise StandinError("InvalidParameterValueException",
+                               f"data set {dataset_id} has no incremental refresh configuration", 400)
+
+    def DeleteRefreshSchedule(self, AwsAccountId: str, DataSetId: str, ScheduleId: str) -> Dict[str, Any]:
+        schedule = self.schedules.get(DataSetId, {}).pop(ScheduleId, None)
+        if schedule is None:
+            raise _not_found("refresh schedule", ScheduleId)
+        return {"ScheduleId": ScheduleId, "Arn": schedule["Arn"]}
+
+    def PutDataSetRefreshProperties(self, AwsAccountId: str, DataSetId: str,
+                                    DataSetRefreshProperties: Dict[str, Any]) -> Dict[str, Any]:
+        dataset = self.datasets.get(DataSetId)
+        if dataset is None:
+            raise _not_found("data set", DataSetId)
+        window = DataSetRefreshProperties["RefreshConfiguration"]["IncrementalRefresh"]["LookbackWindow"]
+        types = {c["Name"]: c["Type"] for t in dataset["PhysicalTableMap"].values()
+                 for c in t["RelationalTable"]["InputColumns"]}
+        # The lookback window is on one of the dataset's date columns (LookbackWindow.ColumnName).
+        if types.get(window["ColumnName"]) != "DATETIME":
+            raise StandinError("InvalidParameterValueException",
+                               f"lookback column {window['ColumnName']} is not a date column of {DataSetId}", 400)
+        self.refresh_properties[DataSetId] = DataSetRefreshProperties
+        return {}
+
+    def DescribeDataSetRefreshProperties(self, AwsAccountId: str, DataSetId: str) -> Dict[str, Any]:
+        if DataSetId not in self.datasets:
+            raise _not_found("data set", DataSetId)
+        if DataSetId not in self.refresh_properties:
+            raise _not_found("refresh properties of data set", DataSetId)
+        return {"DataSetRefreshProperties": self.refresh_properties[DataSetId]}
+
+    def DeleteDataSetRefreshProperties(self, AwsAccountId: str, DataSetId: str) -> Dict[str, Any]:
+        if self.refresh_properties.pop(DataSetId, None) is None:
+            raise _not_found("refresh properties of data set", DataSetId)
+        if any(item.get("RefreshType") == "INCREMENTAL_REFRESH" for item in self.schedules.get(DataSetId, {}).values()):
+            raise StandinError("ConflictException", f"data set {DataSetId} still has an incremental schedule", 409)
+        return {}
 
     # ------------------------------------------------------------------ definitions (shared by analyses, dashboards)
     def _definition_errors(self, definition: Dict[str, Any]) -> List[Dict[str, Any]]:

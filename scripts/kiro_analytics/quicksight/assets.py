@@ -84,3 +84,8 @@ def clock() -> Any:
     from ..progress import DEFAULT_CLOCK
 
     return CLOCK or DEFAULT_CLOCK
+
+
+def normal(value: Any) -> Any:
+    """A JSON value with sorted keys and plain types, so what the service answers compares with what was sent."""
+    return json.loads(json.dumps(value, sort_keys=True, default=str)) if value is not None else None

@@ -2,7 +2,8 @@
 
 Datasets are RelationalTables on the Athena views (the SQL lives in sql/views/, names are joined there). A dataset
 whose definition changed gets an immediate full ingestion, because SPICE does not see a view change until it is
-refreshed; every dataset gets a daily refresh schedule after the user-name sync.
+refreshed; every dataset gets its refresh schedules after the user-name sync (refresh.py: daily incremental plus
+weekly full for the datasets quicksight/refresh.json names, daily full for the others).
 
 Every ingestion the deploy causes is awaited, the first one of a new dataset too (CreateDataSet starts it and names
 it in its reply): a failed load fails the step with QuickSight's ErrorInfo instead of reporting success. Only the
@@ -25,14 +26,11 @@ from ..cli import StepContext
 from ..errors import InputError, StepFailed, error_code
 from ..progress import wait_until
 from ..sqlfiles import content_digests
-from . import assets, definitions, permissions, references
+from . import assets, definitions, permissions, references, refresh
 
 log = logging.getLogger(__name__)
 
 DATA_SOURCE_FILE = definitions.ROOT / "data_source.json"
-SCHEDULE_ID = "kiro-daily-refresh"
-# Minutes between the refreshes of consecutive datasets, so they do not all queue on SPICE at once.
-STAGGER_MINUTES = 2
 INGESTION_TIMEOUT = 1800.0
 MANUAL_REFRESHES_PER_DAY = 32
 
@@ -123,7 +121,7 @@ def differs(current: Any, want: Any) -> bool:
 
 
 def _normal(value: Any) -> Any:
-    return json.loads(json.dumps(value, sort_keys=True, default=str)) if value is not None else None
+    return assets.normal(value)
 
 
 def ensure_dataset(context: StepContext, view: str, view_digest: str) -> Tuple[str, str]:
@@ -149,34 +147,6 @@ def ensure_dataset(context: StepContext, view: str, view_digest: str) -> Tuple[s
     if not context.dry_run:
         permissions.ensure("dataset", dataset_id, client, context.recorder, context.config)
     return outcome, ingestion_id
-
-
-def refresh_time(base: str, index: int) -> str:
-    hours, minutes = (int(part) for part in base.split(":"))
-    total = (hours * 60 + minutes + index * STAGGER_MINUTES) % (24 * 60)
-    return f"{total // 60:02d}:{total % 60:02d}"
-
-
-def ensure_schedule(context: StepContext, view: str, index: int, existed: bool) -> str:
-    client, account = context.clients.quicksight(), context.config.account_id
-    dataset_id = context.names.dataset_id(view)
-    schedule = {"ScheduleId": SCHEDULE_ID, "RefreshType": "FULL_REFRESH",
-                "ScheduleFrequency": {"Interval": "DAILY", "Timezone": "UTC",
-                                      "TimeOfTheDay": refresh_time(context.config.spice_refresh_time, index)}}
-    current: List[Dict[str, Any]] = []
-    if existed:
-        current = client.list_refresh_schedules(AwsAccountId=account, DataSetId=dataset_id).get("RefreshSchedules", [])
-    ours = next((item for item in current if item.get("ScheduleId") == SCHEDULE_ID), None)
-    if ours is None:
-        context.recorder.call(client, "CreateRefreshSchedule", AwsAccountId=account, DataSetId=dataset_id,
-                              Schedule=schedule)
-        return "scheduled"
-    if (ours.get("RefreshType"), _normal(ours.get("ScheduleFrequency"))) == (schedule["RefreshType"],
-                                                                           _normal(schedule["ScheduleFrequency"])):
-        return "unchanged"
-    context.recorder.call(client, "UpdateRefreshSchedule", AwsAccountId=account, DataSetId=dataset_id,
-                          Schedule=schedule)
-    return "rescheduled"
 
 
 def _manual_refreshes_today(client: Any, context: StepContext, view: str,
@@ -239,9 +209,12 @@ def deploy(context: StepContext) -> str:
     ingestions: List[Tuple[str, str]] = []
     client = context.clients.quicksight()
     digests = content_digests(context.config)
+    plan = refresh.load_plan()
+    rescheduled = 0
     for index, view in enumerate(definitions.dataset_files()):
         outcome, update_ingestion = ensure_dataset(context, view, digests[view])
-        ensure_schedule(context, view, index, existed=outcome != "created")
+        if refresh.ensure(context, plan, view, index, existed=outcome != "created") == "rescheduled":
+            rescheduled += 1
         # Creating or updating a SPICE dataset ingests once by itself: an update is waited on, not refreshed again
         # (a second, overlapping ingestion). One whose view (or anything the view reads) changed since its last
         # refresh but whose definition did not needs an explicit refresh, or SPICE shows the old rows.
@@ -265,4 +238,5 @@ def deploy(context: StepContext) -> str:
               for state in ("created", "updated", "view changed", "unchanged")}
     return (f"data source {source}; datasets: {counts['created']} created, {counts['updated']} updated, "
             f"{counts['view changed']} refreshed for a changed view, {counts['unchanged']} unchanged; "
-            f"daily refresh from {context.config.spice_refresh_time} UTC")
+            f"daily refresh from {context.config.spice_refresh_time} UTC ({len(plan.incremental)} incremental, "
+            f"{len(outcomes) - len(plan.incremental)} full{f'; {rescheduled} rescheduled' if rescheduled else ''})")
