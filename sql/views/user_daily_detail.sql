@@ -1,6 +1,8 @@
 -- Dashboard: the credit report per (day, user) from user_credit_daily (summed over clients), with the display
 -- name. The tier is the highest plan seen that day (a user on two clients pays the higher tier once);
--- consumption_credits = plan credits + overage credits, what top-user rankings sort by.
+-- consumption_credits = plan credits + overage credits, what top-user rankings sort by; overage_cost = overage
+-- credits x the overage price, as in daily_summary, so per-user visuals (which the tier and user controls filter)
+-- add up to the same day totals.
 CREATE OR REPLACE VIEW ${database}.user_daily_detail AS
 SELECT
     d.activity_date,
@@ -12,6 +14,8 @@ SELECT
     d.credits_used,
     d.overage_credits_used,
     d.consumption_credits,
-    d.total_messages
+    d.total_messages,
+    d.overage_credits_used * r.overage_price_per_credit AS overage_cost
 FROM ${database}.user_credit_daily AS d
+CROSS JOIN (SELECT max(overage_price_per_credit) AS overage_price_per_credit FROM ${database}.plan_tiers) AS r
 LEFT JOIN ${database}.user_names AS n ON n.userid = d.userid
