@@ -69,7 +69,11 @@ def build_payload(con: duckdb.DuckDBPyConnection, sheets: Sequence[SheetSpec]) -
         for visual in sheet.visuals:
             if visual.dataset not in columns:
                 columns[visual.dataset] = view_columns(con, visual.dataset, visual.visual_id)
-            payload, seen = _visual_payload(con, visual, columns[visual.dataset], strings, pool)
+    shared = shared_keys([v for sheet in sheets for v in sheet.visuals], columns)
+    for sheet in sheets:
+        for visual in sheet.visuals:
+            payload, seen = _visual_payload(con, visual, columns[visual.dataset], strings, pool,
+                                            shared.get(visual.visual_id))
             visuals[visual.visual_id] = payload
             dates[payload["dateGran"] == "DAY"].extend(seen)
     # Monthly rows are keyed by the 1st of the month; they must not stretch the range back to it.
@@ -78,6 +82,37 @@ def build_payload(con: duckdb.DuckDBPyConnection, sheets: Sequence[SheetSpec]) -
                 for sheet in sheets}
     return {"visuals": visuals, "strings": strings.values, "idsets": pool.payload(), "controls": controls,
             "arrays": share_arrays(visuals), "range": [min(days), max(days)] if days else None}
+
+
+def _row_key(visual: VisualSpec, columns: Dict[str, str]) -> Tuple[Optional[Tuple[str, str]], List[str]]:
+    """The date filter and the columns a visual's rows are grouped by: date first, its dimensions, filtered columns."""
+    date_filter = _date_filter(visual, columns)
+    keys: List[str] = []
+    for name in ([date_filter[0]] if date_filter else []) + [d.column for d in visual.dimensions] + \
+            [f.column for f in _category_filters(visual, columns)]:
+        if name not in keys:
+            keys.append(name)
+    return date_filter, keys
+
+
+def shared_keys(visuals: Sequence[VisualSpec], columns: Dict[str, Dict[str, str]]) -> Dict[str, List[str]]:
+    """Visual id -> the row key of every grouped visual of its dataset (and date filter) together.
+
+    With the control columns (tier, user, ...) in every row key, each visual's rows were nearly the view's own
+    rows, in an order of its own: KPI, trend and top-N table each shipped their copy of the same sums (issue 12:
+    26 MiB at 20k users). Grouped by one key per dataset, visuals of a dataset get identical key columns, and a
+    measure two of them show becomes one array (share_arrays); each visual still re-groups by its dimensions."""
+    union: Dict[Tuple[str, Any], List[str]] = {}
+    chosen: Dict[str, Tuple[str, Any]] = {}
+    for visual in visuals:
+        if visual.raw:
+            continue
+        date_filter, keys = _row_key(visual, columns[visual.dataset])
+        group = (visual.dataset, date_filter)
+        merged = union.setdefault(group, [])
+        merged.extend(name for name in keys if name not in merged)
+        chosen[visual.visual_id] = group
+    return {visual_id: union[group] for visual_id, group in chosen.items()}
 
 
 def share_arrays(visuals: Dict[str, Any]) -> List[List[Any]]:
@@ -168,20 +203,18 @@ def _date_filter(visual: VisualSpec, columns: Dict[str, str]) -> Optional[Tuple[
 
 
 def _visual_payload(con: duckdb.DuckDBPyConnection, visual: VisualSpec, columns: Dict[str, str],
-                    strings: StringTable, pool: IdPool) -> Tuple[Dict[str, Any], List[str]]:
+                    strings: StringTable, pool: IdPool,
+                    shared: Optional[List[str]] = None) -> Tuple[Dict[str, Any], List[str]]:
     for item in visual.dimensions + visual.measures:
         for name in _source_columns(item):
             if name not in columns:
                 raise InputError(f"visual {visual.visual_id}: column {name} is not in view {visual.dataset} "
                                  f"(columns: {', '.join(columns)})")
-    date_filter = _date_filter(visual, columns)
     filters = _category_filters(visual, columns)
-    keys: List[str] = []
     # Filtered columns join the row key, so the page can drop rows by them without another query.
-    for name in ([date_filter[0]] if date_filter else []) + [d.column for d in visual.dimensions] + \
-            [f.column for f in filters]:
-        if name not in keys:
-            keys.append(name)
+    date_filter, keys = _row_key(visual, columns)
+    if shared is not None:
+        keys = list(shared)
     date_columns = {name for name in keys if columns[name].startswith(DATE_TYPES)}
     date_columns.update(d.column for d in visual.dimensions if d.kind == "date")
     if date_filter:
