@@ -385,3 +385,18 @@ def test_controls_reach_the_page_with_their_choices_and_filters(built: Dict[str,
     assert [f["param"] for f in visuals["fx-detail-credits"]["filters"]] == ["DetailUser"]
     assert visuals["fx-users"]["actions"] == [{"id": "open-user", "name": "Open the user's detail", "target": "detail",
                                                "set": [["DetailUser", 0]]}]
+
+
+def test_a_near_copy_of_a_measure_is_shipped_as_its_differences() -> None:
+    """Consumption credits equal credits used except on overage days: shipped as 2 differences, read back exact."""
+    used = [1.5, 2.0, 3.25, 0, 7, 1.5, 2.0, 3.25, 0, 7, 1.5, 2.0, 3.25, 0, 7, 9]
+    consumed = list(used)
+    consumed[0], consumed[13] = 4.5, None
+    visuals = {"a": {"keys": [], "parts": [used]}, "b": {"keys": [], "parts": [consumed, list(used)]}}
+    arrays = dashboard_data.share_arrays(visuals)
+    assert visuals["b"]["parts"] == [1, 0] and len(arrays) == 2
+    assert arrays[1] == {"like": 0, "at": [1, 13], "v": [4.5, None]}  # rows 0 and 13, as gaps from -1
+    resolved = dashboard_data.resolve_arrays({"arrays": arrays, "visuals": visuals})["visuals"]
+    assert resolved["b"]["parts"] == [consumed, used] and resolved["a"]["parts"] == [used]
+    mostly_different = [v + 1 for v in used[:-2]] + used[-2:]
+    assert dashboard_data.share_arrays({"c": {"keys": [], "parts": [used, mostly_different]}})[1] == mostly_different

@@ -36,7 +36,14 @@
   });
 
   function main(P) {
-    // Key columns and parts shared by several visuals are shipped once (dashboard_data.share_arrays).
+    // Key columns and parts shared by several visuals are shipped once (dashboard_data.share_arrays); an array
+    // close to an earlier one is shipped as that one's index and the rows where it differs.
+    P.arrays = (P.arrays || []).map(function (entry, position, arrays) {
+      if (Array.isArray(entry)) return entry;
+      var values = arrays[entry.like].slice(), row = -1;
+      for (var k = 0; k < entry.at.length; k++) { row += entry.at[k]; values[row] = entry.v[k]; }
+      return values;
+    });
     Object.keys(P.visuals).forEach(function (id) {
       var vis = P.visuals[id];
       vis.keys.forEach(function (column) { column.v = P.arrays[column.v]; });
