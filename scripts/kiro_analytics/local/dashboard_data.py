@@ -69,33 +69,109 @@ def build_payload(con: duckdb.DuckDBPyConnection, sheets: Sequence[SheetSpec]) -
         for visual in sheet.visuals:
             if visual.dataset not in columns:
                 columns[visual.dataset] = view_columns(con, visual.dataset, visual.visual_id)
-    shared = shared_keys([v for sheet in sheets for v in sheet.visuals], columns)
-    for sheet in sheets:
-        for visual in sheet.visuals:
-            payload, seen = _visual_payload(con, visual, columns[visual.dataset], strings, pool,
-                                            shared.get(visual.visual_id))
-            visuals[visual.visual_id] = payload
-            dates[payload["dateGran"] == "DAY"].extend(seen)
+    every = [v for sheet in sheets for v in sheet.visuals]
+    known: Dict[Tuple[str, str, str], bool] = {}
+    on_ids = {v.visual_id: id_filter_columns(con, v, columns[v.dataset], known) for v in every}
+    shared = shared_keys(every, columns, on_ids)
+    attributes = IdAttributes()
+    for visual in every:
+        payload, seen = _visual_payload(con, visual, columns[visual.dataset], strings, pool,
+                                        shared.get(visual.visual_id), on_ids[visual.visual_id], attributes)
+        visuals[visual.visual_id] = payload
+        dates[payload["dateGran"] == "DAY"].extend(seen)
     # Monthly rows are keyed by the 1st of the month; they must not stretch the range back to it.
     days = dates[True] or dates[False]
     controls = {sheet.sheet_id: [_control_payload(con, control, sheet, columns) for control in sheet.controls]
                 for sheet in sheets}
     return {"visuals": visuals, "strings": strings.values, "idsets": pool.payload(), "controls": controls,
+            "idattrs": attributes.payload(con, pool, strings),
             "arrays": share_arrays(visuals), "range": [min(days), max(days)] if days else None}
 
 
-def _row_key(visual: VisualSpec, columns: Dict[str, str]) -> Tuple[Optional[Tuple[str, str]], List[str]]:
-    """The date filter and the columns a visual's rows are grouped by: date first, its dimensions, filtered columns."""
+def id_filter_columns(con: duckdb.DuckDBPyConnection, visual: VisualSpec, columns: Dict[str, str],
+                      known: Optional[Dict[Tuple[str, str, str], bool]] = None) -> List[str]:
+    """Filter columns of a distinct-count visual applied to its counted ids instead of its rows.
+
+    When every measure is DISTINCT_COUNT(c) and a filtered column f has one value per c in the view (username per
+    userid), keeping the rows whose f is chosen and counting their c is the same as counting the c whose f is
+    chosen. So f leaves the row key: rows per day (and dimension) with one id set each, filtered on the page by a
+    mask over c's dictionary. At 20k users the sets of rows keyed by user were 6 MiB of the dashboard (issue 12)."""
+    measures = visual.measures
+    if visual.raw or not measures or any(m.kind != "DISTINCT_COUNT" or m.sources for m in measures) or \
+            len({m.column for m in measures}) != 1:
+        return []
+    counted, dims = measures[0].column, {d.column for d in visual.dimensions}
+    moved = []
+    for category in _category_filters(visual, columns):
+        name = category.column
+        if name in dims or name == counted or name in moved:
+            continue
+        if _functional(con, visual.dataset, counted, name, {} if known is None else known):
+            moved.append(name)
+    return moved
+
+
+def _functional(con: duckdb.DuckDBPyConnection, view: str, counted: str, name: str,
+                known: Dict[Tuple[str, str, str], bool]) -> bool:
+    """Whether ``name`` has a single value (or is always NULL) for each non-NULL ``counted`` in ``view``."""
+    key = (view, counted, name)
+    if key not in known:
+        c, f = exp.column(counted, quoted=True), exp.column(name, quoted=True)
+        both = exp.Count(this=exp.Distinct(expressions=[f]))
+        some_null = exp.GT(this=exp.Sum(this=exp.Cast(this=exp.Is(this=f, expression=exp.Null()),
+                                                       to=exp.DataType.build("INTEGER"))),
+                           expression=exp.Literal.number(0))
+        query = exp.select(c).from_(exp.Table(this=exp.to_identifier(view, quoted=True))).where(
+            exp.Not(this=exp.Is(this=c, expression=exp.Null()))).group_by(c).having(
+            exp.or_(exp.GT(this=both, expression=exp.Literal.number(1)),
+                    exp.and_(exp.GT(this=both, expression=exp.Literal.number(0)), some_null))).limit(1)
+        known[key] = not con.execute(query.sql(dialect="duckdb")).fetchall()
+    return known[key]
+
+
+class IdAttributes:
+    """(view, counted column, filtered column) triples whose values the page needs per counted id."""
+
+    def __init__(self) -> None:
+        self.wanted: List[Tuple[str, str, str]] = []
+
+    def want(self, view: str, counted: str, name: str) -> str:
+        if (view, counted, name) not in self.wanted:
+            self.wanted.append((view, counted, name))
+        return "|".join((view, counted, name))
+
+    def payload(self, con: duckdb.DuckDBPyConnection, pool: IdPool, strings: StringTable) -> Dict[str, Any]:
+        """{"view|counted|column": [string code of the column's value (or null) per dictionary id]}."""
+        found: Dict[str, Any] = {}
+        for view, counted, name in self.wanted:
+            codes = pool.dictionaries.get(counted, {})
+            values: List[Optional[int]] = [None] * len(codes)
+            c, f = exp.column(counted, quoted=True), exp.column(name, quoted=True)
+            query = exp.select(c, f).distinct().from_(exp.Table(this=exp.to_identifier(view, quoted=True))).where(
+                exp.Not(this=exp.Is(this=c, expression=exp.Null())))
+            for value, attribute in con.execute(query.sql(dialect="duckdb")).fetchall():
+                code = codes.get(_text(value))
+                if code is not None and attribute is not None:
+                    values[code] = strings.code(_text(attribute))
+            found["|".join((view, counted, name))] = values
+        return found
+
+
+def _row_key(visual: VisualSpec, columns: Dict[str, str],
+             on_ids: Sequence[str] = ()) -> Tuple[Optional[Tuple[str, str]], List[str]]:
+    """The date filter and the columns a visual's rows are grouped by: date first, its dimensions, filtered columns
+    (except those applied to its counted ids)."""
     date_filter = _date_filter(visual, columns)
     keys: List[str] = []
     for name in ([date_filter[0]] if date_filter else []) + [d.column for d in visual.dimensions] + \
-            [f.column for f in _category_filters(visual, columns)]:
+            [f.column for f in _category_filters(visual, columns) if f.column not in on_ids]:
         if name not in keys:
             keys.append(name)
     return date_filter, keys
 
 
-def shared_keys(visuals: Sequence[VisualSpec], columns: Dict[str, Dict[str, str]]) -> Dict[str, List[str]]:
+def shared_keys(visuals: Sequence[VisualSpec], columns: Dict[str, Dict[str, str]],
+                on_ids: Optional[Dict[str, List[str]]] = None) -> Dict[str, List[str]]:
     """Visual id -> the row key of every grouped visual of its dataset (and date filter) together.
 
     With the control columns (tier, user, ...) in every row key, each visual's rows were nearly the view's own
@@ -107,8 +183,9 @@ def shared_keys(visuals: Sequence[VisualSpec], columns: Dict[str, Dict[str, str]
     for visual in visuals:
         if visual.raw:
             continue
-        date_filter, keys = _row_key(visual, columns[visual.dataset])
-        group = (visual.dataset, date_filter)
+        moved = (on_ids or {}).get(visual.visual_id, [])
+        date_filter, keys = _row_key(visual, columns[visual.dataset], moved)
+        group = (visual.dataset, date_filter, tuple(moved))
         merged = union.setdefault(group, [])
         merged.extend(name for name in keys if name not in merged)
         chosen[visual.visual_id] = group
@@ -243,7 +320,8 @@ def _date_filter(visual: VisualSpec, columns: Dict[str, str]) -> Optional[Tuple[
 
 def _visual_payload(con: duckdb.DuckDBPyConnection, visual: VisualSpec, columns: Dict[str, str],
                     strings: StringTable, pool: IdPool,
-                    shared: Optional[List[str]] = None) -> Tuple[Dict[str, Any], List[str]]:
+                    shared: Optional[List[str]] = None, on_ids: Sequence[str] = (),
+                    attributes: Optional[IdAttributes] = None) -> Tuple[Dict[str, Any], List[str]]:
     for item in visual.dimensions + visual.measures:
         for name in _source_columns(item):
             if name not in columns:
@@ -251,7 +329,8 @@ def _visual_payload(con: duckdb.DuckDBPyConnection, visual: VisualSpec, columns:
                                  f"(columns: {', '.join(columns)})")
     filters = _category_filters(visual, columns)
     # Filtered columns join the row key, so the page can drop rows by them without another query.
-    date_filter, keys = _row_key(visual, columns)
+    date_filter, keys = _row_key(visual, columns, on_ids)
+    attributes = attributes or IdAttributes()
     if shared is not None:
         keys = list(shared)
     date_columns = {name for name in keys if columns[name].startswith(DATE_TYPES)}
@@ -285,8 +364,11 @@ def _visual_payload(con: duckdb.DuckDBPyConnection, visual: VisualSpec, columns:
         "other": visual.other, "top": visual.top,
         "date": 0 if date_filter else -1, "dateGran": date_filter[1] if date_filter else "",
         "keys": key_columns, "parts": parts,
-        "filters": [{"id": f.filter_id, "key": keys.index(f.column), "param": f.parameter,
-                     "values": list(f.values), "nulls": f.include_nulls} for f in filters],
+        # "key" is the row key column filtered; -1 with "ids": the counted ids' values of the column, filtered.
+        "filters": [{"id": f.filter_id, "key": keys.index(f.column) if f.column in keys else -1,
+                     "ids": attributes.want(visual.dataset, visual.measures[0].column, f.column)
+                     if f.column in on_ids and f.column not in keys else "",
+                     "param": f.parameter, "values": list(f.values), "nulls": f.include_nulls} for f in filters],
         "actions": [{"id": a.action_id, "name": a.name, "target": a.target_sheet,
                      "set": [[name, [d.field_id for d in visual.dimensions].index(source)]
                              for name, source in a.set_parameters]} for a in visual.actions],

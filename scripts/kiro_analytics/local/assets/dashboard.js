@@ -150,10 +150,41 @@
       if (acc.column === null) return;
       idsAdd(into, acc.bits ? {bits: acc.bits, column: acc.column} : {list: Array.from(acc.ids), column: acc.column});
     }
+    // Filters applied to the counted ids (dashboard_data.id_filter_columns): a bitmap of the ids whose value of
+    // each filtered column is chosen, built once per choice; null while no such filter chooses anything.
+    var ID_ATTRS = P.idattrs || {}, ID_MASK = null, maskMemo = {};
+    function idMask(vis) {
+      var active = vis.filters.filter(function (f) {
+        var wanted = f.param ? PARAMS[f.param] : f.wanted || (f.wanted = new Set(f.values));
+        return f.ids && wanted && wanted.size;
+      });
+      if (!active.length) return null;
+      var memo = JSON.stringify(active.map(function (f) {
+        return [f.ids, f.nulls, Array.from(f.param ? PARAMS[f.param] : f.wanted)];
+      }));
+      if (maskMemo[memo]) return maskMemo[memo];
+      var size = ID_ATTRS[active[0].ids].length, mask = new Uint8Array((size >> 3) + 1);
+      for (var id = 0; id < size; id++) {
+        var keep = true;
+        for (var k = 0; k < active.length && keep; k++) {
+          var f = active[k], code = ID_ATTRS[f.ids][id];
+          keep = code === null ? f.nulls : (f.param ? PARAMS[f.param] : f.wanted).has(S[code]);
+        }
+        if (keep) mask[id >> 3] |= 1 << (id & 7);
+      }
+      maskMemo = {};  // one choice at a time: the page re-draws on every change
+      maskMemo[memo] = mask;
+      return mask;
+    }
     function idsCount(acc) {
-      if (!acc.bits) return acc.ids.size;
-      var n = 0;
-      for (var i = 0; i < acc.bits.length; i++) n += POPCOUNT[acc.bits[i]];
+      var n = 0, mask = ID_MASK, i;
+      if (!acc.bits) {
+        if (!mask) return acc.ids.size;
+        acc.ids.forEach(function (id) { if (mask[id >> 3] >> (id & 7) & 1) n += 1; });
+        return n;
+      }
+      if (mask) for (i = 0; i < acc.bits.length; i++) n += POPCOUNT[acc.bits[i] & (mask[i] || 0)];
+      else for (i = 0; i < acc.bits.length; i++) n += POPCOUNT[acc.bits[i]];
       return n;
     }
 
@@ -180,7 +211,7 @@
     function passesFilters(vis, i) {
       for (var k = 0; k < vis.filters.length; k++) {
         var f = vis.filters[k], wanted = f.param ? PARAMS[f.param] : f.wanted || (f.wanted = new Set(f.values));
-        if (!wanted || !wanted.size) continue;
+        if (f.ids || !wanted || !wanted.size) continue;
         var column = vis.keys[f.key], raw = column.v[i];
         if (raw === null || raw === undefined) { if (f.nulls) continue; return false; }
         if (!wanted.has(column.t === 'n' ? String(raw) : S[raw])) return false;
@@ -257,7 +288,12 @@
         }
         for (var j = 0; j < vis.measures.length; j++) addAcc(group.acc[j], vis.measures[j], vis.parts, i);
       }
-      groups.forEach(function (group) { result.push(finishGroup(group, vis)); });
+      groups.forEach(function (group) {
+        finishGroup(group, vis);
+        // Under an id filter a group none of whose ids is chosen had no row passing it: QuickSight shows no group.
+        if (ID_MASK && group.vals.every(function (v) { return v === 0; })) return;
+        result.push(group);
+      });
       return topBottom(vis, sortGroups(vis, result));
     }
     function fieldRef(vis, fieldId) {
@@ -763,6 +799,7 @@
       container.removeAttribute('data-rendered');
       var started = performance.now();
       try {
+        ID_MASK = idMask(vis);
         var groups = aggregate(vis, range);
         if (!groups.length) {
           el('div', {'class': 'empty'}, body, UI.noData);
