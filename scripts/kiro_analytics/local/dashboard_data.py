@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import re
 from decimal import Decimal
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 import duckdb
 from sqlglot import exp
@@ -40,6 +40,8 @@ PART_SQL: Dict[str, Callable[[exp.Expression], exp.Expression]] = {
     "max": lambda c: exp.Max(this=c),
     "ids": lambda c: exp.ArrayAgg(this=exp.Distinct(expressions=[c])),
 }
+# A visual gets its own pre-grouped rows for the unfiltered page when they are at most this share of the shared ones.
+PRE_SHARE = 4
 # Every shipped number is rounded to this many decimals (shorter page); a sum over n rows may drift n x 5e-7.
 DECIMALS = 6
 
@@ -210,9 +212,10 @@ def share_arrays(visuals: Dict[str, Any]) -> List[List[Any]]:
         return seen[text]
 
     for visual in visuals.values():
-        for column in visual["keys"]:
-            column["v"] = index(column["v"])
-        visual["parts"] = [index(part) for part in visual["parts"]]
+        for rows in [visual] + ([visual["pre"]] if visual.get("pre") else []):
+            for column in rows["keys"]:
+                column["v"] = index(column["v"])
+            rows["parts"] = [index(part) for part in rows["parts"]]
     return arrays
 
 
@@ -257,9 +260,10 @@ def resolve_arrays(payload: Dict[str, Any]) -> Dict[str, Any]:
     for position, entry in enumerate(arrays):
         arrays[position] = _unlike(entry, arrays)
     for visual in payload["visuals"].values():
-        for column in visual["keys"]:
-            column["v"] = arrays[column["v"]]
-        visual["parts"] = [arrays[part] for part in visual["parts"]]
+        for rows in [visual] + ([visual["pre"]] if visual.get("pre") else []):
+            for column in rows["keys"]:
+                column["v"] = arrays[column["v"]]
+            rows["parts"] = [arrays[part] for part in rows["parts"]]
     return payload
 
 
@@ -338,6 +342,48 @@ def _visual_payload(con: duckdb.DuckDBPyConnection, visual: VisualSpec, columns:
     if date_filter:
         date_columns.add(date_filter[0])
     rows = con.execute(_query(visual, keys, columns).sql(dialect="duckdb")).fetchall()
+    key_columns, parts, measures = _columns(visual, keys, rows, columns, date_columns, strings, pool)
+    pre = None
+    own = ([date_filter[0]] if date_filter else []) + [d.column for d in visual.dimensions if d.column not in
+                                                        (date_filter or ("",))[:1]]
+    own = list(dict.fromkeys(own))
+    # Every control at "all" (how a page opens): the rows grouped by the visual's own key alone, when that is far
+    # fewer (a KPI over 289 days, not 443k user-days at 20k users), so the first draw is quick. Distinct counts and
+    # fixed-list filters have none (their sets would be shipped again; a fixed filter is never off).
+    if len(own) < len(keys) and all(f.parameter for f in filters) and not visual.raw and \
+            not any(m.kind == "DISTINCT_COUNT" for m in visual.measures):
+        pre_rows = con.execute(_query(visual, own, columns).sql(dialect="duckdb")).fetchall()
+        if len(pre_rows) * PRE_SHARE <= len(rows):
+            pre_keys, pre_parts, _ = _columns(visual, own, pre_rows, columns, date_columns, strings, pool)
+            pre = {"keys": pre_keys, "parts": pre_parts, "dims": [own.index(d.column) for d in visual.dimensions]}
+    seen: List[str] = []
+    if date_filter:
+        values = [strings.values[v] for v in key_columns[0]["v"] if v is not None]
+        seen = [min(values), max(values)] if values else []
+    payload = {
+        "id": visual.visual_id, "kind": visual.kind, "title": visual.title, "subtitle": visual.subtitle,
+        "raw": visual.raw, "span": visual.span, "opts": visual.options,
+        "dims": [_dimension_payload(d, keys.index(d.column)) for d in visual.dimensions],
+        "measures": measures, "sort": [list(s) for s in visual.sort], "limit": visual.limit,
+        "other": visual.other, "top": visual.top,
+        "date": 0 if date_filter else -1, "dateGran": date_filter[1] if date_filter else "",
+        "keys": key_columns, "parts": parts, "pre": pre,
+        # "key" is the row key column filtered; -1 with "ids": the counted ids' values of the column, filtered.
+        "filters": [{"id": f.filter_id, "key": keys.index(f.column) if f.column in keys else -1,
+                     "ids": attributes.want(visual.dataset, visual.measures[0].column, f.column)
+                     if f.column in on_ids and f.column not in keys else "",
+                     "param": f.parameter, "values": list(f.values), "nulls": f.include_nulls} for f in filters],
+        "actions": [{"id": a.action_id, "name": a.name, "target": a.target_sheet,
+                     "set": [[name, [d.field_id for d in visual.dimensions].index(source)]
+                             for name, source in a.set_parameters]} for a in visual.actions],
+    }
+    return payload, seen
+
+
+def _columns(visual: VisualSpec, keys: List[str], rows: List[Tuple[Any, ...]], columns: Dict[str, str],
+             date_columns: Set[str], strings: StringTable,
+             pool: IdPool) -> Tuple[List[Dict[str, Any]], List[List[Any]], List[Dict[str, Any]]]:
+    """Key columns, measure parts and measure descriptions of query rows (keys first, then each measure's parts)."""
     key_columns = []
     for position, name in enumerate(keys):
         kind = "d" if name in date_columns else ("n" if columns[name].startswith(NUMERIC_TYPES) else "s")
@@ -352,28 +398,7 @@ def _visual_payload(con: duckdb.DuckDBPyConnection, visual: VisualSpec, columns:
             parts.append([_part_value(row[position], part, strings, pool, measure.column) for row in rows])
             position += 1
         measures.append(_measure_payload(measure, indexes))
-    seen: List[str] = []
-    if date_filter:
-        values = [strings.values[v] for v in key_columns[0]["v"] if v is not None]
-        seen = [min(values), max(values)] if values else []
-    payload = {
-        "id": visual.visual_id, "kind": visual.kind, "title": visual.title, "subtitle": visual.subtitle,
-        "raw": visual.raw, "span": visual.span, "opts": visual.options,
-        "dims": [_dimension_payload(d, keys.index(d.column)) for d in visual.dimensions],
-        "measures": measures, "sort": [list(s) for s in visual.sort], "limit": visual.limit,
-        "other": visual.other, "top": visual.top,
-        "date": 0 if date_filter else -1, "dateGran": date_filter[1] if date_filter else "",
-        "keys": key_columns, "parts": parts,
-        # "key" is the row key column filtered; -1 with "ids": the counted ids' values of the column, filtered.
-        "filters": [{"id": f.filter_id, "key": keys.index(f.column) if f.column in keys else -1,
-                     "ids": attributes.want(visual.dataset, visual.measures[0].column, f.column)
-                     if f.column in on_ids and f.column not in keys else "",
-                     "param": f.parameter, "values": list(f.values), "nulls": f.include_nulls} for f in filters],
-        "actions": [{"id": a.action_id, "name": a.name, "target": a.target_sheet,
-                     "set": [[name, [d.field_id for d in visual.dimensions].index(source)]
-                             for name, source in a.set_parameters]} for a in visual.actions],
-    }
-    return payload, seen
+    return key_columns, parts, measures
 
 
 def _query(visual: VisualSpec, keys: List[str], columns: Dict[str, str]) -> exp.Select:

@@ -48,6 +48,10 @@
       var vis = P.visuals[id];
       vis.keys.forEach(function (column) { column.v = P.arrays[column.v]; });
       vis.parts = vis.parts.map(function (part) { return P.arrays[part]; });
+      if (vis.pre) {
+        vis.pre.keys.forEach(function (column) { column.v = P.arrays[column.v]; });
+        vis.pre.parts = vis.pre.parts.map(function (part) { return P.arrays[part]; });
+      }
     });
     var S = P.strings;
     var UI = P.ui;
@@ -273,20 +277,34 @@
       vis.rowKeys = keys;
       return keys;
     }
+    // The rows to aggregate: the visual's own pre-grouped rows while none of its row filters chooses anything
+    // (dashboard_data: a KPI over days, not over every user-day), else the dataset's shared rows.
+    function rowsFor(vis) {
+      if (!vis.pre) return vis;
+      for (var k = 0; k < vis.filters.length; k++) {
+        var f = vis.filters[k], wanted = f.param ? PARAMS[f.param] : null;
+        if (f.key >= 0 && (!f.param || (wanted && wanted.size))) return vis;
+      }
+      if (!vis.preVis) {
+        vis.preVis = Object.assign({}, vis, {keys: vis.pre.keys, parts: vis.pre.parts, filters: [], rowKeys: null,
+          dims: vis.dims.map(function (d, k) { return Object.assign({}, d, {key: vis.pre.dims[k]}); })});
+      }
+      return vis.preVis;
+    }
     function aggregate(vis, range) {
-      var n = rowCount(vis), groups = new Map(), result = [], keys = vis.raw ? null : rowKeys(vis);
+      var src = rowsFor(vis), n = rowCount(src), groups = new Map(), result = [], keys = src.raw ? null : rowKeys(src);
       for (var i = 0; i < n; i++) {
-        if (!inRange(vis, i, range) || (vis.filters.length && !passesFilters(vis, i))) continue;
-        if (vis.raw) {
-          result.push({dims: vis.dims.map(function (d) { return dimValue(vis, d, i); }), acc: [], vals: []});
+        if (!inRange(src, i, range) || (src.filters.length && !passesFilters(src, i))) continue;
+        if (src.raw) {
+          result.push({dims: src.dims.map(function (d) { return dimValue(src, d, i); }), acc: [], vals: []});
           continue;
         }
         var key = keys[i], group = groups.get(key);
         if (!group) {
-          group = {dims: vis.dims.map(function (d) { return dimValue(vis, d, i); }), acc: vis.measures.map(newAcc)};
+          group = {dims: src.dims.map(function (d) { return dimValue(src, d, i); }), acc: vis.measures.map(newAcc)};
           groups.set(key, group);
         }
-        for (var j = 0; j < vis.measures.length; j++) addAcc(group.acc[j], vis.measures[j], vis.parts, i);
+        for (var j = 0; j < vis.measures.length; j++) addAcc(group.acc[j], vis.measures[j], src.parts, i);
       }
       groups.forEach(function (group) {
         finishGroup(group, vis);
