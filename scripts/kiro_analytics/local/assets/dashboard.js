@@ -204,12 +204,21 @@
       var text = S[raw];
       return column.t === 'd' && dim.gran ? truncDate(text, dim.gran) : text;
     }
+    // Per text code, whether it passes (1) or not (2), filled as rows are met: a date range or a filter's chosen
+    // values is then one typed-array read per row, not a string truncation or a Set look-up (443k rows a visual).
+    var rangeMemo = {key: '', seen: {}};
     function inRange(vis, i, range) {
       if (vis.date < 0) return true;
       var raw = vis.keys[vis.date].v[i];
       if (raw === null) return false;
-      var when = truncCached(raw, vis.dateGran);
-      return when >= truncDate(range[0], vis.dateGran) && when <= truncDate(range[1], vis.dateGran);
+      var memoKey = range[0] + '|' + range[1];
+      if (rangeMemo.key !== memoKey) rangeMemo = {key: memoKey, seen: {}};
+      var seen = rangeMemo.seen[vis.dateGran] || (rangeMemo.seen[vis.dateGran] = new Uint8Array(S.length));
+      if (!seen[raw]) {
+        var when = truncCached(raw, vis.dateGran);
+        seen[raw] = when >= truncDate(range[0], vis.dateGran) && when <= truncDate(range[1], vis.dateGran) ? 1 : 2;
+      }
+      return seen[raw] === 1;
     }
     // Category filters (CategoryFilter): a parameter's chosen values, or a fixed list; nothing chosen keeps all.
     function passesFilters(vis, i) {
@@ -218,7 +227,10 @@
         if (f.ids || !wanted || !wanted.size) continue;
         var column = vis.keys[f.key], raw = column.v[i];
         if (raw === null || raw === undefined) { if (f.nulls) continue; return false; }
-        if (!wanted.has(column.t === 'n' ? String(raw) : S[raw])) return false;
+        if (column.t === 'n') { if (!wanted.has(String(raw))) return false; continue; }
+        if (f.memoFor !== wanted) { f.memoFor = wanted; f.memo = new Uint8Array(S.length); }
+        if (!f.memo[raw]) f.memo[raw] = wanted.has(S[raw]) ? 1 : 2;
+        if (f.memo[raw] === 2) return false;
       }
       return true;
     }
