@@ -4,7 +4,7 @@ reports that were uploaded to the emulated bucket, so numbers read from "Athena"
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import sqlglot
 from sqlglot import exp
@@ -19,8 +19,16 @@ def reads_only(sql: str) -> bool:
     return isinstance(tree, (exp.Select, exp.Union)) or (isinstance(tree, exp.Query) and tree.args.get("with"))
 
 
-def duckdb_answers(db_path: Path, database: str) -> Callable[[str], Optional[List[Dict[str, Any]]]]:
+def duckdb_answers(db_path: Path, database: str, paths: Optional[Tuple[str, str]] = None
+                   ) -> Callable[[str], Optional[List[Dict[str, Any]]]]:
+    """``paths`` = (the local folder the build read, with a trailing /, the bucket's s3:// root): a file path in an
+    answer (``source_path``) names the object, as Athena's "$path" does, not the local copy."""
     import duckdb
+
+    def s3_path(value: Any) -> Any:
+        if paths and isinstance(value, str) and value.startswith(paths[0]):
+            return paths[1] + value[len(paths[0]):]
+        return value
 
     def answer(sql: str):
         if not reads_only(sql):
@@ -32,6 +40,6 @@ def duckdb_answers(db_path: Path, database: str) -> Callable[[str], Optional[Lis
         with duckdb.connect(str(db_path), read_only=True) as con:
             cursor = con.execute(tree.sql(dialect="duckdb"))
             columns = [column[0] for column in cursor.description]
-            return [dict(zip(columns, row)) for row in cursor.fetchall()]
+            return [{column: s3_path(value) for column, value in zip(columns, row)} for row in cursor.fetchall()]
 
     return answer

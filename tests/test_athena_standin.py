@@ -14,9 +14,9 @@ from kiro_analytics.athena import load_query, run_query, start_query
 from kiro_analytics.errors import StepFailed
 from kiro_analytics.plan import Recorder
 from kiro_analytics.progress import Clock
-from kiro_analytics.sqlfiles import load_tables, load_views
+from kiro_analytics.sqlfiles import load_facts, load_tables, load_views
 from kiro_analytics.tables import ensure_tables
-from kiro_analytics.views import pyathena_executor
+from kiro_analytics.views import ensure_facts, pyathena_executor
 from moto import mock_aws
 from moto.moto_api import state_manager
 from pyathena.error import OperationalError
@@ -70,9 +70,11 @@ def test_a_view_over_a_missing_table_fails_with_athenas_reason_and_is_not_stored
         execute(view.sql)
     assert _names(aws, config) == []
 
-    # Once the tables exist and the views it reads were created first (load_views' order), it succeeds.
+    # Once the tables (the fact table too, which step 5 creates) exist and the views it reads were created first
+    # (load_views' order), it succeeds.
     ensure_tables(aws["glue"], aws["athena"], Recorder().call, load_tables(config), config.database,
                   config.workgroup, clock=CLOCK)
+    ensure_facts(aws["glue"], aws["athena"], Recorder().call, load_facts(config), config.database, config.workgroup)
     for each in load_views(config):
         _run(aws, config, each.sql)
         if each.name == view.name:

@@ -276,7 +276,8 @@ def test_cost_table_fits_1400_px_and_shows_code_labels(site: Dict[str, Any]) -> 
                                 " return [w.scrollWidth, w.clientWidth, window.innerWidth]; })()")
         assert wide[2] == 1400 and wide[0] <= wide[1], f"{language}: the cost table scrolls sideways: {wide}"
         cells = {c for row in browser.evaluate(table_rows("ca-user-credits")) for c in row}
-        raw = {"KEEP", "UPGRADE", "DOWNGRADE", "PRO_PLUS", "PRO_MAX", "MONTH_TO_DATE", "COMPLETE"}
+        raw = {"KEEP", "UPGRADE", "DOWNGRADE", "PRO_PLUS", "PRO_MAX", "MONTH_TO_DATE", "COMPLETE", "PROVISIONAL",
+               "FINAL"}
         assert not cells & raw, f"{language}: codes shown raw: {sorted(cells & raw)}"
         labels = codes[language]
         assert cells & {labels[c] for c in ("KEEP", "UPGRADE", "DOWNGRADE")}, language

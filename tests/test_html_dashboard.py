@@ -157,6 +157,15 @@ def test_credit_kpi_matches_the_engine_total(built: Dict[str, Any]) -> None:
     value = kpi_from_payload(credits[0], payload)
     assert value == pytest.approx(built["result"].total_credits, rel=1e-9, abs=rounding(len(credits[0]["parts"][0])))
     assert value > 1000
+    # The build's summary line (consumption = plan + overage) and the KPIs that carry those labels agree.
+    result = built["result"]
+    consumption = kpi_from_payload(payload["visuals"]["ca-kpi-total-credits"], payload)
+    overage = kpi_from_payload(payload["visuals"]["ov-kpi-overage"], payload)
+    rows = len(payload["visuals"]["ca-kpi-total-credits"]["parts"][0])
+    assert consumption == pytest.approx(result.total_consumption, rel=1e-9, abs=rounding(rows))
+    rows = len(payload["visuals"]["ov-kpi-overage"]["parts"][0])
+    assert overage == pytest.approx(result.total_overage, rel=1e-9, abs=rounding(rows)) and overage > 0
+    assert result.total_consumption == pytest.approx(result.total_credits + result.total_overage, rel=1e-12)
 
 
 def test_hostile_names_stay_text(built: Dict[str, Any]) -> None:
@@ -241,13 +250,13 @@ def test_acceptance_rate_is_a_ratio_of_sums_not_a_mean_of_rates(built: Dict[str,
         con.close()
     want = {day.isoformat(): (accepted, suggested) for day, accepted, suggested, _ in rows}
     parts = [trend["parts"][i] for i in measure["parts"]]
-    # Rows are keyed by day and by the control columns (tier, user): the page sums them per day, so does this.
-    got: Dict[str, list] = {}
+    # The controls' columns (user) join the row key, so a day has a row per such group: summed per day here.
+    assert [f["param"] for f in trend["filters"]] == ["User"]
+    got: Dict[str, Any] = {}
     for n, key in enumerate(trend["keys"][0]["v"]):
-        day = got.setdefault(strings[key], [0, 0])
-        day[0] += parts[0][n]
-        day[1] += parts[1][n]
-    assert {day: tuple(sums) for day, sums in got.items()} == want
+        accepted, suggested = got.get(strings[key], (0, 0))
+        got[strings[key]] = (accepted + parts[0][n], suggested + parts[1][n])
+    assert got == want
     # The old measure (mean of per-user daily rates) differs on the sample, so the test can tell them apart.
     assert any(abs(a / s - mean) > 1e-6 for _, a, s, mean in rows if s)
 
@@ -286,11 +295,28 @@ def test_date_filter_and_grain_follow_the_definition(built: Dict[str, Any]) -> N
     assert all(strings[v].endswith("-01") for v in monthly["keys"][0]["v"])
     trend = payload["visuals"]["ov-credit-trend"]
     assert trend["dateGran"] == "DAY"
+    # One row per day and value of each control's column (the row key), days in order: the page sums a day's rows
+    # that the controls keep.
+    assert [f["param"] for f in trend["filters"]] == ["Tier", "User"]
     days = [strings[v] for v in trend["keys"][0]["v"]]
-    assert days == sorted(days), "a daily trend's rows are ordered by day"
+    assert days == sorted(days), "a daily trend's rows are in day order"
+    rows = list(zip(*(key["v"] for key in trend["keys"])))
+    assert len(rows) == len(set(rows)), "a daily trend is grouped once per day and control value"
+    assert len(trend["keys"]) == 1 + len(trend["filters"])
     assert payload["range"][1] == "2026-11-25"
     top = payload["visuals"]["ov-top-users"]
     assert top["limit"] == 10 and top["other"] is False and top["sort"][0][1] == "DESC"
+
+
+def test_no_code_label_reads_like_a_controls_all_option() -> None:
+    """Client code ALL labelled "All" sat in the Client drop-down next to its "All" (no filter) option."""
+    codes = json.loads(html_dashboard.CODES.read_text(encoding="utf-8"))
+    ui = json.loads((html_dashboard.ASSETS / "ui_strings.json").read_text(encoding="utf-8"))
+    for language in ("zh", "en"):
+        labels = codes[language]
+        assert ui[language]["all"] not in labels.values(), language
+        assert labels["ALL"] == {"zh": "全部客户端（ALL）", "en": "All clients (ALL)"}[language]
+        assert {"FINAL", "PROVISIONAL"} <= set(labels), "advice_status codes"
 
 
 def test_english_labels(built: Dict[str, Any]) -> None:

@@ -26,6 +26,7 @@ QuickSight and Glue call on the principal's behalf is not visible to a recorder,
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Tuple
@@ -38,7 +39,7 @@ from cfn_yaml import load_template
 from kiro_analytics import lambda_handler
 from kiro_analytics.athena import load_query
 from kiro_analytics.names import Names
-from kiro_analytics.sqlfiles import SQL_DIR, load_tables, load_views, view_dependencies
+from kiro_analytics.sqlfiles import SQL_DIR, load_facts, load_tables, load_views, view_dependencies
 from kiro_analytics.stack import TEMPLATE_PATH, stack_parameters
 from kiro_analytics.tables import parse_table_ddl
 from moto import mock_aws
@@ -49,6 +50,9 @@ from standins.athena import athena_catalog
 PARTITION = "aws"
 # A day file under a table's LOCATION, the shape Kiro delivers (region/year/month/day/hour partitions).
 SAMPLE_OBJECT = "us-east-1/2025/06/01/00/report.csv"
+# What an Iceberg table holds under its LOCATION: data files and metadata (JSON, manifest lists and manifests).
+FACT_OBJECTS = ("data/source_day=2025-06-01/00000-0-a.parquet", "metadata/00001-b.metadata.json",
+                "metadata/snap-1-c.avro")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -256,6 +260,9 @@ class Stack:
         for table in load_tables(self.config):
             url = urlparse(parse_table_ddl(table.sql).location)
             found[table.name] = (url.netloc, url.path.lstrip("/"))
+        for fact in load_facts(self.config):  # Iceberg: data and metadata under the LOCATION
+            url = urlparse(re.search(r"LOCATION\s+'([^']+)'", fact.sql).group(1))
+            found[fact.name] = (url.netloc, url.path.lstrip("/"))
         return found
 
     @property
@@ -269,6 +276,8 @@ class Stack:
         _bucket, prefix = self.table_locations()[table]
         if prefix.startswith(self.config.report_root):
             return [prefix + SAMPLE_OBJECT]
+        if table in {fact.name for fact in load_facts(self.config)}:
+            return [prefix + key for key in FACT_OBJECTS]
         written = [key for key in self.sync_written_keys if key.startswith(prefix)]
         assert written, f"table {table} reads {prefix}, where neither Kiro nor the user sync writes"
         return written
@@ -483,6 +492,7 @@ def _reached_objects(stack: Stack, names: Iterable[str]) -> List[str]:
     """The given tables and views and everything those views read, transitively."""
     views = {view.name: view.path.read_text(encoding="utf-8") for view in load_views(stack.config)}
     known = set(views) | {table.name for table in load_tables(stack.config)}
+    known |= {fact.name for fact in load_facts(stack.config)}
     pending, reached = list(names), set()
     while pending:
         name = pending.pop()
@@ -587,8 +597,10 @@ def _dashboard_objects(stack: Stack) -> List[str]:
 
 def test_quicksight_role_allows_what_the_athena_connector_needs(stack):
     objects = _dashboard_objects(stack)
-    # The dashboard reaches the report tables and the name map through its views.
-    assert {"user_report_raw", "kiro_by_user_analytic_raw", "user_mapping"} <= set(objects)
+    # The dashboard reaches the fact table and the name map through its views, and never the raw report tables
+    # (issue 12: no dataset re-parses raw lines; only the facts' load reads them).
+    assert {"report_line_facts", "user_mapping"} <= set(objects)
+    assert not {"user_report_raw", "kiro_by_user_analytic_raw", "qdev_by_user_analytic_raw"} & set(objects)
     catalog = f"arn:{PARTITION}:athena:{stack.region}:{stack.account}:datacatalog/AwsDataCatalog"
     why = "QuickSight Athena connector (AWSQuicksightAthenaAccess)"
     needs = [Need(a, stack.workgroup_arn, why) for a in (
@@ -711,3 +723,102 @@ def test_a_kms_report_bucket_gets_decrypt_on_its_key_only(tmp_path):
     plain = _stack(load_config(str(write_config(tmp_path / "p.yaml"))))
     assert not any("kms:" in str(statement["Action"])
                    for role in ROLES for statement in plain.template.statements(role))
+
+
+def test_lake_formation_registration_roles_get_decrypt_on_the_key_only(tmp_path):
+    """Under Lake Formation the registration role reads the reports for everyone
+    (https://docs.aws.amazon.com/lake-formation/latest/dg/register-encrypted.html): step 1 names the user-defined ones
+    (registration_key.stack_role_names) and the stack gives them kms:Decrypt on s3.kms_key_arn, nothing else."""
+    from conftest import write_config
+    from kiro_analytics.config import load_config
+
+    key = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-0000-1111-2222-333344445555"
+    config = load_config(str(write_config(tmp_path / "k.yaml", {"s3": {"kms_key_arn": key}})))
+    names = Names(config)
+    parameters = stack_parameters(config, names, names.lambda_code_key("ab" * 32), "lf-reader,lake-admin-role")
+    template = Template(parameters, config.region, config.account_id)
+    assert template.exists("LakeFormationKeyReadPolicy")
+    policy = template.resolve(template.resource("LakeFormationKeyReadPolicy")["Properties"])
+    assert policy["Roles"] == ["lf-reader", "lake-admin-role"]
+    statements = policy["PolicyDocument"]["Statement"]
+    assert unmet(statements, [Need("kms:Decrypt", key, "the registration role reads the encrypted reports")]) == []
+    assert unmet(statements, [Need("kms:Decrypt", key.replace("0a1b", "9f9f"), "another key")])
+    assert unmet(statements, [Need("kms:GenerateDataKey", key, "it writes nothing")])
+    assert unmet(statements, [Need("s3:GetObject", f"arn:aws:s3:::{config.bucket_name}/x", "its own S3 access")])
+    # No role named (none registered, or only the service-linked one), or no key: no policy at all.
+    for without in (stack_parameters(config, names, "", ""),
+                    stack_parameters(load_config(str(write_config(tmp_path / "p.yaml"))), names, "", "lf-reader")):
+        assert not Template(without, config.region, config.account_id).exists("LakeFormationKeyReadPolicy")
+
+
+def test_sync_role_allows_every_call_the_facts_refresh_makes(stack, monkeypatch):
+    """The daily {"action": "facts"} run: lists the report folders, asks which files the facts hold, and loads the
+    changed days (DELETE and INSERT INTO on the Iceberg table). Besides what any Athena query needs, an Iceberg
+    write commits the table's new metadata in Glue (glue:UpdateTable) and writes and removes files under its
+    location (https://docs.aws.amazon.com/athena/latest/ug/querying-iceberg.html; Glue fine-grained access:
+    catalog, database and table ARNs)."""
+    from datetime import date as _date
+
+    from kiro_analytics.plan import Recorder as PlanRecorder
+    from kiro_analytics.tables import ensure_tables
+    from kiro_analytics.views import apply_views, ensure_facts
+
+    config, names = stack.config, stack.names
+    function = stack.template.resolve(stack.template.resource("SyncFunction")["Properties"])
+    rule = stack.template.resolve(stack.template.resource("SyncSchedule")["Properties"])
+    target = rule["Targets"][1]  # the daily schedule's second target: the same function, told to refresh the facts
+    assert target["Id"] == "facts-refresh" and target["Input"] == '{"action": "facts"}'
+    assert target["Arn"] == rule["Targets"][0]["Arn"]
+    with mock_aws():
+        s3 = boto3.client("s3", region_name=config.region)
+        s3.create_bucket(Bucket=config.bucket_name)
+        results_bucket, results_prefix = stack.results_location
+        s3.create_bucket(Bucket=results_bucket)
+        root = stack.table_locations()["user_report_raw"][1]
+        s3.put_object(Bucket=config.bucket_name, Key=root + SAMPLE_OBJECT, Body=b"Date,UserId\n")
+        glue = boto3.client("glue", region_name=config.region)
+        glue.create_database(DatabaseInput={"Name": names.database})
+        athena = boto3.client("athena", region_name=config.region)
+        athena.create_work_group(Name=names.workgroup, Configuration={
+            "ResultConfiguration": {"OutputLocation": f"s3://{results_bucket}/{results_prefix}"}})
+        for key, value in function["Environment"]["Variables"].items():
+            monkeypatch.setenv(key, str(value))
+        recorder = Recorder()
+        original = lambda_handler.make_facts_clients
+        monkeypatch.setattr(lambda_handler, "make_facts_clients",
+                            lambda: {k: recorder.attach(c) for k, c in original().items()})
+        state_manager.set_transition(model_name="athena::execution", transition={"progression": "immediate"})
+        try:
+            with athena_catalog() as standin:
+                ensure_tables(glue, athena, PlanRecorder().call, load_tables(config), names.database, names.workgroup)
+                apply_views(glue, athena, PlanRecorder(), [v for v in load_views(config) if v.name == "report_lines"],
+                            names.database, names.workgroup)
+                ensure_facts(glue, athena, PlanRecorder().call, load_facts(config), names.database, names.workgroup)
+                standin.answer(lambda sql: [] if "FROM report_line_facts" in sql else None)
+                answer = lambda_handler.run_facts(dict(os.environ), None, today=_date(2025, 6, 2))
+        finally:
+            state_manager.unset_transition(model_name="athena::execution")
+    assert answer["days_loaded"] == ["2025-06-01"]
+    operations = {(service, operation) for service, operation, _ in recorder.calls}
+    assert operations == {("s3", "ListObjectsV2"), ("athena", "StartQueryExecution"), ("athena", "GetQueryExecution"),
+                          ("athena", "GetQueryResults")}
+    needs: List[Need] = []
+    fact_table, (fact_bucket, fact_prefix) = "report_line_facts", stack.table_locations()["report_line_facts"]
+    for service, operation, params in recorder.calls:
+        needs += _sync_call_needs(stack, service, operation, params)
+        if (service, operation) == ("athena", "StartQueryExecution"):
+            sql = params["QueryString"]
+            objects = _reached_objects(stack, tables_in(sql))
+            needs += athena_query_needs(stack, objects, "a facts refresh query")
+            if re.search(r"^(INSERT INTO|DELETE FROM)", sql, re.M):
+                why = "Iceberg commit"
+                needs += [Need("glue:UpdateTable", arn, why) for arn in (
+                    stack.glue("catalog"), stack.glue("database"), stack.glue("table", fact_table))]
+                needs += [Need(action, _s3(fact_bucket, fact_prefix + key), why)
+                          for key in FACT_OBJECTS for action in ("s3:PutObject", "s3:DeleteObject")]
+    assert any(n.action == "glue:UpdateTable" for n in needs)
+    assert_allowed(stack.template, "SyncRole", needs)
+    # Least privilege: the commit is allowed on the fact table only, and file removal under facts/ only.
+    statements = stack.template.statements("SyncRole")
+    assert unmet(statements, [Need("glue:UpdateTable", stack.glue("table", "user_report_raw"), "t")])
+    assert unmet(statements, [Need("s3:DeleteObject", _s3(results_bucket, "lambda/x.zip"), "t")])

@@ -31,6 +31,9 @@ def aws(config):
         with mock_aws(), athena_catalog() as athena, crawls(), lambda_runs():
             s3 = boto3.client("s3", region_name="us-east-1")
             s3.create_bucket(Bucket=config.bucket_name)
+            # What every S3 bucket has had since January 2023 (moto has no default of its own).
+            s3.put_bucket_encryption(Bucket=config.bucket_name, ServerSideEncryptionConfiguration={"Rules": [
+                {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
             # One report file per family the discovery crawlers read (the counts themselves come from answers).
             for folder, header in (("user_report", "Date,UserId,Client_Type,Credits_Used,Total_Messages"),
                                    ("by_user_analytic", "UserId,Date,Chat_AICodeLines")):
@@ -68,6 +71,9 @@ def test_steps_1_to_6_then_rerun_reports_unchanged(aws, config, tmp_path, capsys
                             {"table_name": "qdev_by_user_analytic_raw", "row_count": "0", "first_day": None,
                              "last_day": None}]
                if "count_if" in sql else None)
+    # Step 5's facts refresh asks which files the facts hold: none on the first run, what it loaded on the rerun.
+    loaded: list = []
+    aws.answer(lambda sql: list(loaded) if "GROUP BY source_day, source_path" in sql else None)
 
     first = script(1).action(context(config, 1, tmp_path))
     assert first.startswith("stack created; code uploaded")
@@ -106,9 +112,13 @@ def test_steps_1_to_6_then_rerun_reports_unchanged(aws, config, tmp_path, capsys
     assert "user_report_raw 42 rows (2026-02-10 … 2026-02-20)" in verified
     views = script(5).action(context(config, 5, tmp_path))
     view_count = len(load_views(config))
-    # The crawlers' two discovery tables are in the database too: SELECT on them as on every table.
-    assert views == (f"{view_count} view(s): {view_count} created; Lake Formation: {5 * (view_count + 2)} grant(s) "
-                     "added")
+    # The crawlers' two discovery tables and the fact table are in the database too: SELECT on them as on every
+    # table. The one report file's day folder is loaded into the facts.
+    assert views == (f"{view_count} view(s): {view_count} created; facts: 1 day(s) loaded (2026-02-20) of 1; "
+                     f"Lake Formation: {5 * (view_count + 3)} grant(s) added")
+    listed = boto3.client("s3").list_objects_v2(Bucket=config.bucket_name, Prefix=config.report_root)["Contents"]
+    loaded += [{"source_day": "2026-02-20", "source_path": f"s3://{config.bucket_name}/{item['Key']}"}
+               for item in listed if "/2026/02/20/" in item["Key"]]
     with lambda_runs() as runs:
         synced = script(6).action(context(config, 6, tmp_path))
     assert synced.startswith("3 user(s)") and "2 from Identity Center" in synced and "1 by id only" in synced
@@ -117,16 +127,17 @@ def test_steps_1_to_6_then_rerun_reports_unchanged(aws, config, tmp_path, capsys
     assert synced.endswith("deployed function ran: 3 user(s), map unchanged, 2 from Identity Center")
     assert [(run["event"], run["errored"]) for run in runs] == [({"action": "sync"}, False)]
     body = boto3.client("s3").get_object(Bucket=config.bucket_name, Key=config.user_mapping_key)
-    assert body["ServerSideEncryption"] == "AES256"
+    assert body["ServerSideEncryption"] == "AES256"  # the bucket's default: step 6 sent no encryption header
     rows = list(csv.DictReader(io.StringIO(body["Body"].read().decode())))
     assert {r["userid"]: r["groups"] for r in rows}[ids[0]] == "Platform"
 
     # Second run: nothing to do anywhere; the deployed template and parameters are compared, no UpdateStack sent.
     assert script(1).action(context(config, 1, tmp_path)) == "stack unchanged; code unchanged; tables unchanged"
     assert script(2).action(context(config, 2, tmp_path)).startswith(
-        f"unchanged: 0 grant(s) added, {5 * (1 + 5 + 2 + view_count) + 1} already in place")
+        f"unchanged: 0 grant(s) added, {5 * (1 + 5 + 2 + 1 + view_count) + 1} already in place")
     rerun = script(5).action(context(config, 5, tmp_path))
-    assert rerun.endswith(f"{view_count} unchanged; Lake Formation: 0 grant(s) added")
+    assert rerun.endswith(f"{view_count} unchanged; facts: unchanged (1 day folder(s) current); "
+                          "Lake Formation: 0 grant(s) added")
     assert "(unchanged)" in script(6).action(context(config, 6, tmp_path))
 
 
@@ -140,6 +151,26 @@ def test_step_1_with_an_alarm_email_deploys_topic_alarm_actions_and_digest(aws, 
     assert script(1).action(context(config, 1, tmp_path)).startswith("stack created")
     assert_with_email(deployed_alarm_branch(_client, names), names, "ops@example.com")
     assert script(1).action(context(config, 1, tmp_path)) == "stack unchanged; code unchanged; tables unchanged"
+
+
+def test_step_1_gives_the_lake_formation_registration_role_the_report_key(aws, tmp_path):
+    """A KMS bucket under Lake Formation: the role the reports' location is registered with reads them for Athena,
+    QuickSight and the crawlers, so step 1 finds it (ListResources) and the stack gives it kms:Decrypt on the key."""
+    key = _client("kms").create_key()["KeyMetadata"]["Arn"]
+    config = load_config(str(write_config(tmp_path / "kms.yaml", {"s3": {"kms_key_arn": key}})))
+    reader = _client("iam").create_role(RoleName="lf-reader", Path="/data/", AssumeRolePolicyDocument="{}")["Role"]
+    lf = _client("lakeformation")
+    lf.register_resource(ResourceArn=f"arn:aws:s3:::{config.bucket_name}", RoleArn=reader["Arn"])
+    lf.put_data_lake_settings(DataLakeSettings={
+        "DataLakeAdmins": [{"DataLakePrincipalIdentifier": "arn:aws:sts::123456789012:user/moto"}],
+        "CreateDatabaseDefaultPermissions": [], "CreateTableDefaultPermissions": []})
+    assert script(1).action(context(config, 1, tmp_path)).startswith("stack created")
+    names = Names(config)
+    stack = _client("cloudformation").describe_stacks(StackName=names.stack)["Stacks"][0]
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}["LakeFormationKeyRoles"] == "lf-reader"
+    document = _client("iam").get_role_policy(RoleName="lf-reader", PolicyName=f"{names.database}-decrypt-reports")
+    assert document["PolicyDocument"]["Statement"] == [{"Sid": "DecryptRegisteredReports", "Effect": "Allow",
+                                                        "Action": "kms:Decrypt", "Resource": key}]
 
 
 def test_dry_run_of_step_1_records_and_changes_nothing(aws, config, tmp_path):

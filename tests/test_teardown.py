@@ -20,13 +20,13 @@ from conftest import ROOT, write_config
 from kiro_analytics.config import load_config
 from kiro_analytics.errors import StepFailed
 from kiro_analytics.local import sample_data
-from kiro_analytics.names import Names
+from kiro_analytics.names import FACT_TABLES, Names
 from kiro_analytics.plan import Recorder
 from kiro_analytics.progress import Clock
 from kiro_analytics.quicksight import analyses, assets, dashboard, datasets
-from kiro_analytics.sqlfiles import load_views
+from kiro_analytics.sqlfiles import load_facts, load_views
 from kiro_analytics.teardown import ReportDeletionRefused, Teardown
-from kiro_analytics.views import apply_views
+from kiro_analytics.views import apply_views, ensure_facts
 from moto import mock_aws
 from moto.moto_api import state_manager
 from standins import cloudformation as cfn_standin
@@ -71,8 +71,10 @@ def deployed(config, tmp_path):
 
             script(1).action(context(config, 1, tmp_path))
             names = Names(config)
-            apply_views(boto3.client("glue", region_name="us-east-1"), boto3.client("athena", region_name="us-east-1"),
-                        Recorder(), load_views(config), config.database, config.workgroup)
+            glue = boto3.client("glue", region_name="us-east-1")
+            athena = boto3.client("athena", region_name="us-east-1")
+            ensure_facts(glue, athena, Recorder().call, load_facts(config), config.database, config.workgroup)
+            apply_views(glue, athena, Recorder(), load_views(config), config.database, config.workgroup)
             s3.put_object(Bucket=config.bucket_name, Key=config.user_mapping_key, Body=MAPPING)
             # A package an older deploy staged in the report bucket (before the code moved to the results bucket).
             s3.put_object(Bucket=config.bucket_name, Key=f"{names.prefix}/lambda/user-sync-0123456789ab.zip",
@@ -82,6 +84,9 @@ def deployed(config, tmp_path):
                 for index in range(3):
                     s3.put_object(Bucket=names.results_bucket, Key=f"athena/q{index}.csv", Body=f"{round_}".encode())
             s3.delete_object(Bucket=names.results_bucket, Key="athena/q0.csv")  # a delete marker too
+            # The fact table's data (Iceberg writes it under the table's LOCATION, facts/ in the results bucket).
+            s3.put_object(Bucket=names.results_bucket, Body=b"PAR1",
+                          Key="facts/report_line_facts/data/source_day=2026-05-01/a.parquet")
 
             standin = QuickSightStandIn()
             for step, module in ((7, datasets), (8, analyses), (9, dashboard)):
@@ -117,8 +122,10 @@ def test_teardown_removes_everything_ours_and_keeps_every_report_byte(deployed, 
     code_keys = [key for key in before["report_bucket"] if key.startswith(f"{names.prefix}/lambda/")]
     assert len(code_keys) == 1 and config.user_mapping_key in before["report_bucket"]
     # 6 query results and the function's code, which step 1 stages in the stack's own (in-region) bucket.
-    assert before["stacks"] == [names.stack] and before["results_versions"] == 7
-    assert len(before["tables"]) == 5 + len(load_views(config))  # raw tables, user_mapping, seat_roster
+    # And one data file of the fact table.
+    assert before["stacks"] == [names.stack] and before["results_versions"] == 8
+    # raw tables, user_mapping, seat_roster, the fact table
+    assert len(before["tables"]) == 5 + len(FACT_TABLES) + len(load_views(config))
     assert before["dashboards"] and len(before["analyses"]) == 4 and before["datasets"] and before["sources"]
     report_keys = [key for key in aws["reports"] if key.startswith(config.report_root)]
     assert len(report_keys) >= len(aws["manifest"].report_files) > 0  # reports, markers and prompt logs
@@ -138,7 +145,7 @@ def test_teardown_removes_everything_ours_and_keeps_every_report_byte(deployed, 
         f"dataset {dataset_id}" for dataset_id in before["datasets"]]
     assert f"s3://{config.bucket_name}/{config.user_mapping_key}" in result.removed
     assert f"s3://{config.bucket_name}/{code_keys[0]}" in result.removed
-    assert f"8 object version(s) in s3://{names.results_bucket}" in result.removed  # 7 versions, 1 delete marker
+    assert f"9 object version(s) in s3://{names.results_bucket}" in result.removed  # 8 versions, 1 delete marker
     deletes = [op for op in aws["qs"].operations() if op.startswith("Delete")]
     assert deletes.count("DeleteAnalysis") == 4
     forced = [params for op, params in aws["qs"].calls if op == "DeleteAnalysis"]

@@ -1,9 +1,11 @@
 """The user-sync Lambda: a small adapter over identity_sync.sync_user_mapping, the same function step 6 calls,
 and over digest.send_digest for the weekly digest.
 
-The event's "action" picks the job: the daily schedule sends none ("sync"), the digest's rule sends
-{"action": "digest"}. Settings come from environment variables set by infrastructure/cloudformation.yaml. Errors
-propagate so the invocation counts in the function's Errors metric, which the stack's alarm watches.
+The event's "action" picks the job: the daily schedule sends none ("sync") to one target and {"action": "facts"}
+to another (facts.refresh_facts, the loader step 5 runs: only the day folders whose files are new, re-sent or gone),
+the digest's rule sends {"action": "digest"}. Settings come from environment variables set by
+infrastructure/cloudformation.yaml. Errors propagate so the invocation counts in the function's Errors metric,
+which the stack's alarm watches.
 """
 
 from __future__ import annotations
@@ -11,18 +13,21 @@ from __future__ import annotations
 import json
 import logging
 import os
-from typing import Any, Dict, Mapping, Tuple
+from datetime import date, datetime, timezone
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 from .aws import assumed_client, boto_config
 from .digest import DigestSettings, send_digest
 from .errors import InputError
+from .facts import FactSources, refresh_facts
 from .identity_sync import SyncSettings, sync_user_mapping
 
 log = logging.getLogger(__name__)
 ENVIRONMENT = ("MAPPING_BUCKET", "MAPPING_KEY", "IDENTITY_STORE_ID", "IDENTITY_REGION", "DATABASE", "WORKGROUP")
 # Optional: a JSON list of seat group display names (JSON because a group name may hold a comma); absent or [] = off.
 SEAT_GROUPS = "SEAT_GROUPS"
-ACTIONS = ("sync", "digest")
+ACTIONS = ("sync", "digest", "facts")
+FACT_SOURCES = "FACT_SOURCES"
 # Seconds the sync keeps after its report query for the directory's stragglers (DescribeUser) and the writes; the
 # query itself runs while the directory is read.
 AFTER_QUERY = 120.0
@@ -110,8 +115,32 @@ def make_digest_clients() -> Dict[str, Any]:
     return {"athena": boto3.client("athena", config=config), "sns": boto3.client("sns", config=config)}
 
 
+def run_facts(environ: Mapping[str, str], context: Any, today: Optional[date] = None) -> Dict[str, Any]:
+    """The daily facts refresh: the fact tables get the day folders whose report files changed."""
+    missing = [name for name in ("DATABASE", "WORKGROUP", FACT_SOURCES) if not environ.get(name)]
+    if missing:
+        raise InputError(f"the function is missing environment variable(s) {', '.join(missing)}; redeploy the stack")
+    clients = make_facts_clients()
+    timeout = query_timeout(environ, _remaining(context))
+    refresh = refresh_facts(clients["athena"], clients["s3"], environ["DATABASE"], environ["WORKGROUP"],
+                            FactSources.from_json(environ[FACT_SOURCES]), today or datetime.now(timezone.utc).date(),
+                            timeout=timeout)
+    log.info("%s", refresh.summary())
+    return {"action": "facts", "days_listed": refresh.days_listed,
+            "days_loaded": [day.isoformat() for day in refresh.days_loaded], "summary": refresh.summary()}
+
+
+def make_facts_clients() -> Dict[str, Any]:
+    import boto3
+
+    config = boto_config()
+    return {"athena": boto3.client("athena", config=config), "s3": boto3.client("s3", config=config)}
+
+
 def handler(event: Any, context: Any) -> Dict[str, Any]:
     logging.getLogger().setLevel(logging.INFO)
+    if action_of(event) == "facts":
+        return run_facts(os.environ, context)
     if action_of(event) == "digest":
         digest_settings = digest_settings_from_environment(os.environ)
         if not digest_settings.topic_arn:  # checked before any query: a digest with nowhere to go costs nothing

@@ -16,10 +16,11 @@ from typing import Tuple
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 ROOT = PACKAGE_DIR.parent.parent
-MODULES: Tuple[str, ...] = ("__init__.py", "athena.py", "aws.py", "digest.py", "errors.py", "identity_sync.py",
-                            "lambda_handler.py", "progress.py", "seat_roster.py", "user_csv.py")
+MODULES: Tuple[str, ...] = ("__init__.py", "athena.py", "aws.py", "digest.py", "errors.py", "facts.py",
+                            "identity_sync.py", "lambda_handler.py", "progress.py", "seat_roster.py", "templating.py",
+                            "user_csv.py")
 QUERIES: Tuple[str, ...] = ("digest_activity.sql", "digest_forecast.sql", "digest_freshness.sql", "digest_seats.sql",
-                            "distinct_user_ids.sql")
+                            "distinct_user_ids.sql", "fact_files.sql")
 HANDLER = "kiro_analytics.lambda_handler.handler"
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 
@@ -37,6 +38,8 @@ class LambdaPackage:
 def _entries() -> Tuple[Tuple[str, Path], ...]:
     files = [(f"kiro_analytics/{name}", PACKAGE_DIR / name) for name in MODULES]
     files += [(f"sql/queries/{name}", ROOT / "sql" / "queries" / name) for name in QUERIES]
+    # The fact tables' delete and load statements, which the daily facts refresh renders (facts.fact_statement).
+    files += [(f"sql/facts/{path.name}", path) for path in sorted((ROOT / "sql" / "facts").glob("*.sql"))]
     return tuple(sorted(files))
 
 

@@ -13,6 +13,10 @@ from .config import Config
 from .seat_roster import seat_roster_key
 
 RAW_TABLES: Tuple[str, ...] = ("user_report_raw", "kiro_by_user_analytic_raw", "qdev_by_user_analytic_raw")
+# The Iceberg fact tables of sql/facts/ (a test checks this list against the files); their data sits under facts/
+# in the results bucket, which teardown empties before the stack goes.
+FACT_TABLES: Tuple[str, ...] = ("report_line_facts",)
+FACTS_FOLDER = "facts/"
 USER_MAPPING_TABLE = "user_mapping"
 SEAT_ROSTER_TABLE = "seat_roster"
 # Report family → the folder under the report root its discovery crawler reads. The raw tables project their

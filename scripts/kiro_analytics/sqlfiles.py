@@ -10,12 +10,16 @@ import hashlib
 import posixpath
 import re
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
-from typing import Dict, FrozenSet, List, Mapping, Set
+from typing import Dict, FrozenSet, List, Mapping, Set, Tuple
 
 from .config import FREE_TIER, Config
 from .errors import InputError
+from .facts import FactSources
+from .names import FACTS_FOLDER, Names
 from .seat_roster import seat_roster_key
+from .tables import parse_table_ddl
 from .templating import render
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
@@ -24,6 +28,13 @@ SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 _CREATE_RE = {
     "table": re.compile(r"(?i)CREATE\s+EXTERNAL\s+TABLE\s+IF\s+NOT\s+EXISTS\s+\$\{database\}\.([a-z_][a-z0-9_]*)"),
     "view": re.compile(r"(?i)CREATE\s+OR\s+REPLACE\s+VIEW\s+\$\{database\}\.([a-z_][a-z0-9_]*)"),
+    "fact": re.compile(r"(?i)CREATE\s+TABLE\s+IF\s+NOT\s+EXISTS\s+\$\{database\}\.([a-z_][a-z0-9_]*)"),
+}
+FACTS_DIR = "facts"
+# What a fact table's load and delete files must do, to the table named like the file.
+_FACT_STATEMENTS = {
+    "load": re.compile(r"(?i)INSERT\s+INTO\s+\$\{database\}\.([a-z_][a-z0-9_]*)\s*\("),
+    "delete": re.compile(r"(?i)DELETE\s+FROM\s+\$\{database\}\.([a-z_][a-z0-9_]*)\s"),
 }
 _QUALIFIED_RE = re.compile(r"\$\{database\}\.([A-Za-z_][A-Za-z0-9_]*)")
 _IDENTIFIER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -74,12 +85,14 @@ def sql_values(config: Config) -> Dict[str, str]:
         "plan_tier_rows": rows,
         "report_regions": ",".join(config.report_regions or (config.region,)),
         "first_report_day": config.first_report_day.replace("-", "/"),
+        "facts_location": f"s3://{Names(config).results_bucket}/{FACTS_FOLDER}",
     }
 
 
 def _load(kind: str, config: Config, sql_dir: Path) -> List[SqlObject]:
-    folder = sql_dir / ("tables" if kind == "table" else "views")
-    files = sorted(folder.glob("*.sql"))
+    folder = sql_dir / {"table": "tables", "view": "views", "fact": FACTS_DIR}[kind]
+    # A fact table's .load.sql and .delete.sql sit beside its CREATE (fact_statements reads them).
+    files = sorted(path for path in folder.glob("*.sql") if "." not in path.stem)
     if not files:
         raise InputError(f"{folder}: no .sql files found")
     values = sql_values(config)
@@ -97,6 +110,61 @@ def _load(kind: str, config: Config, sql_dir: Path) -> List[SqlObject]:
 def load_tables(config: Config, sql_dir: Path = SQL_DIR) -> List[SqlObject]:
     """Rendered table DDL from sql/tables, one object per file, in file-name order (no dependencies)."""
     return _load("table", config, sql_dir)
+
+
+def load_facts(config: Config, sql_dir: Path = SQL_DIR) -> List[SqlObject]:
+    """Rendered CREATE TABLE (Iceberg) of every fact table in sql/facts, in file-name order."""
+    return _load("fact", config, sql_dir)
+
+
+def fact_statements(fact: SqlObject, config: Config, first: date, last: date) -> Dict[str, str]:
+    """The fact table's delete and load statements for the day folders first .. last (inclusive), rendered."""
+    if last < first:
+        raise InputError(f"{fact.path}: day range {first} .. {last} is empty")
+    values = {**sql_values(config), "first_day": first.strftime("%Y/%m/%d"), "last_day": last.strftime("%Y/%m/%d"),
+              "first_date": first.isoformat(), "last_date": last.isoformat()}
+    statements = {}
+    for kind, pattern in _FACT_STATEMENTS.items():
+        path = fact.path.with_name(f"{fact.name}.{kind}.sql")
+        if not path.is_file():
+            raise InputError(f"{fact.path}: {path.name} is missing (every fact table has a .load.sql and .delete.sql)")
+        text = path.read_text(encoding="utf-8")
+        match = pattern.search(text)
+        if match is None or match.group(1) != fact.name:
+            raise InputError(f"{path}: expected {kind} statement on ${{database}}.{fact.name}")
+        statements[kind] = render(text, values, str(path))
+    return statements
+
+
+def fact_sources(config: Config) -> FactSources:
+    """The raw tables' LOCATIONs (those with day partition projection, which the facts' load reads through
+    report_lines), the projected regions and first day: what facts.refresh_facts lists in S3. The stack passes it
+    to the Lambda as FACT_SOURCES."""
+    specs = [parse_table_ddl(table.sql) for table in load_tables(config)]
+    locations = tuple(spec.location for spec in specs
+                      if dict(spec.table_parameters).get("projection.day.type") == "date")
+    return FactSources(locations=locations, regions=tuple(config.report_regions or (config.region,)),
+                       first_day=date.fromisoformat(config.first_report_day))
+
+
+def split_at_facts(views: List[SqlObject], facts: List[SqlObject]) -> Tuple[List[SqlObject], List[SqlObject]]:
+    """Views in dependency order, split in two: those that read no fact table (even through other views), which
+    exist before the facts are loaded (the loads read report_lines), and those that do, created after."""
+    after_names = {fact.name for fact in facts}
+    before, after = [], []
+    for view in views:  # dependency order: a view's readers come after it
+        if view.reads & after_names:
+            after_names.add(view.name)
+            after.append(view)
+        else:
+            before.append(view)
+    return before, after
+
+
+def fact_load_reads(fact: SqlObject, views: List[SqlObject]) -> Set[str]:
+    """The views a fact table's load statement reads (directly)."""
+    text = fact.path.with_name(f"{fact.name}.load.sql").read_text(encoding="utf-8")
+    return view_dependencies(text, fact.name, {view.name for view in views})
 
 
 def _strip_comments_and_strings(text: str) -> str:
@@ -157,6 +225,7 @@ def load_views(config: Config, sql_dir: Path = SQL_DIR) -> List[SqlObject]:
     views = _load("view", config, sql_dir)
     raw_texts = {view.name: view.path.read_text(encoding="utf-8") for view in views}
     tables = {path.stem: path for path in sorted((sql_dir / "tables").glob("*.sql"))}
+    tables.update({path.stem: path for path in sorted((sql_dir / FACTS_DIR).glob("*.sql")) if "." not in path.stem})
     return order_views(views, raw_texts, tables)
 
 
@@ -170,6 +239,9 @@ def content_digests(config: Config, sql_dir: Path = SQL_DIR) -> Dict[str, str]:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     digests = {table.name: digest(table.sql) for table in load_tables(config, sql_dir)}
+    # A fact table holds what its load computes: its digest covers the CREATE and the load's text.
+    for fact in load_facts(config, sql_dir):
+        digests[fact.name] = digest(fact.sql + fact.path.with_name(f"{fact.name}.load.sql").read_text(encoding="utf-8"))
     views = load_views(config, sql_dir)
     for view in views:  # dependency order: what a view reads is digested before it
         digests[view.name] = digest(view.sql + "".join(digests[name] for name in sorted(view.reads) if name in digests))

@@ -13,7 +13,7 @@ from typing import Any, Callable, List, Optional
 from botocore.exceptions import ClientError
 
 from .errors import InputError, KiroError, StepFailed, is_missing
-from .names import ANALYSES, DISCOVERY_TABLES, RAW_TABLES, SEAT_ROSTER_TABLE, USER_MAPPING_TABLE, Names
+from .names import ANALYSES, DISCOVERY_TABLES, FACT_TABLES, RAW_TABLES, SEAT_ROSTER_TABLE, USER_MAPPING_TABLE, Names
 from .progress import DEFAULT_CLOCK, Clock, wait_until
 from .stack import describe_stack, failure_reasons
 
@@ -140,7 +140,8 @@ class Teardown:
     def catalog(self) -> None:
         glue = self.ctx.clients.client("glue")
         database = self.names.database
-        for table in [*reversed(self.view_names), SEAT_ROSTER_TABLE, USER_MAPPING_TABLE, *RAW_TABLES,
+        # The fact tables' data goes with the results bucket (stack()), which holds it under facts/.
+        for table in [*reversed(self.view_names), *FACT_TABLES, SEAT_ROSTER_TABLE, USER_MAPPING_TABLE, *RAW_TABLES,
                       *DISCOVERY_TABLES]:
             self._delete(f"table {database}.{table}", lambda table=table: self.ctx.recorder.call(
                 glue, "DeleteTable", DatabaseName=database, Name=table),

@@ -39,6 +39,13 @@ VALUE_RULES: Dict[str, Pattern[str]] = {
     "first_report_day": re.compile(r"^[0-9]{4}/[0-9]{2}/[0-9]{2}$"),
     "plan_tier_rows": re.compile(rf"^{_TIER_ROW}(, {_TIER_ROW})*$"),
     "overage_reading": re.compile(r"^(daily|running_total)$"),
+    # The fact tables' Iceberg data (sql/facts/): a folder of the stack's results bucket.
+    "facts_location": re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[^'\"\\\s{}$]+/$"),
+    # A fact load's day range: day folders (yyyy/MM/dd) and the same days as dates.
+    "first_day": re.compile(r"^[0-9]{4}/[0-9]{2}/[0-9]{2}$"),
+    "last_day": re.compile(r"^[0-9]{4}/[0-9]{2}/[0-9]{2}$"),
+    "first_date": re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+    "last_date": re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
 }
 
 

@@ -14,13 +14,16 @@ import base64
 import json
 import logging
 import re
+from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Optional, Set
 
+from .athena import run_query
 from .cli import StepContext
 from .errors import InputError
+from .facts import fact_drop, refresh_facts
 from .lakeformation import grant_missing
 from .request_validation import validate_request
-from .sqlfiles import load_views
+from .sqlfiles import fact_sources, load_facts, load_views, split_at_facts
 from .tables import current_table
 
 log = logging.getLogger(__name__)
@@ -72,17 +75,26 @@ def _tables_newer_than(glue: Any, database: str, view: Any, stored_at: Optional[
 
 
 def apply_views(glue: Any, athena: Any, recorder: Any, views: List[Any], database: str, workgroup: str,
-                execute: Optional[Callable[[str], None]] = None) -> Dict[str, str]:
+                execute: Optional[Callable[[str], None]] = None,
+                before_facts: Optional[Callable[[], Set[str]]] = None, fact_readers: Set[str] = frozenset()
+                ) -> Dict[str, str]:
     """Returns view name → created | replaced | unchanged (| planned under --dry-run), in the order applied.
 
     ``execute`` runs one statement (pyathena cursor.execute in step 5); under --dry-run the request is recorded.
     A view whose dependency changed is replaced as well: Athena views go stale when what they read changes.
     ``views`` come from sqlfiles.load_views (in dependency order, each with its ``reads``).
+    ``before_facts`` runs once, before the first view of ``fact_readers`` (those that read a fact table): it creates
+    and loads the facts (whose load reads the views before it) and returns the fact tables it created or replaced,
+    so their readers are replaced too.
     """
     outcome: Dict[str, str] = {}
     changed: set = set()
     view_names = {view.name for view in views}
+    facts_done = before_facts is None
     for view in views:
+        if not facts_done and view.name in fact_readers:
+            changed |= before_facts()  # type: ignore[misc]
+            facts_done = True
         body = view_body(view.sql)
         table = current_table(glue, database, view.name)
         stored = None if table is None else stored_body(table)
@@ -116,11 +128,64 @@ def deploy(ctx: StepContext) -> str:
     config, clients = ctx.config, ctx.clients
     execute = None if ctx.dry_run else pyathena_executor(clients.session, config.region, config.workgroup,
                                                          config.database)
-    result = apply_views(clients.client("glue"), clients.client("athena"), ctx.recorder, load_views(config),
-                         config.database, config.workgroup, execute)
+    views, facts = load_views(config), load_facts(config)
+    # Still a dependency order: what the facts' load reads first, then the views over the facts.
+    before, readers = split_at_facts(views, facts)
+    views = before + readers
+    glue, athena = clients.client("glue"), clients.client("athena")
+    loaded: List[str] = []
+
+    def before_facts() -> Set[str]:
+        # The facts' loads read report_lines, created above; every view below reads the facts.
+        created = ensure_facts(glue, athena, ctx.recorder.call, facts, config.database, config.workgroup)
+        refresh = refresh_facts(athena, clients.client("s3"), config.database, config.workgroup,
+                                fact_sources(config), datetime.now(timezone.utc).date(),
+                                call=ctx.recorder.call)
+        loaded.append(refresh.summary())
+        return {name for name, state in created.items() if state != "unchanged"}
+
+    result = apply_views(glue, athena, ctx.recorder, views, config.database, config.workgroup, execute,
+                         before_facts, {view.name for view in readers})
     # Views exist only from here on, so their Lake Formation SELECT grants (when LF governs) follow them here.
     grants = grant_missing(clients.client("lakeformation"), clients.client("sts"), clients.client("glue"),
                            ctx.recorder, config, ctx.names, clients.client("iam"))
     counts = {state: sum(1 for s in result.values() if s == state) for state in sorted(set(result.values()))}
     grant_note = f"; Lake Formation: {len(grants.granted)} grant(s) added" if grants.in_charge else ""
-    return f"{len(result)} view(s): " + ", ".join(f"{n} {state}" for state, n in counts.items()) + grant_note
+    return (f"{len(result)} view(s): " + ", ".join(f"{n} {state}" for state, n in counts.items())
+            + "".join(f"; {line}" for line in loaded) + grant_note)
+
+
+def ensure_facts(glue: Any, athena: Any, call: Any, facts: List[Any], database: str, workgroup: str) -> Dict[str, str]:
+    """Create each missing fact table (Iceberg); one whose columns differ from its file is dropped first (Athena's
+    DROP TABLE of an Iceberg table removes its data too,
+    https://docs.aws.amazon.com/athena/latest/ug/querying-iceberg-drop-table.html) and then fully reloaded, as
+    refresh_facts finds no day loaded. Returns name -> created | replaced (...) | unchanged."""
+    outcome: Dict[str, str] = {}
+    for fact in facts:
+        existing = current_table(glue, database, fact.name)
+        wanted = [(name, kind.lower()) for name, kind in _fact_columns(fact.sql)]
+        if existing is not None:
+            columns = existing.get("StorageDescriptor", {}).get("Columns", [])
+            have = [(c["Name"].lower(), c["Type"].lower()) for c in columns]
+            if have == wanted:
+                outcome[fact.name] = "unchanged"
+                continue
+            run_query(athena, fact_drop(fact.name, database), workgroup, database, f"drop {fact.name}", call=call)
+            outcome[fact.name] = "replaced (columns changed)"
+        else:
+            outcome[fact.name] = "created"
+        run_query(athena, fact.sql.strip(), workgroup, database, f"fact table {fact.name}", call=call)
+    return outcome
+
+
+_CREATE_TABLE = re.compile(r"^CREATE TABLE IF NOT EXISTS \S+ \(", re.M)
+_COLUMN = re.compile(r"^\s*([a-z_][a-z0-9_]*)\s+([a-z]+(?:<[a-z<>, ]+>)?),?\s*$", re.M)
+
+
+def _fact_columns(sql: str) -> List[tuple]:
+    """(name, type) of a fact table's CREATE, in order (the lines between its parentheses)."""
+    start = _CREATE_TABLE.search(sql)
+    if start is None:
+        raise InputError("a fact table's file must hold CREATE TABLE IF NOT EXISTS <database>.<name> (")
+    body = sql[start.end():sql.index("\n)", start.end())]
+    return _COLUMN.findall(body)

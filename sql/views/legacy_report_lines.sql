@@ -54,6 +54,6 @@ SELECT
     transformation_eventcount,
     transformation_linesgenerated,
     transformation_linesingested
-FROM ${database}.report_lines
+FROM ${database}.report_line_status
 WHERE family = 'by_user_analytic'
   AND status <> 'header'

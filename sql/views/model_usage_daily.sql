@@ -1,25 +1,25 @@
 -- Contract: messages per model in long form; a new model adds rows, not columns.
--- Every header ending in _messages except total_messages is one model (name without the suffix).
+-- Every header ending in _messages except total_messages is one model (name without the suffix); report_lines
+-- found those columns once per file and read their cells once per line (model_names[i] has model_messages[i]).
 CREATE OR REPLACE VIEW ${database}.model_usage_daily AS
 WITH cells AS (
     SELECT
         u.activity_date,
         u.userid,
         u.client_type,
-        element_at(u.header, p.pos) AS column_name,
-        trim(element_at(u.fields, p.pos)) AS cell
+        element_at(u.model_names, p.pos) AS model,
+        element_at(u.model_messages, p.pos) AS messages
     FROM ${database}.user_report_latest AS u
-    CROSS JOIN UNNEST(sequence(1, cardinality(u.header))) AS p (pos)
+    -- At least 1: Trino's sequence(1, 0) is an error, not an empty array; a line without model columns gives one
+    -- NULL cell, which the HAVING drops.
+    CROSS JOIN UNNEST(sequence(1, greatest(COALESCE(cardinality(u.model_names), 0), 1))) AS p (pos)
 )
 SELECT
     activity_date,
     userid,
     client_type,
-    substr(column_name, 1, length(column_name) - 9) AS model,
-    TRY_CAST(sum(COALESCE(TRY_CAST(cell AS BIGINT), 0)) AS BIGINT) AS messages
+    model,
+    TRY_CAST(sum(messages) AS BIGINT) AS messages
 FROM cells
-WHERE length(column_name) > 9
-  AND substr(column_name, length(column_name) - 8) = '_messages'
-  AND column_name <> 'total_messages'
-GROUP BY activity_date, userid, client_type, substr(column_name, 1, length(column_name) - 9)
-HAVING sum(COALESCE(TRY_CAST(cell AS BIGINT), 0)) > 0
+GROUP BY activity_date, userid, client_type, model
+HAVING sum(messages) > 0

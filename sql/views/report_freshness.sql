@@ -10,7 +10,7 @@
 CREATE OR REPLACE VIEW ${database}.report_freshness AS
 WITH headers AS (
     SELECT source_path, max(header_text) AS header_text
-    FROM ${database}.report_lines
+    FROM ${database}.report_line_status
     WHERE status = 'header'
     GROUP BY source_path
 ),
@@ -26,7 +26,7 @@ dated AS (
         l.source_path,
         l.export_stamp,
         h.header_text
-    FROM ${database}.report_lines AS l
+    FROM ${database}.report_line_status AS l
     LEFT JOIN headers AS h ON h.source_path = l.source_path
     WHERE l.status <> 'header'
       AND l.activity_date IS NOT NULL

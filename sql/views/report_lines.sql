@@ -1,13 +1,15 @@
 -- Internal: every non-blank line of every report file (user_report and both legacy sources), classified ONCE,
--- here, and typed: the ingest ledger, the freshness view and the typed views all read this view (so it can
--- become a table later without changing its SQL). Rules (sql/README.md, "How a line is read"):
---   * A line is its file's header when every field is a name (letters, digits, _ and .): no data line is,
---     because a date holds a hyphen. Names are trimmed and lower-cased, so columns are found by name in any
---     order; quotes and a byte-order mark are dropped first (no field of these reports holds a comma).
---   * status: 'header', 'used' (the line a view reads), 'superseded' (the same key in a newer export, or a
---     later path of the same stamp), or 'rejected' with reject_reason: no header, unknown header layout
---     (two different header lines, or a name twice), missing required column, not UTF-8, truncated line
---     (fewer fields than the header), extra fields (more: a quoted comma), bad date, no user id, bad number.
+-- here, and typed. Only sql/facts/report_line_facts.load.sql reads this view, for the day folders it loads
+-- (partition_day, the raw tables' day passed through), so each line is parsed once into report_line_facts, which
+-- every other view reads through report_line_status. Rules (sql/README.md, "How a line is read"):
+--   * A line is its file's header when its fields include Date and UserId (trimmed, any case). Names are trimmed
+--     and lower-cased, so columns are found by name in any order; quotes and a byte-order mark are dropped first
+--     (no field of these reports should hold a comma: one that does is rejected, never read shifted).
+--   * line_status: 'header', 'valid' (report_line_status then says 'used', the line a view reads, or
+--     'superseded', the same key in a newer export or a later path of the same stamp), or 'rejected' with
+--     reject_reason: no header, unknown header layout (two different header lines, or a name twice), missing
+--     required column, not UTF-8, truncated line (fewer fields than the header), extra fields (a comma in a
+--     field): more fields than the header, bad date, no user id, bad number (not a finite, unsigned number).
 --   * The key is (family, region, activity_date, userid, client_type): the same user, day and client in two
 --     regions are two real rows (two profiles), both used. Legacy lines of both sources share one key per
 --     region and day (client 'ALL'); the newest export stamp wins, then KiroLogs (source_rank 1), then path.
@@ -18,60 +20,74 @@
 --     promise to); the local engine decodes the same way, so such a line is rejected 'not UTF-8' in both.
 -- Per file (files, layouts): the header, where each column is, the export stamp (the LAST 12-digit run of the
 -- file name: the account id is 12 digits too, and split parts add _part_N after it) and the region (the folder
--- after user_report/ or by_user_analytic/). Values are typed before the window, so it carries numbers rather
--- than 57 text cells, and clean_line (quotes and byte-order mark gone) is kept for user_report lines only: user_report_latest splits
--- it for model_usage_daily, which reads the model columns by header name.
+-- after user_report/ or by_user_analytic/), and the <model>_messages columns (model_positions, model_names): each
+-- line reads only those cells, by header name, into model_messages.
 -- family is a constant of each branch of raw, so a filter on it prunes the other tables' scans in Athena.
 CREATE OR REPLACE VIEW ${database}.report_lines AS
 WITH raw AS (
-    SELECT 'user_report' AS family, 0 AS source_rank, "$path" AS source_path, from_utf8(to_utf8(line)) AS text_line
+    SELECT 'user_report' AS family, 0 AS source_rank, day AS partition_day, "$path" AS source_path,
+        from_utf8(to_utf8(line)) AS text_line
     FROM ${database}.user_report_raw
     UNION ALL
-    SELECT 'by_user_analytic' AS family, 1 AS source_rank, "$path" AS source_path, from_utf8(to_utf8(line)) AS text_line
+    SELECT 'by_user_analytic' AS family, 1 AS source_rank, day AS partition_day, "$path" AS source_path,
+        from_utf8(to_utf8(line)) AS text_line
     FROM ${database}.kiro_by_user_analytic_raw
     UNION ALL
-    SELECT 'by_user_analytic' AS family, 2 AS source_rank, "$path" AS source_path, from_utf8(to_utf8(line)) AS text_line
+    SELECT 'by_user_analytic' AS family, 2 AS source_rank, day AS partition_day, "$path" AS source_path,
+        from_utf8(to_utf8(line)) AS text_line
     FROM ${database}.qdev_by_user_analytic_raw
 ),
 lines AS (
     SELECT
         family,
         source_rank,
+        partition_day,
         source_path,
         not_utf8,
         clean_line,
-        regexp_like(clean_line, '^[ \t]*[A-Za-z][A-Za-z0-9_.]*[ \t]*(,[ \t]*[A-Za-z][A-Za-z0-9_.]*[ \t]*)*[ \t\r]*$') AS is_header
+        names,
+        -- A header names Date and UserId (trimmed, any case, any place): no looser test, so a stray line of words
+        -- is a bad data line, not a second header that would reject the whole file.
+        contains(split(names, ','), 'date') AND contains(split(names, ','), 'userid') AS is_header
     FROM (
         SELECT
-            family,
-            source_rank,
-            source_path,
-            strpos(text_line, chr(65533)) > 0 AS not_utf8,
-            replace(replace(text_line, '"', ''), chr(65279), '') AS clean_line
-        FROM raw
+            *,
+            regexp_replace(regexp_replace(lower(clean_line), '[ \t\r]*,[ \t\r]*', ','), '^[ \t\r]+|[ \t\r]+$', '')
+                AS names
+        FROM (
+            SELECT
+                family,
+                source_rank,
+                partition_day,
+                source_path,
+                strpos(text_line, chr(65533)) > 0 AS not_utf8,
+                replace(replace(text_line, '"', ''), chr(65279), '') AS clean_line
+            FROM raw
+        ) AS t
     ) AS r
     WHERE NOT regexp_like(clean_line, '^[ \t\r]*$')
 ),
 files AS (
     SELECT
         family,
+        partition_day,
         source_path,
         count(DISTINCT header_text) AS header_layouts,
         max(header_text) AS header_text
     FROM (
         SELECT
             family,
+            partition_day,
             source_path,
-            CASE WHEN is_header THEN regexp_replace(
-                regexp_replace(lower(clean_line), '[ \t\r]*,[ \t\r]*', ','), '^[ \t\r]+|[ \t\r]+$', ''
-            ) END AS header_text
+            CASE WHEN is_header THEN names END AS header_text
         FROM lines
     ) AS l
-    GROUP BY family, source_path
+    GROUP BY family, partition_day, source_path
 ),
 layouts AS (
     SELECT
         family,
+        partition_day,
         source_path,
         header_layouts,
         header_text,
@@ -138,24 +154,41 @@ layouts AS (
         NULLIF(array_position(header, 'testgeneration_generatedtests'), 0) AS p_testgeneration_generatedtests,
         NULLIF(array_position(header, 'transformation_eventcount'), 0) AS p_transformation_eventcount,
         NULLIF(array_position(header, 'transformation_linesgenerated'), 0) AS p_transformation_linesgenerated,
-        NULLIF(array_position(header, 'transformation_linesingested'), 0) AS p_transformation_linesingested
-    FROM (SELECT family, source_path, header_layouts, header_text, split(header_text, ',') AS header FROM files) AS f
+        NULLIF(array_position(header, 'transformation_linesingested'), 0) AS p_transformation_linesingested,
+        -- <model>_messages columns (every *_messages but total_messages), found once per file: each line then
+        -- reads only these cells, in long form (model_names[i] has model_messages[i]).
+        filter(sequence(1, cardinality(header)), p -> length(element_at(header, p)) > 9
+            AND substr(element_at(header, p), length(element_at(header, p)) - 8) = '_messages'
+            AND element_at(header, p) <> 'total_messages') AS model_positions,
+        transform(
+            filter(header, name -> length(name) > 9 AND substr(name, length(name) - 8) = '_messages'
+                AND name <> 'total_messages'),
+            name -> substr(name, 1, length(name) - 9)
+        ) AS model_names
+    FROM (
+        SELECT family, partition_day, source_path, header_layouts, header_text, split(header_text, ',') AS header
+        FROM files
+    ) AS f
 ),
 cells AS (
     SELECT
         l.family,
         l.source_rank,
+        l.partition_day,
         l.source_path,
         l.is_header,
         l.not_utf8,
         cardinality(l.fields) AS field_count,
-        CASE WHEN l.family = 'user_report' THEN l.clean_line END AS clean_line,
         h.region,
         h.export_stamp,
         h.header_text,
         h.header_layouts,
         h.header_columns,
         h.duplicate_columns,
+        CASE WHEN l.family = 'user_report' AND NOT l.is_header THEN h.model_names END AS model_names,
+        -- Not checked: a cell that is not a whole number counts 0 messages for that model (sql/README.md).
+        CASE WHEN l.family = 'user_report' AND NOT l.is_header THEN transform(h.model_positions,
+            p -> COALESCE(TRY_CAST(trim(element_at(l.fields, p)) AS BIGINT), 0)) END AS model_messages,
         CASE l.family
             WHEN 'user_report' THEN h.p_date IS NULL OR h.p_userid IS NULL OR h.p_client_type IS NULL
                 OR h.p_chat_conversations IS NULL OR h.p_credits_used IS NULL OR h.p_overage_cap IS NULL
@@ -224,10 +257,10 @@ cells AS (
         trim(element_at(l.fields, h.p_transformation_linesgenerated)) AS c_transformation_linesgenerated,
         trim(element_at(l.fields, h.p_transformation_linesingested)) AS c_transformation_linesingested
     FROM (
-        SELECT family, source_rank, source_path, is_header, not_utf8, clean_line, split(clean_line, ',') AS fields
+        SELECT family, source_rank, partition_day, source_path, is_header, not_utf8, split(clean_line, ',') AS fields
         FROM lines
     ) AS l
-    JOIN layouts AS h ON h.family = l.family AND h.source_path = l.source_path
+    JOIN layouts AS h ON h.family = l.family AND h.partition_day = l.partition_day AND h.source_path = l.source_path
 ),
 keyed AS (
     SELECT
@@ -241,13 +274,23 @@ keyed AS (
         -- Identity Center ids arrive bare, quoted (quotes are gone already) or as <store id>.<uuid>.
         regexp_replace(c_userid, '^d-[0-9A-Za-z]+[.]', '') AS userid,
         CASE family
-            -- Credits_Used must be a number; the other counts and amounts may be empty (0, or NULL for
-            -- usage_limit) but nothing else. Whole numbers are digits only.
-            WHEN 'user_report' THEN regexp_like(
+            -- Credits_Used must be a number; the other counts and amounts may be empty (0, or NULL for usage_limit)
+            -- but nothing else. No sign: credits, caps and counts are never negative. Whole numbers are digits that
+            -- fit a BIGINT. A decimal must be finite: the pattern keeps out NaN and Infinity; one beyond the largest
+            -- double (1.7976931348623157E308, e.g. 1e999) casts to Infinity in Trino (Double.parseDouble) and in
+            -- DuckDB, and "Infinity <= largest" is false (a NULL cast would not be true either): bad number.
+            WHEN 'user_report' THEN COALESCE(regexp_like(
                 COALESCE(c_credits_used, '') || ',' || COALESCE(c_chat_conversations, '') || ','
                 || COALESCE(c_total_messages, '') || ',' || COALESCE(c_overage_cap, '') || ','
                 || COALESCE(c_overage_credits_used, '') || ',' || COALESCE(c_usage_limit, ''),
-                '^-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?,[0-9]*,[0-9]*,(-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?)?,(-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?)?,(-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?)?$')
+                '^[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?,[0-9]*,[0-9]*,([0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?)?,([0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?)?,([0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?)?$')
+                AND TRY_CAST(c_credits_used AS DOUBLE) <= 1.7976931348623157E308
+                AND (COALESCE(c_chat_conversations, '') = '' OR TRY_CAST(c_chat_conversations AS BIGINT) >= 0)
+                AND (COALESCE(c_total_messages, '') = '' OR TRY_CAST(c_total_messages AS BIGINT) >= 0)
+                AND (COALESCE(c_overage_cap, '') = '' OR TRY_CAST(c_overage_cap AS DOUBLE) <= 1.7976931348623157E308)
+                AND (COALESCE(c_overage_credits_used, '') = ''
+                    OR TRY_CAST(c_overage_credits_used AS DOUBLE) <= 1.7976931348623157E308)
+                AND (COALESCE(c_usage_limit, '') = '' OR TRY_CAST(c_usage_limit AS DOUBLE) <= 1.7976931348623157E308), false)
             -- Every legacy metric is a whole number of at most 9 digits (an INTEGER here: this view is wide, and
             -- user_behavior_daily sums them as BIGINT); Q Developer era files leave zeros empty.
             ELSE regexp_like(legacy_cells, '^[0-9,]*$') AND NOT regexp_like(legacy_cells, '[0-9]{10}')
@@ -286,13 +329,15 @@ typed AS (
     SELECT
         family,
         source_rank,
+        partition_day,
         source_path,
         region,
         export_stamp,
         is_header,
         header_text,
         header_columns,
-        clean_line,
+        model_names,
+        model_messages,
         activity_date,
         userid,
         CASE WHEN family = 'user_report' THEN COALESCE(NULLIF(upper(c_client_type), ''), 'UNKNOWN') ELSE 'ALL' END
@@ -304,7 +349,7 @@ typed AS (
             WHEN missing_required THEN 'missing required column'
             WHEN not_utf8 THEN 'not UTF-8'
             WHEN field_count < header_columns THEN 'truncated line'
-            WHEN field_count > header_columns THEN 'extra fields'
+            WHEN field_count > header_columns THEN 'extra fields (a comma in a field)'
             WHEN activity_date IS NULL THEN 'bad date'
             WHEN userid IS NULL OR userid = '' THEN 'no user id'
             WHEN NOT numbers_ok THEN 'bad number'
@@ -373,34 +418,26 @@ typed AS (
         COALESCE(TRY_CAST(c_transformation_linesgenerated AS INTEGER), 0) AS transformation_linesgenerated,
         COALESCE(TRY_CAST(c_transformation_linesingested AS INTEGER), 0) AS transformation_linesingested
     FROM keyed
-),
-ranked AS (
-    SELECT
-        *,
-        row_number() OVER (
-            PARTITION BY is_header OR reject_reason IS NOT NULL, family, region, activity_date, userid, client_type
-            ORDER BY export_stamp DESC, source_rank ASC, source_path DESC
-        ) AS key_rank
-    FROM typed
 )
+-- No ranking here: which valid line of a key is used depends on every export ever loaded, so report_line_status
+-- decides it over report_line_facts. This view is the parse only, read by sql/facts/report_line_facts.load.sql for
+-- a range of day folders (partition_day), so each raw line is parsed once, when its day is loaded.
 SELECT
     family,
     source_rank,
+    partition_day,
+    TRY_CAST(replace(partition_day, '/', '-') AS DATE) AS source_day,
     source_path,
     region,
     export_stamp,
-    CASE
-        WHEN is_header THEN 'header'
-        WHEN reject_reason IS NOT NULL THEN 'rejected'
-        WHEN key_rank = 1 THEN 'used'
-        ELSE 'superseded'
-    END AS status,
+    CASE WHEN is_header THEN 'header' WHEN reject_reason IS NOT NULL THEN 'rejected' ELSE 'valid' END AS line_status,
     reject_reason,
     -- The file's header (names trimmed and lower-cased, comma-separated) on its header line only: one copy per
     -- file, not one per data line; the ledger, freshness and user_report_latest take it from there.
     CASE WHEN is_header THEN header_text END AS header_text,
     header_columns,
-    clean_line,
+    model_names,
+    model_messages,
     activity_date,
     userid,
     client_type,
@@ -458,4 +495,4 @@ SELECT
     transformation_eventcount,
     transformation_linesgenerated,
     transformation_linesingested
-FROM ranked
+FROM typed

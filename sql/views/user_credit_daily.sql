@@ -1,5 +1,8 @@
--- Internal: the credit report per (day, user), summed over clients: the one place a day's plan credits, overage
--- and consumption are defined (sql/README.md, Plans). Every daily cost figure reads this view.
+-- Internal: the credit report per (day, user, region), summed over clients: the one place a day's plan credits,
+-- overage and consumption are defined (sql/README.md, Plans). Every daily cost figure reads this view.
+-- region is part of the grain because a Kiro subscription belongs to a profile, and a profile to one region: a user
+-- with profiles in two regions holds two seats, each with its own tier, allowance, overage and running total.
+-- Readers that want one row per (day, user) sum over region.
 -- Overage_Credits_Used is read as plans.overage_reading says (the Kiro docs disagree on it):
 --   daily         each row holds that day's overage of its client: the day's overage is their sum;
 --   running_total each row holds the user's overage so far this month (the same total on every client's row):
@@ -22,6 +25,7 @@ WITH per_day AS (
         a.activity_date,
         TRY_CAST(date_trunc('month', a.activity_date) AS DATE) AS month,
         a.userid,
+        a.region,
         -- An unknown tier (rank 0) still beats a row that names none (-1).
         max_by(a.subscription_tier, COALESCE(p.tier_rank, CASE WHEN a.subscription_tier IS NULL THEN -1 ELSE 0 END))
             AS subscription_tier,
@@ -41,12 +45,12 @@ WITH per_day AS (
         max(CASE WHEN a.overage_enabled THEN 1 ELSE 0 END) = 1 AS overage_enabled
     FROM ${database}.user_activity_daily AS a
     LEFT JOIN ${database}.plan_tiers AS p ON p.subscription_tier = a.subscription_tier
-    GROUP BY a.activity_date, a.userid
+    GROUP BY a.activity_date, a.userid, a.region
 ),
 numbered AS (
     SELECT
         *,
-        row_number() OVER (PARTITION BY userid, month ORDER BY activity_date) AS day_number
+        row_number() OVER (PARTITION BY userid, region, month ORDER BY activity_date) AS day_number
     FROM per_day
 ),
 readings AS (
@@ -62,12 +66,14 @@ readings AS (
         d.overage_rows >= 2 AND d.overage_low = d.overage_high AS overage_clients_equal,
         d.overage_rows >= 2 AND d.overage_low < d.overage_high AS overage_clients_differ
     FROM numbered AS d
-    LEFT JOIN numbered AS b ON b.userid = d.userid AND b.month = d.month AND b.day_number = d.day_number - 1
+    LEFT JOIN numbered AS b
+        ON b.userid = d.userid AND b.region = d.region AND b.month = d.month AND b.day_number = d.day_number - 1
 )
 SELECT
     activity_date,
     month,
     userid,
+    region,
     subscription_tier,
     clients,
     chat_conversations,

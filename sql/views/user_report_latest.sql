@@ -1,15 +1,7 @@
 -- Internal: the user_report rows the views count: one per (region, date, user, client), from the newest
--- export (report_lines decides; a re-sent export repeats rows, every part of one export shares its stamp).
+-- export (report_line_status decides; a re-sent export repeats rows, every part of one export shares its stamp).
 -- The same user, day and client in two regions are two rows: two profiles, two subscriptions.
 CREATE OR REPLACE VIEW ${database}.user_report_latest AS
-WITH headers AS (
-    -- One header per file (report_lines keeps it on the file's header line; two equal header lines are one).
-    SELECT source_path, max(header_text) AS header_text
-    FROM ${database}.report_lines
-    WHERE family = 'user_report'
-      AND status = 'header'
-    GROUP BY source_path
-)
 SELECT
     u.activity_date,
     u.userid,
@@ -25,11 +17,10 @@ SELECT
     u.user_email,
     u.usage_limit,
     u.region,
-    -- model_usage_daily reads the model columns by header name from these two.
-    split(h.header_text, ',') AS header,
-    split(u.clean_line, ',') AS fields,
+    -- The <model>_messages cells, parsed when the line was loaded: model_names[i] has model_messages[i].
+    u.model_names,
+    u.model_messages,
     u.source_path,
     u.export_stamp
 FROM ${database}.user_report_lines AS u
-JOIN headers AS h ON h.source_path = u.source_path
 WHERE u.status = 'used'

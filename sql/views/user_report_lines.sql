@@ -1,6 +1,6 @@
 -- Internal: every data line of every user_report file, classified and typed (rules in report_lines.sql):
--- status 'used', 'superseded' or 'rejected' (with reject_reason). Header lines are left out (each file's header
--- is on its header line in report_lines).
+-- status 'used', 'superseded' or 'rejected' (with reject_reason; report_line_status decides). Header lines are
+-- left out (each file's header is on its header line in report_line_facts).
 CREATE OR REPLACE VIEW ${database}.user_report_lines AS
 SELECT
     source_path,
@@ -8,7 +8,8 @@ SELECT
     export_stamp,
     status,
     reject_reason,
-    clean_line,
+    model_names,
+    model_messages,
     activity_date,
     userid,
     client_type,
@@ -22,6 +23,6 @@ SELECT
     new_user,
     user_email,
     usage_limit
-FROM ${database}.report_lines
+FROM ${database}.report_line_status
 WHERE family = 'user_report'
   AND status <> 'header'

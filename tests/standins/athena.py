@@ -28,6 +28,17 @@ from moto.glue.models import glue_backends
 VIEW = re.compile(r"^\s*CREATE\s+OR\s+REPLACE\s+VIEW\s+(\w+)\.(\w+)\s+AS\s+(.*?)\s*;?\s*$", re.I | re.S)
 TABLE = re.compile(r"^\s*CREATE\s+EXTERNAL\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?(?:(\w+)\.)?(\w+)", re.I)
 SELECT = re.compile(r"^\s*\(?\s*(SELECT|WITH)\b", re.I)
+# Iceberg (Athena engine 3): CREATE TABLE without EXTERNAL, the partition columns among the declared ones, and
+# TBLPROPERTIES ('table_type'='ICEBERG') (https://docs.aws.amazon.com/athena/latest/ug/querying-iceberg-creating-tables.html);
+# DELETE and INSERT INTO change rows of Iceberg tables only
+# (https://docs.aws.amazon.com/athena/latest/ug/querying-iceberg-updating-iceberg-table-data.html).
+ICEBERG = re.compile(r"^\s*CREATE\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?(?:(\w+)\.)?(\w+)\s*\((.*?)\n\)\s*"
+                     r"PARTITIONED\s+BY\s*\(([^)]*)\)\s*LOCATION\s+'([^']+)'\s*TBLPROPERTIES\s*\((.*)\)\s*;?\s*$",
+                     re.I | re.S)
+DROP = re.compile(r"^\s*DROP\s+TABLE\s+(IF\s+EXISTS\s+)?(?:(\w+)\.)?(\w+)\s*;?\s*$", re.I)
+DML = re.compile(r"^\s*(INSERT\s+INTO|DELETE\s+FROM)\s+(?:(\w+)\.)?(\w+)\b", re.I)
+_COLUMN = re.compile(r"^\s*(\w+)\s+([a-z]+(?:<[a-z<>, ]+>)?)\s*,?\s*$", re.I)
+_PROPERTY = re.compile(r"'([^']+)'\s*=\s*'([^']*)'")
 # A qualified name: [awsdatacatalog.]schema.object, not the tail of a longer dotted name.
 QUALIFIED = re.compile(r"(?<![\w.\"])(?:awsdatacatalog\.)?(\w+)\.(\w+)\b(?!\s*\.)", re.I)
 _COMMENT_OR_STRING = re.compile(r"--[^\n]*|'(?:[^']|'')*'")
@@ -93,6 +104,26 @@ class AthenaCatalogStandIn:
             }
             glue.create_table(db, spec.name, table_input)
             return None
+        iceberg = ICEBERG.match(code)
+        if iceberg:
+            return self._create_iceberg(glue, iceberg, database)
+        drop = DROP.match(code)
+        if drop:
+            if_exists, db, name = drop.groups()
+            db, name = (db or database).lower(), name.lower()
+            if name not in glue.get_database(db).tables:
+                return None if if_exists else f"TABLE_NOT_FOUND: Table 'awsdatacatalog.{db}.{name}' does not exist"
+            glue.delete_table(db, name)
+            return None
+        dml = DML.match(code)
+        if dml:
+            _, db, name = dml.groups()
+            db, name = (db or database).lower(), name.lower()
+            if name not in glue.get_database(db).tables:
+                return f"TABLE_NOT_FOUND: line 1:1: Table 'awsdatacatalog.{db}.{name}' does not exist"
+            if glue.get_table(db, name).as_dict().get("Parameters", {}).get("table_type", "").upper() != "ICEBERG":
+                return "NOT_SUPPORTED: Modifying Hive table rows is only supported for transactional tables"
+            return self._missing_reference(glue, query, db)
         view = VIEW.match(code)
         if view:
             db, name, _ = view.groups()
@@ -111,6 +142,36 @@ class AthenaCatalogStandIn:
             return None
         if re.match(r"^\s*(CREATE|DROP|ALTER)\b", code, re.I):
             raise ValueError(f"stand-in does not understand this DDL: {code[:120]!r}")
+        return None
+
+    @staticmethod
+    def _create_iceberg(glue, match, database: str) -> Optional[str]:
+        if_not_exists, db, name, body, partitioned, location, properties = match.groups()
+        db, name = (db or database).lower(), name.lower()
+        columns = []
+        for line in body.splitlines():
+            if not line.strip() or line.strip().startswith("--"):
+                continue
+            column = _COLUMN.match(line)
+            if not column:
+                raise ValueError(f"stand-in cannot read this column definition: {line!r}")
+            columns.append((column.group(1).lower(), column.group(2).lower()))
+        params = dict(_PROPERTY.findall(properties))
+        if params.get("table_type", "").upper() != "ICEBERG":
+            return "INVALID_TABLE_PROPERTY: CREATE TABLE without EXTERNAL needs 'table_type'='ICEBERG'"
+        names = {column for column, _ in columns}
+        for part in (p.strip().lower() for p in partitioned.split(",")):
+            if re.sub(r"^\w+\((\w+)\)$", r"\1", part) not in names:
+                return f"COLUMN_NOT_FOUND: partition column {part} is not a column of {name}"
+        if not location.startswith("s3://") or not location.endswith("/"):
+            return f"INVALID_LOCATION: {location}"
+        if name in glue.get_database(db).tables:
+            return None if if_not_exists else f"TABLE_ALREADY_EXISTS: Table 'awsdatacatalog.{db}.{name}' already exists"
+        # Athena registers an Iceberg table in Glue with table_type ICEBERG and its metadata file's location.
+        glue.create_table(db, name, {
+            "Name": name, "TableType": "EXTERNAL_TABLE",
+            "Parameters": {"table_type": "ICEBERG", "metadata_location": f"{location}metadata/00000-0.metadata.json"},
+            "StorageDescriptor": {"Columns": [{"Name": n, "Type": k} for n, k in columns], "Location": location}})
         return None
 
     @staticmethod

@@ -24,6 +24,8 @@ SUPPORTED_FUNCTIONS: Dict[str, str] = {
     "ARRAY_POSITION": "0 (Trino) vs NULL (DuckDB) when absent: views wrap it in NULLIF(..., 0)",
     "ARRAY_SIZE": "cardinality()",
     "ARG_MAX": "max_by(); views give it a non-NULL key",
+    "ARRAY_SORT": "list_sort(): ascending; header names are never NULL (Trino puts NULLs last, DuckDB's default too), "
+                  "and two sorted arrays compare element-wise in both",
     "ARRAY_DISTINCT": "list_distinct(): only its size is used (DuckDB drops NULLs and order; header names are "
                       "never NULL)",
     "CASE": "",
@@ -62,6 +64,8 @@ SUPPORTED_FUNCTIONS: Dict[str, str] = {
     "UNNEST": "CROSS JOIN UNNEST of one array",
     "UPPER": "",
     "CONTAINS": "contains(array, element)",
+    "FILTER": "filter(array, x -> ...): list_filter(array, lambda x: ...), order kept, in both",
+    "TRANSFORM": "transform(array, x -> ...): list_transform(array, lambda x: ...), same length and order, in both",
     "||": "NULL if either side is NULL, in both",
 }
 
@@ -124,12 +128,49 @@ def to_duckdb(view: SqlObject, database: str, materialise: bool = False) -> str:
                          "(add a parity case in tests/test_sql_parity.py and list it in "
                          "kiro_analytics/local/translate.py)")
     tree = _unqualify(tree, database)
-    if materialise:
+    if materialise and not pass_through(tree):
         tree.set("kind", "TABLE")
     try:
         return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
     except SqlglotError as exc:
         raise InputError(f"{view.path}: sqlglot cannot translate to DuckDB faithfully: {exc}") from None
+
+
+def pass_through(tree: exp.Expression) -> bool:
+    """True for a view that only picks columns and rows of one relation (no join, grouping, window, DISTINCT or
+    CTE): a table of its rows would copy what its reader already holds, so it stays a view even when materialising
+    (its readers scan the materialised relation below it)."""
+    query = tree.expression if isinstance(tree, exp.Create) else tree
+    if not isinstance(query, exp.Select) or query.args.get("with") or query.args.get("joins"):
+        return False
+    if query.args.get("group") or query.args.get("distinct") or query.args.get("having"):
+        return False
+    source = query.args.get("from_") or query.args.get("from")
+    if source is None or not isinstance(source.this, exp.Table):
+        return False
+    return not any(query.find_all(exp.Window, exp.AggFunc, exp.Subquery, exp.Unnest))
+
+
+def fact_to_duckdb(sql: str, source: str, database: str) -> str:
+    """DuckDB text of a fact table's CREATE TABLE (Iceberg), INSERT INTO or DELETE (sql/facts/).
+
+    The CREATE keeps its columns and types and drops what only Athena means (PARTITIONED BY, LOCATION, the Iceberg
+    TBLPROPERTIES): locally the facts are a plain table, loaded by the same INSERT ... SELECT."""
+    tree = parse_athena(sql, source)
+    if isinstance(tree, exp.Create):
+        if str(tree.args.get("kind", "")).upper() != "TABLE":
+            raise InputError(f"{source}: expected CREATE TABLE")
+        tree.set("properties", None)
+    elif not isinstance(tree, (exp.Insert, exp.Delete)):
+        raise InputError(f"{source}: expected CREATE TABLE, INSERT INTO or DELETE FROM")
+    unknown = sorted(functions_used(tree) - set(SUPPORTED_FUNCTIONS))
+    if unknown:
+        raise InputError(f"{source}: uses {', '.join(unknown)}, which has no verified DuckDB translation")
+    tree = _unqualify(tree, database)
+    try:
+        return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
+    except SqlglotError as exc:
+        raise InputError(f"{source}: sqlglot cannot translate to DuckDB faithfully: {exc}") from None
 
 
 def expression_to_duckdb(athena_sql: str) -> str:

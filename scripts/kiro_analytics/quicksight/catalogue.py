@@ -41,7 +41,8 @@ WELLS: Dict[str, Tuple[str, Tuple[Tuple[str, str], ...]]] = {
     "KPIVisual": ("", (("values", "Values"),)),
     "LineChartVisual": ("LineChartAggregatedFieldWells",
                         (("category", "Category"), ("values", "Values"), ("colors", "Colors"))),
-    "BarChartVisual": ("BarChartAggregatedFieldWells", (("category", "Category"), ("values", "Values"))),
+    "BarChartVisual": ("BarChartAggregatedFieldWells",
+                       (("category", "Category"), ("values", "Values"), ("colors", "Colors"))),
     "PieChartVisual": ("PieChartAggregatedFieldWells", (("category", "Category"), ("values", "Values"))),
     "TableVisual": ("TableAggregatedFieldWells", (("group_by", "GroupBy"), ("values", "Values"))),
 }
