@@ -353,7 +353,8 @@ def test_the_user_control_filters_distinct_users_through_their_ids_like_duckdb(s
     assert browser.evaluate("document.getElementById('visual-ov-active-trend').getAttribute('data-rows')") == str(days)
     tiers = query(site, f"SELECT subscription_tier, COUNT(DISTINCT userid) FROM user_daily_detail WHERE {where} "
                         f"GROUP BY 1", [*users, start, end])
-    assert browser.evaluate("document.getElementById('visual-ov-tier-mix').getAttribute('data-rows')") == str(len(tiers))
+    pie = browser.evaluate("document.getElementById('visual-ov-tier-mix').getAttribute('data-rows')")
+    assert pie == str(len(tiers))
     labels = json.loads(html_dashboard.CODES.read_text(encoding="utf-8"))["en"]
     slices = browser.evaluate("Array.from(document.querySelectorAll('#visual-ov-tier-mix .pie-legend li span'))"
                               ".map(function (s) { return s.textContent; })")
