@@ -206,6 +206,17 @@ def test_unknown_column_is_an_input_error_naming_the_visual(built: Dict[str, Any
         html_dashboard.render_document(document, built["db"], built["tmp"] / "y.html", "zh")
 
 
+def test_an_unknown_dimension_of_a_later_visual_is_named_not_a_key_error(built: Dict[str, Any]) -> None:
+    """Visuals of a dataset share one row key: a dimension the view lacks must still be reported by its own visual."""
+    document = copy.deepcopy(built["document"])
+    (body,) = document["Definition"]["Sheets"][0]["Visuals"][4].values()
+    wells = body["ChartConfiguration"]["FieldWells"]["LineChartAggregatedFieldWells"]
+    (field,) = wells["Category"][0].values()
+    field["Column"]["ColumnName"] = "no_such_day"
+    with pytest.raises(InputError, match=rf"{body['VisualId']}: column no_such_day is not in view"):
+        html_dashboard.render_document(document, built["db"], built["tmp"] / "z.html", "zh")
+
+
 def test_unsupported_filter_and_aggregation_are_input_errors(built: Dict[str, Any]) -> None:
     document = copy.deepcopy(built["document"])
     document["Definition"]["FilterGroups"].append({

@@ -189,7 +189,8 @@ def shared_keys(visuals: Sequence[VisualSpec], columns: Dict[str, Dict[str, str]
         date_filter, keys = _row_key(visual, columns[visual.dataset], moved)
         group = (visual.dataset, date_filter, tuple(moved))
         merged = union.setdefault(group, [])
-        merged.extend(name for name in keys if name not in merged)
+        # A column the view lacks is left to its own visual, whose payload names it (InputError), not a KeyError here.
+        merged.extend(name for name in keys if name not in merged and name in columns[visual.dataset])
         chosen[visual.visual_id] = group
     return {visual_id: union[group] for visual_id, group in chosen.items()}
 
