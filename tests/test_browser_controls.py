@@ -363,6 +363,41 @@ def test_tier_team_and_user_filter_the_behaviour_sheet_of_the_dashboard_like_duc
     assert kpis(browser) == whole
 
 
+def test_the_user_control_filters_distinct_users_through_their_ids_like_duckdb(site: Dict[str, Any]) -> None:
+    """Distinct-user visuals ship rows per day with id sets, the User filter applied to the ids (username has one value
+    per userid): KPI, per-tier pie and daily trend must still be DuckDB's numbers for the chosen people and dates."""
+    page = site["pages"]["en"]["dashboard"]
+    filters = html_dashboard.read_payload(page.read_text(encoding="utf-8"))["visuals"]["ov-active-trend"]["filters"]
+    assert [f["key"] for f in filters if f["param"] == "User"] == [-1], "the user filter is on the ids, not the rows"
+    # Two people with few active days, so the trend has days without them (drawn as no point, as QuickSight does).
+    users = [u for (u,) in query(site, "SELECT username FROM active_user_days GROUP BY 1 "
+                                       "ORDER BY COUNT(DISTINCT activity_date), 1 LIMIT 2")]
+    start, end = "2026-09-01", "2026-11-25"
+    browser = site["browser"]
+    browser.open(page.as_uri())
+    browser.set_value("#start-date", start)
+    browser.set_value("#end-date", end)
+    browser.select("select[data-param=User]", users)
+    no_errors(browser)
+    where = "username IN (?, ?) AND activity_date BETWEEN ? AND ?"
+    (active, days), = query(site, f"SELECT COUNT(DISTINCT userid), COUNT(DISTINCT activity_date) FROM active_user_days "
+                                  f"WHERE {where}", [*users, start, end])
+    (credits,), = query(site, f"SELECT SUM(credits_used) FROM user_daily_detail WHERE {where}", [*users, start, end])
+    shown = kpis(browser)
+    assert 0 < shown["ov-kpi-active-users"] == active
+    assert shown["ov-kpi-credits"] == pytest.approx(credits, rel=1e-9, abs=1e-4)
+    assert browser.evaluate("document.getElementById('visual-ov-active-trend').getAttribute('data-rows')") == str(days)
+    tiers = query(site, f"SELECT subscription_tier, COUNT(DISTINCT userid) FROM user_daily_detail WHERE {where} "
+                        f"GROUP BY 1", [*users, start, end])
+    pie = browser.evaluate("document.getElementById('visual-ov-tier-mix').getAttribute('data-rows')")
+    assert pie == str(len(tiers))
+    labels = json.loads(html_dashboard.CODES.read_text(encoding="utf-8"))["en"]
+    slices = browser.evaluate("Array.from(document.querySelectorAll('#visual-ov-tier-mix .pie-legend li span'))"
+                              ".map(function (s) { return s.textContent; })")
+    total = sum(n for _, n in tiers)  # a person who changed tier counts in both slices, as in QuickSight
+    assert sorted(slices) == sorted(f"{labels.get(t, t)}: {n} ({100 * n / total:.1f}%)" for t, n in tiers)
+
+
 def test_clicking_a_user_opens_the_detail_sheet_with_that_user(site: Dict[str, Any]) -> None:
     browser = site["browser"]
     browser.open(site["controls"].as_uri())

@@ -206,6 +206,17 @@ def test_unknown_column_is_an_input_error_naming_the_visual(built: Dict[str, Any
         html_dashboard.render_document(document, built["db"], built["tmp"] / "y.html", "zh")
 
 
+def test_an_unknown_dimension_of_a_later_visual_is_named_not_a_key_error(built: Dict[str, Any]) -> None:
+    """Visuals of a dataset share one row key: a dimension the view lacks must still be reported by its own visual."""
+    document = copy.deepcopy(built["document"])
+    (body,) = document["Definition"]["Sheets"][0]["Visuals"][4].values()
+    wells = body["ChartConfiguration"]["FieldWells"]["LineChartAggregatedFieldWells"]
+    (field,) = wells["Category"][0].values()
+    field["Column"]["ColumnName"] = "no_such_day"
+    with pytest.raises(InputError, match=rf"{body['VisualId']}: column no_such_day is not in view"):
+        html_dashboard.render_document(document, built["db"], built["tmp"] / "z.html", "zh")
+
+
 def test_unsupported_filter_and_aggregation_are_input_errors(built: Dict[str, Any]) -> None:
     document = copy.deepcopy(built["document"])
     document["Definition"]["FilterGroups"].append({
@@ -450,3 +461,18 @@ def test_controls_reach_the_page_with_their_choices_and_filters(built: Dict[str,
     assert [f["param"] for f in visuals["fx-detail-credits"]["filters"]] == ["DetailUser"]
     assert visuals["fx-users"]["actions"] == [{"id": "open-user", "name": "Open the user's detail", "target": "detail",
                                                "set": [["DetailUser", 0]]}]
+
+
+def test_a_near_copy_of_a_measure_is_shipped_as_its_differences() -> None:
+    """Consumption credits equal credits used except on overage days: shipped as 2 differences, read back exact."""
+    used = [1.5, 2.0, 3.25, 0, 7, 1.5, 2.0, 3.25, 0, 7, 1.5, 2.0, 3.25, 0, 7, 9]
+    consumed = list(used)
+    consumed[0], consumed[13] = 4.5, None
+    visuals = {"a": {"keys": [], "parts": [used]}, "b": {"keys": [], "parts": [consumed, list(used)]}}
+    arrays = dashboard_data.share_arrays(visuals)
+    assert visuals["b"]["parts"] == [1, 0] and len(arrays) == 2
+    assert arrays[1] == {"like": 0, "at": [1, 13], "v": [4.5, None]}  # rows 0 and 13, as gaps from -1
+    resolved = dashboard_data.resolve_arrays({"arrays": arrays, "visuals": visuals})["visuals"]
+    assert resolved["b"]["parts"] == [consumed, used] and resolved["a"]["parts"] == [used]
+    mostly_different = [v + 1 for v in used[:-2]] + used[-2:]
+    assert dashboard_data.share_arrays({"c": {"keys": [], "parts": [used, mostly_different]}})[1] == mostly_different

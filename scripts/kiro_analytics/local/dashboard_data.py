@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import re
 from decimal import Decimal
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 import duckdb
 from sqlglot import exp
@@ -40,6 +40,8 @@ PART_SQL: Dict[str, Callable[[exp.Expression], exp.Expression]] = {
     "max": lambda c: exp.Max(this=c),
     "ids": lambda c: exp.ArrayAgg(this=exp.Distinct(expressions=[c])),
 }
+# A visual gets its own pre-grouped rows for the unfiltered page when they are at most this share of the shared ones.
+PRE_SHARE = 4
 # Every shipped number is rounded to this many decimals (shorter page); a sum over n rows may drift n x 5e-7.
 DECIMALS = 6
 
@@ -69,15 +71,128 @@ def build_payload(con: duckdb.DuckDBPyConnection, sheets: Sequence[SheetSpec]) -
         for visual in sheet.visuals:
             if visual.dataset not in columns:
                 columns[visual.dataset] = view_columns(con, visual.dataset, visual.visual_id)
-            payload, seen = _visual_payload(con, visual, columns[visual.dataset], strings, pool)
-            visuals[visual.visual_id] = payload
-            dates[payload["dateGran"] == "DAY"].extend(seen)
+    every = [v for sheet in sheets for v in sheet.visuals]
+    known: Dict[Tuple[str, str, str], bool] = {}
+    on_ids = {v.visual_id: id_filter_columns(con, v, columns[v.dataset], known) for v in every}
+    shared = shared_keys(every, columns, on_ids)
+    attributes = IdAttributes()
+    for visual in every:
+        payload, seen = _visual_payload(con, visual, columns[visual.dataset], strings, pool,
+                                        shared.get(visual.visual_id), on_ids[visual.visual_id], attributes)
+        visuals[visual.visual_id] = payload
+        dates[payload["dateGran"] == "DAY"].extend(seen)
     # Monthly rows are keyed by the 1st of the month; they must not stretch the range back to it.
     days = dates[True] or dates[False]
     controls = {sheet.sheet_id: [_control_payload(con, control, sheet, columns) for control in sheet.controls]
                 for sheet in sheets}
     return {"visuals": visuals, "strings": strings.values, "idsets": pool.payload(), "controls": controls,
+            "idattrs": attributes.payload(con, pool, strings),
             "arrays": share_arrays(visuals), "range": [min(days), max(days)] if days else None}
+
+
+def id_filter_columns(con: duckdb.DuckDBPyConnection, visual: VisualSpec, columns: Dict[str, str],
+                      known: Optional[Dict[Tuple[str, str, str], bool]] = None) -> List[str]:
+    """Filter columns of a distinct-count visual applied to its counted ids instead of its rows.
+
+    When every measure is DISTINCT_COUNT(c) and a filtered column f has one value per c in the view (username per
+    userid), keeping the rows whose f is chosen and counting their c is the same as counting the c whose f is
+    chosen. So f leaves the row key: rows per day (and dimension) with one id set each, filtered on the page by a
+    mask over c's dictionary. At 20k users the sets of rows keyed by user were 6 MiB of the dashboard (issue 12)."""
+    measures = visual.measures
+    if visual.raw or not measures or any(m.kind != "DISTINCT_COUNT" or m.sources for m in measures) or \
+            len({m.column for m in measures}) != 1:
+        return []
+    counted, dims = measures[0].column, {d.column for d in visual.dimensions}
+    moved = []
+    for category in _category_filters(visual, columns):
+        name = category.column
+        if name in dims or name == counted or name in moved:
+            continue
+        if _functional(con, visual.dataset, counted, name, {} if known is None else known):
+            moved.append(name)
+    return moved
+
+
+def _functional(con: duckdb.DuckDBPyConnection, view: str, counted: str, name: str,
+                known: Dict[Tuple[str, str, str], bool]) -> bool:
+    """Whether ``name`` has a single value (or is always NULL) for each non-NULL ``counted`` in ``view``."""
+    key = (view, counted, name)
+    if key not in known:
+        c, f = exp.column(counted, quoted=True), exp.column(name, quoted=True)
+        both = exp.Count(this=exp.Distinct(expressions=[f]))
+        some_null = exp.GT(this=exp.Sum(this=exp.Cast(this=exp.Is(this=f, expression=exp.Null()),
+                                                       to=exp.DataType.build("INTEGER"))),
+                           expression=exp.Literal.number(0))
+        query = exp.select(c).from_(exp.Table(this=exp.to_identifier(view, quoted=True))).where(
+            exp.Not(this=exp.Is(this=c, expression=exp.Null()))).group_by(c).having(
+            exp.or_(exp.GT(this=both, expression=exp.Literal.number(1)),
+                    exp.and_(exp.GT(this=both, expression=exp.Literal.number(0)), some_null))).limit(1)
+        known[key] = not con.execute(query.sql(dialect="duckdb")).fetchall()
+    return known[key]
+
+
+class IdAttributes:
+    """(view, counted column, filtered column) triples whose values the page needs per counted id."""
+
+    def __init__(self) -> None:
+        self.wanted: List[Tuple[str, str, str]] = []
+
+    def want(self, view: str, counted: str, name: str) -> str:
+        if (view, counted, name) not in self.wanted:
+            self.wanted.append((view, counted, name))
+        return "|".join((view, counted, name))
+
+    def payload(self, con: duckdb.DuckDBPyConnection, pool: IdPool, strings: StringTable) -> Dict[str, Any]:
+        """{"view|counted|column": [string code of the column's value (or null) per dictionary id]}."""
+        found: Dict[str, Any] = {}
+        for view, counted, name in self.wanted:
+            codes = pool.dictionaries.get(counted, {})
+            values: List[Optional[int]] = [None] * len(codes)
+            c, f = exp.column(counted, quoted=True), exp.column(name, quoted=True)
+            query = exp.select(c, f).distinct().from_(exp.Table(this=exp.to_identifier(view, quoted=True))).where(
+                exp.Not(this=exp.Is(this=c, expression=exp.Null())))
+            for value, attribute in con.execute(query.sql(dialect="duckdb")).fetchall():
+                code = codes.get(_text(value))
+                if code is not None and attribute is not None:
+                    values[code] = strings.code(_text(attribute))
+            found["|".join((view, counted, name))] = values
+        return found
+
+
+def _row_key(visual: VisualSpec, columns: Dict[str, str],
+             on_ids: Sequence[str] = ()) -> Tuple[Optional[Tuple[str, str]], List[str]]:
+    """The date filter and the columns a visual's rows are grouped by: date first, its dimensions, filtered columns
+    (except those applied to its counted ids)."""
+    date_filter = _date_filter(visual, columns)
+    keys: List[str] = []
+    for name in ([date_filter[0]] if date_filter else []) + [d.column for d in visual.dimensions] + \
+            [f.column for f in _category_filters(visual, columns) if f.column not in on_ids]:
+        if name not in keys:
+            keys.append(name)
+    return date_filter, keys
+
+
+def shared_keys(visuals: Sequence[VisualSpec], columns: Dict[str, Dict[str, str]],
+                on_ids: Optional[Dict[str, List[str]]] = None) -> Dict[str, List[str]]:
+    """Visual id -> the row key of every grouped visual of its dataset (and date filter) together.
+
+    With the control columns (tier, user, ...) in every row key, each visual's rows were nearly the view's own
+    rows, in an order of its own: KPI, trend and top-N table each shipped their copy of the same sums (issue 12:
+    26 MiB at 20k users). Grouped by one key per dataset, visuals of a dataset get identical key columns, and a
+    measure two of them show becomes one array (share_arrays); each visual still re-groups by its dimensions."""
+    union: Dict[Tuple[str, Any], List[str]] = {}
+    chosen: Dict[str, Tuple[str, Any]] = {}
+    for visual in visuals:
+        if visual.raw:
+            continue
+        moved = (on_ids or {}).get(visual.visual_id, [])
+        date_filter, keys = _row_key(visual, columns[visual.dataset], moved)
+        group = (visual.dataset, date_filter, tuple(moved))
+        merged = union.setdefault(group, [])
+        # A column the view lacks is left to its own visual, whose payload names it (InputError), not a KeyError here.
+        merged.extend(name for name in keys if name not in merged and name in columns[visual.dataset])
+        chosen[visual.visual_id] = group
+    return {visual_id: union[group] for visual_id, group in chosen.items()}
 
 
 def share_arrays(visuals: Dict[str, Any]) -> List[List[Any]]:
@@ -85,30 +200,71 @@ def share_arrays(visuals: Dict[str, Any]) -> List[List[Any]]:
 
     Visuals of one dataset with the same row keys (date + the filtered tier and user columns, say) have the same
     key columns in the same order, and often the same measure: KPI, trend and table each carried a copy."""
-    arrays: List[List[Any]] = []
+    arrays: List[Any] = []
     seen: Dict[str, int] = {}
+    by_length: Dict[int, List[int]] = {}
 
     def index(values: List[Any]) -> int:
         text = json.dumps(values, separators=(",", ":"))
         if text not in seen:
             seen[text] = len(arrays)
-            arrays.append(values)
+            arrays.append(_like(values, arrays, by_length.setdefault(len(values), [])))
+            by_length[len(values)].append(seen[text])
         return seen[text]
 
     for visual in visuals.values():
-        for column in visual["keys"]:
-            column["v"] = index(column["v"])
-        visual["parts"] = [index(part) for part in visual["parts"]]
+        for rows in [visual] + ([visual["pre"]] if visual.get("pre") else []):
+            for column in rows["keys"]:
+                column["v"] = index(column["v"])
+            rows["parts"] = [index(part) for part in rows["parts"]]
     return arrays
+
+
+# A measure equal to an earlier one but at this share of rows is shipped as its differences (consumption credits
+# are credits used plus the rare overage: 2 MiB of the 20k dashboard twice).
+NEAR_COPY = 0.125
+
+
+def _like(values: List[Any], arrays: List[Any], candidates: List[int]) -> Any:
+    """``values``, or {"like": i, "at": [gaps], "v": [...]}: array i with the values at those rows replaced."""
+    for candidate in candidates:
+        other = arrays[candidate]
+        if not isinstance(other, list):
+            continue
+        limit = int(len(values) * NEAR_COPY)
+        at: List[int] = []
+        for row, (mine, theirs) in enumerate(zip(values, other)):
+            if mine != theirs or type(mine) is not type(theirs):
+                at.append(row)
+                if len(at) > limit:
+                    break
+        if len(at) <= limit:
+            gaps = [row - previous for row, previous in zip(at, [-1, *at[:-1]])]
+            return {"like": candidate, "at": gaps, "v": [values[row] for row in at]}
+    return values
+
+
+def _unlike(entry: Any, arrays: List[Any]) -> List[Any]:
+    if isinstance(entry, list):
+        return entry
+    values = list(arrays[entry["like"]])
+    row = -1
+    for gap, value in zip(entry["at"], entry["v"]):
+        row += gap
+        values[row] = value
+    return values
 
 
 def resolve_arrays(payload: Dict[str, Any]) -> Dict[str, Any]:
     """The inverse of share_arrays, in place (dashboard.js does the same when the page opens)."""
     arrays = payload.get("arrays", [])
+    for position, entry in enumerate(arrays):
+        arrays[position] = _unlike(entry, arrays)
     for visual in payload["visuals"].values():
-        for column in visual["keys"]:
-            column["v"] = arrays[column["v"]]
-        visual["parts"] = [arrays[part] for part in visual["parts"]]
+        for rows in [visual] + ([visual["pre"]] if visual.get("pre") else []):
+            for column in rows["keys"]:
+                column["v"] = arrays[column["v"]]
+            rows["parts"] = [arrays[part] for part in rows["parts"]]
     return payload
 
 
@@ -168,25 +324,67 @@ def _date_filter(visual: VisualSpec, columns: Dict[str, str]) -> Optional[Tuple[
 
 
 def _visual_payload(con: duckdb.DuckDBPyConnection, visual: VisualSpec, columns: Dict[str, str],
-                    strings: StringTable, pool: IdPool) -> Tuple[Dict[str, Any], List[str]]:
+                    strings: StringTable, pool: IdPool,
+                    shared: Optional[List[str]] = None, on_ids: Sequence[str] = (),
+                    attributes: Optional[IdAttributes] = None) -> Tuple[Dict[str, Any], List[str]]:
     for item in visual.dimensions + visual.measures:
         for name in _source_columns(item):
             if name not in columns:
                 raise InputError(f"visual {visual.visual_id}: column {name} is not in view {visual.dataset} "
                                  f"(columns: {', '.join(columns)})")
-    date_filter = _date_filter(visual, columns)
     filters = _category_filters(visual, columns)
-    keys: List[str] = []
     # Filtered columns join the row key, so the page can drop rows by them without another query.
-    for name in ([date_filter[0]] if date_filter else []) + [d.column for d in visual.dimensions] + \
-            [f.column for f in filters]:
-        if name not in keys:
-            keys.append(name)
+    date_filter, keys = _row_key(visual, columns, on_ids)
+    attributes = attributes or IdAttributes()
+    if shared is not None:
+        keys = list(shared)
     date_columns = {name for name in keys if columns[name].startswith(DATE_TYPES)}
     date_columns.update(d.column for d in visual.dimensions if d.kind == "date")
     if date_filter:
         date_columns.add(date_filter[0])
     rows = con.execute(_query(visual, keys, columns).sql(dialect="duckdb")).fetchall()
+    key_columns, parts, measures = _columns(visual, keys, rows, columns, date_columns, strings, pool)
+    pre = None
+    own = ([date_filter[0]] if date_filter else []) + [d.column for d in visual.dimensions if d.column not in
+                                                        (date_filter or ("",))[:1]]
+    own = list(dict.fromkeys(own))
+    # Every control at "all" (how a page opens): the rows grouped by the visual's own key alone, when that is far
+    # fewer (a KPI over 289 days, not 443k user-days at 20k users), so the first draw is quick. Distinct counts and
+    # fixed-list filters have none (their sets would be shipped again; a fixed filter is never off).
+    if len(own) < len(keys) and all(f.parameter for f in filters) and not visual.raw and \
+            not any(m.kind == "DISTINCT_COUNT" for m in visual.measures):
+        pre_rows = con.execute(_query(visual, own, columns).sql(dialect="duckdb")).fetchall()
+        if len(pre_rows) * PRE_SHARE <= len(rows):
+            pre_keys, pre_parts, _ = _columns(visual, own, pre_rows, columns, date_columns, strings, pool)
+            pre = {"keys": pre_keys, "parts": pre_parts, "dims": [own.index(d.column) for d in visual.dimensions]}
+    seen: List[str] = []
+    if date_filter:
+        values = [strings.values[v] for v in key_columns[0]["v"] if v is not None]
+        seen = [min(values), max(values)] if values else []
+    payload = {
+        "id": visual.visual_id, "kind": visual.kind, "title": visual.title, "subtitle": visual.subtitle,
+        "raw": visual.raw, "span": visual.span, "opts": visual.options,
+        "dims": [_dimension_payload(d, keys.index(d.column)) for d in visual.dimensions],
+        "measures": measures, "sort": [list(s) for s in visual.sort], "limit": visual.limit,
+        "other": visual.other, "top": visual.top,
+        "date": 0 if date_filter else -1, "dateGran": date_filter[1] if date_filter else "",
+        "keys": key_columns, "parts": parts, "pre": pre,
+        # "key" is the row key column filtered; -1 with "ids": the counted ids' values of the column, filtered.
+        "filters": [{"id": f.filter_id, "key": keys.index(f.column) if f.column in keys else -1,
+                     "ids": attributes.want(visual.dataset, visual.measures[0].column, f.column)
+                     if f.column in on_ids and f.column not in keys else "",
+                     "param": f.parameter, "values": list(f.values), "nulls": f.include_nulls} for f in filters],
+        "actions": [{"id": a.action_id, "name": a.name, "target": a.target_sheet,
+                     "set": [[name, [d.field_id for d in visual.dimensions].index(source)]
+                             for name, source in a.set_parameters]} for a in visual.actions],
+    }
+    return payload, seen
+
+
+def _columns(visual: VisualSpec, keys: List[str], rows: List[Tuple[Any, ...]], columns: Dict[str, str],
+             date_columns: Set[str], strings: StringTable,
+             pool: IdPool) -> Tuple[List[Dict[str, Any]], List[List[Any]], List[Dict[str, Any]]]:
+    """Key columns, measure parts and measure descriptions of query rows (keys first, then each measure's parts)."""
     key_columns = []
     for position, name in enumerate(keys):
         kind = "d" if name in date_columns else ("n" if columns[name].startswith(NUMERIC_TYPES) else "s")
@@ -201,25 +399,7 @@ def _visual_payload(con: duckdb.DuckDBPyConnection, visual: VisualSpec, columns:
             parts.append([_part_value(row[position], part, strings, pool, measure.column) for row in rows])
             position += 1
         measures.append(_measure_payload(measure, indexes))
-    seen: List[str] = []
-    if date_filter:
-        values = [strings.values[v] for v in key_columns[0]["v"] if v is not None]
-        seen = [min(values), max(values)] if values else []
-    payload = {
-        "id": visual.visual_id, "kind": visual.kind, "title": visual.title, "subtitle": visual.subtitle,
-        "raw": visual.raw, "span": visual.span, "opts": visual.options,
-        "dims": [_dimension_payload(d, keys.index(d.column)) for d in visual.dimensions],
-        "measures": measures, "sort": [list(s) for s in visual.sort], "limit": visual.limit,
-        "other": visual.other, "top": visual.top,
-        "date": 0 if date_filter else -1, "dateGran": date_filter[1] if date_filter else "",
-        "keys": key_columns, "parts": parts,
-        "filters": [{"id": f.filter_id, "key": keys.index(f.column), "param": f.parameter,
-                     "values": list(f.values), "nulls": f.include_nulls} for f in filters],
-        "actions": [{"id": a.action_id, "name": a.name, "target": a.target_sheet,
-                     "set": [[name, [d.field_id for d in visual.dimensions].index(source)]
-                             for name, source in a.set_parameters]} for a in visual.actions],
-    }
-    return payload, seen
+    return key_columns, parts, measures
 
 
 def _query(visual: VisualSpec, keys: List[str], columns: Dict[str, str]) -> exp.Select:

@@ -36,11 +36,22 @@
   });
 
   function main(P) {
-    // Key columns and parts shared by several visuals are shipped once (dashboard_data.share_arrays).
+    // Key columns and parts shared by several visuals are shipped once (dashboard_data.share_arrays); an array
+    // close to an earlier one is shipped as that one's index and the rows where it differs.
+    P.arrays = (P.arrays || []).map(function (entry, position, arrays) {
+      if (Array.isArray(entry)) return entry;
+      var values = arrays[entry.like].slice(), row = -1;
+      for (var k = 0; k < entry.at.length; k++) { row += entry.at[k]; values[row] = entry.v[k]; }
+      return values;
+    });
     Object.keys(P.visuals).forEach(function (id) {
       var vis = P.visuals[id];
       vis.keys.forEach(function (column) { column.v = P.arrays[column.v]; });
       vis.parts = vis.parts.map(function (part) { return P.arrays[part]; });
+      if (vis.pre) {
+        vis.pre.keys.forEach(function (column) { column.v = P.arrays[column.v]; });
+        vis.pre.parts = vis.pre.parts.map(function (part) { return P.arrays[part]; });
+      }
     });
     var S = P.strings;
     var UI = P.ui;
@@ -143,10 +154,41 @@
       if (acc.column === null) return;
       idsAdd(into, acc.bits ? {bits: acc.bits, column: acc.column} : {list: Array.from(acc.ids), column: acc.column});
     }
+    // Filters applied to the counted ids (dashboard_data.id_filter_columns): a bitmap of the ids whose value of
+    // each filtered column is chosen, built once per choice; null while no such filter chooses anything.
+    var ID_ATTRS = P.idattrs || {}, ID_MASK = null, maskMemo = {};
+    function idMask(vis) {
+      var active = vis.filters.filter(function (f) {
+        var wanted = f.param ? PARAMS[f.param] : f.wanted || (f.wanted = new Set(f.values));
+        return f.ids && wanted && wanted.size;
+      });
+      if (!active.length) return null;
+      var memo = JSON.stringify(active.map(function (f) {
+        return [f.ids, f.nulls, Array.from(f.param ? PARAMS[f.param] : f.wanted)];
+      }));
+      if (maskMemo[memo]) return maskMemo[memo];
+      var size = ID_ATTRS[active[0].ids].length, mask = new Uint8Array((size >> 3) + 1);
+      for (var id = 0; id < size; id++) {
+        var keep = true;
+        for (var k = 0; k < active.length && keep; k++) {
+          var f = active[k], code = ID_ATTRS[f.ids][id];
+          keep = code === null ? f.nulls : (f.param ? PARAMS[f.param] : f.wanted).has(S[code]);
+        }
+        if (keep) mask[id >> 3] |= 1 << (id & 7);
+      }
+      maskMemo = {};  // one choice at a time: the page re-draws on every change
+      maskMemo[memo] = mask;
+      return mask;
+    }
     function idsCount(acc) {
-      if (!acc.bits) return acc.ids.size;
-      var n = 0;
-      for (var i = 0; i < acc.bits.length; i++) n += POPCOUNT[acc.bits[i]];
+      var n = 0, mask = ID_MASK, i;
+      if (!acc.bits) {
+        if (!mask) return acc.ids.size;
+        acc.ids.forEach(function (id) { if (mask[id >> 3] >> (id & 7) & 1) n += 1; });
+        return n;
+      }
+      if (mask) for (i = 0; i < acc.bits.length; i++) n += POPCOUNT[acc.bits[i] & (mask[i] || 0)];
+      else for (i = 0; i < acc.bits.length; i++) n += POPCOUNT[acc.bits[i]];
       return n;
     }
 
@@ -162,21 +204,33 @@
       var text = S[raw];
       return column.t === 'd' && dim.gran ? truncDate(text, dim.gran) : text;
     }
+    // Per text code, whether it passes (1) or not (2), filled as rows are met: a date range or a filter's chosen
+    // values is then one typed-array read per row, not a string truncation or a Set look-up (443k rows a visual).
+    var rangeMemo = {key: '', seen: {}};
     function inRange(vis, i, range) {
       if (vis.date < 0) return true;
       var raw = vis.keys[vis.date].v[i];
       if (raw === null) return false;
-      var when = truncCached(raw, vis.dateGran);
-      return when >= truncDate(range[0], vis.dateGran) && when <= truncDate(range[1], vis.dateGran);
+      var memoKey = range[0] + '|' + range[1];
+      if (rangeMemo.key !== memoKey) rangeMemo = {key: memoKey, seen: {}};
+      var seen = rangeMemo.seen[vis.dateGran] || (rangeMemo.seen[vis.dateGran] = new Uint8Array(S.length));
+      if (!seen[raw]) {
+        var when = truncCached(raw, vis.dateGran);
+        seen[raw] = when >= truncDate(range[0], vis.dateGran) && when <= truncDate(range[1], vis.dateGran) ? 1 : 2;
+      }
+      return seen[raw] === 1;
     }
     // Category filters (CategoryFilter): a parameter's chosen values, or a fixed list; nothing chosen keeps all.
     function passesFilters(vis, i) {
       for (var k = 0; k < vis.filters.length; k++) {
         var f = vis.filters[k], wanted = f.param ? PARAMS[f.param] : f.wanted || (f.wanted = new Set(f.values));
-        if (!wanted || !wanted.size) continue;
+        if (f.ids || !wanted || !wanted.size) continue;
         var column = vis.keys[f.key], raw = column.v[i];
         if (raw === null || raw === undefined) { if (f.nulls) continue; return false; }
-        if (!wanted.has(column.t === 'n' ? String(raw) : S[raw])) return false;
+        if (column.t === 'n') { if (!wanted.has(String(raw))) return false; continue; }
+        if (f.memoFor !== wanted) { f.memoFor = wanted; f.memo = new Uint8Array(S.length); }
+        if (!f.memo[raw]) f.memo[raw] = wanted.has(S[raw]) ? 1 : 2;
+        if (f.memo[raw] === 2) return false;
       }
       return true;
     }
@@ -235,22 +289,41 @@
       vis.rowKeys = keys;
       return keys;
     }
+    // The rows to aggregate: the visual's own pre-grouped rows while none of its row filters chooses anything
+    // (dashboard_data: a KPI over days, not over every user-day), else the dataset's shared rows.
+    function rowsFor(vis) {
+      if (!vis.pre) return vis;
+      for (var k = 0; k < vis.filters.length; k++) {
+        var f = vis.filters[k], wanted = f.param ? PARAMS[f.param] : null;
+        if (f.key >= 0 && (!f.param || (wanted && wanted.size))) return vis;
+      }
+      if (!vis.preVis) {
+        vis.preVis = Object.assign({}, vis, {keys: vis.pre.keys, parts: vis.pre.parts, filters: [], rowKeys: null,
+          dims: vis.dims.map(function (d, k) { return Object.assign({}, d, {key: vis.pre.dims[k]}); })});
+      }
+      return vis.preVis;
+    }
     function aggregate(vis, range) {
-      var n = rowCount(vis), groups = new Map(), result = [], keys = vis.raw ? null : rowKeys(vis);
+      var src = rowsFor(vis), n = rowCount(src), groups = new Map(), result = [], keys = src.raw ? null : rowKeys(src);
       for (var i = 0; i < n; i++) {
-        if (!inRange(vis, i, range) || (vis.filters.length && !passesFilters(vis, i))) continue;
-        if (vis.raw) {
-          result.push({dims: vis.dims.map(function (d) { return dimValue(vis, d, i); }), acc: [], vals: []});
+        if (!inRange(src, i, range) || (src.filters.length && !passesFilters(src, i))) continue;
+        if (src.raw) {
+          result.push({dims: src.dims.map(function (d) { return dimValue(src, d, i); }), acc: [], vals: []});
           continue;
         }
         var key = keys[i], group = groups.get(key);
         if (!group) {
-          group = {dims: vis.dims.map(function (d) { return dimValue(vis, d, i); }), acc: vis.measures.map(newAcc)};
+          group = {dims: src.dims.map(function (d) { return dimValue(src, d, i); }), acc: vis.measures.map(newAcc)};
           groups.set(key, group);
         }
-        for (var j = 0; j < vis.measures.length; j++) addAcc(group.acc[j], vis.measures[j], vis.parts, i);
+        for (var j = 0; j < vis.measures.length; j++) addAcc(group.acc[j], vis.measures[j], src.parts, i);
       }
-      groups.forEach(function (group) { result.push(finishGroup(group, vis)); });
+      groups.forEach(function (group) {
+        finishGroup(group, vis);
+        // Under an id filter a group none of whose ids is chosen had no row passing it: QuickSight shows no group.
+        if (ID_MASK && group.vals.every(function (v) { return v === 0; })) return;
+        result.push(group);
+      });
       return topBottom(vis, sortGroups(vis, result));
     }
     function fieldRef(vis, fieldId) {
@@ -756,6 +829,7 @@
       container.removeAttribute('data-rendered');
       var started = performance.now();
       try {
+        ID_MASK = idMask(vis);
         var groups = aggregate(vis, range);
         if (!groups.length) {
           el('div', {'class': 'empty'}, body, UI.noData);
