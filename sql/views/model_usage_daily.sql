@@ -7,12 +7,13 @@ WITH cells AS (
         u.activity_date,
         u.userid,
         u.client_type,
-        element_at(u.model_names, p.pos) AS model,
-        element_at(u.model_messages, p.pos) AS messages
+        c.model,
+        c.messages
     FROM ${database}.user_report_latest AS u
-    -- At least 1: Trino's sequence(1, 0) is an error, not an empty array; a line without model columns gives one
-    -- NULL cell, which the HAVING drops.
-    CROSS JOIN UNNEST(sequence(1, greatest(COALESCE(cardinality(u.model_names), 0), 1))) AS p (pos)
+    -- The two arrays zipped, one row per model (both are as long as the file's model columns); a line without
+    -- model columns adds no row. Unnesting both arrays, not a sequence of positions read with element_at, is
+    -- what keeps the local build from copying both arrays onto every model's row (issue 12).
+    CROSS JOIN UNNEST(u.model_names, u.model_messages) AS c (model, messages)
 )
 SELECT
     activity_date,

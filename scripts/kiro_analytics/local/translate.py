@@ -59,7 +59,8 @@ SUPPORTED_FUNCTIONS: Dict[str, str] = {
     "TIMESTAMP_TRUNC": "date_trunc(): DuckDB returns TIMESTAMP: views wrap it in TRY_CAST(... AS DATE)",
     "TRIM": "one-argument trim() of spaces",
     "TRY_CAST": "",
-    "UNNEST": "CROSS JOIN UNNEST of one array",
+    "UNNEST": "CROSS JOIN UNNEST of one array, or of several zipped (written for DuckDB as a LATERAL select of one "
+              "unnest() per array: both pad the shorter arrays with NULL, and an empty or NULL array adds no rows)",
     "UPPER": "",
     "CONTAINS": "contains(array, element)",
     "FILTER": "filter(array, x -> ...): list_filter(array, lambda x: ...), order kept, in both",
@@ -110,6 +111,27 @@ def _unqualify(tree: exp.Expression, database: str) -> exp.Expression:
     return tree
 
 
+def _zip_unnests(tree: exp.Expression) -> exp.Expression:
+    """Trino's CROSS JOIN UNNEST(a, b) AS t (x, y) zips the arrays: as many rows as the longest, the others padded
+    with NULL (https://trino.io/docs/current/sql/select.html#unnest). DuckDB has no multi-array UNNEST in FROM, but
+    unnest() calls in one SELECT list zip the same way (https://duckdb.org/docs/sql/query_syntax/unnest), so it is
+    written as CROSS JOIN LATERAL (SELECT unnest(a) AS x, unnest(b) AS y) AS t. Unnesting each array there, rather
+    than a sequence of positions with element_at, keeps DuckDB from copying the arrays onto every row it yields."""
+    for unnest in list(tree.find_all(exp.Unnest)):
+        arrays = unnest.expressions
+        alias = unnest.args.get("alias")
+        if len(arrays) < 2 or not isinstance(unnest.parent, exp.Join) or alias is None:
+            continue
+        columns = alias.columns
+        if len(columns) != len(arrays) or unnest.args.get("offset"):
+            raise InputError(f"UNNEST of {len(arrays)} arrays needs one column name per array and no ORDINALITY")
+        select = exp.select(*[exp.alias_(exp.Explode(this=array.copy()), column.copy())
+                              for array, column in zip(arrays, columns)])
+        unnest.replace(exp.Lateral(this=exp.Subquery(this=select),
+                                   alias=exp.TableAlias(this=alias.this.copy())))
+    return tree
+
+
 def to_duckdb(view: SqlObject, database: str, materialise: bool = False) -> str:
     """DuckDB text of one rendered view; InputError naming the file if it cannot be translated faithfully.
 
@@ -125,7 +147,7 @@ def to_duckdb(view: SqlObject, database: str, materialise: bool = False) -> str:
         raise InputError(f"{view.path}: uses {', '.join(unknown)}, which has no verified DuckDB translation "
                          "(add a parity case in tests/test_sql_parity.py and list it in "
                          "kiro_analytics/local/translate.py)")
-    tree = _unqualify(tree, database)
+    tree = _zip_unnests(_unqualify(tree, database))
     if materialise and not pass_through(tree):
         tree.set("kind", "TABLE")
     try:
@@ -164,7 +186,7 @@ def fact_to_duckdb(sql: str, source: str, database: str) -> str:
     unknown = sorted(functions_used(tree) - set(SUPPORTED_FUNCTIONS))
     if unknown:
         raise InputError(f"{source}: uses {', '.join(unknown)}, which has no verified DuckDB translation")
-    tree = _unqualify(tree, database)
+    tree = _zip_unnests(_unqualify(tree, database))
     try:
         return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
     except SqlglotError as exc:
@@ -173,7 +195,8 @@ def fact_to_duckdb(sql: str, source: str, database: str) -> str:
 
 def expression_to_duckdb(athena_sql: str) -> str:
     """Translate one Athena expression or query (used by the parity tests)."""
-    return sqlglot.transpile(athena_sql, read="athena", write="duckdb", unsupported_level=ErrorLevel.RAISE)[0]
+    tree = _zip_unnests(parse_athena(athena_sql, "expression"))
+    return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
 
 
 def table_columns(table: SqlObject) -> Tuple[List[str], List[str]]:
