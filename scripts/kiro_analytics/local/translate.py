@@ -21,6 +21,7 @@ from ..sqlfiles import SqlObject
 # for the way the views use them. Each has parity cases in tests/test_sql_parity.py; a view that
 # calls anything else is refused rather than silently computed differently.
 SUPPORTED_FUNCTIONS: Dict[str, str] = {
+    "ARRAY": "ARRAY[a, b] literal: DuckDB's [a, b], the same elements in the same order (NULLs kept)",
     "ARRAY_POSITION": "0 (Trino) vs NULL (DuckDB) when absent: views wrap it in NULLIF(..., 0)",
     "ARRAY_SIZE": "cardinality()",
     "ARG_MAX": "max_by(); views give it a non-NULL key",
