@@ -25,7 +25,7 @@ def action(ctx: StepContext) -> str:
                                settings_from_config(ctx.config), call=ctx.recorder.call)
     calls = ", ".join(f"{op} x{count}" for op, count in sorted(result.identity_calls.items()))
     print(f"    Identity Store calls: {calls or 'none'}")
-    deployed = invoke_deployed_sync(ctx.clients.client("lambda"), ctx.recorder, ctx.names)
+    deployed = invoke_deployed_sync(ctx.clients.sync_invoker(), ctx.recorder, ctx.names)
     return f"{result.summary()}; {deployed.summary()}"
 
 

@@ -301,6 +301,7 @@ def cost_model(exp: Expected, config) -> Dict[Tuple[date, str], dict]:
         row = {
             "subscription_tier": tier, "tier_priced": plan is not None,
             "period_status": "MONTH_TO_DATE" if to_date else "PARTIAL_START" if not covers_start else "COMPLETE",
+            "advice_status": "PROVISIONAL" if to_date or not covers_start else "FINAL",
             "credits_used": credits, "overage_credits_used": overage, "consumption_credits": consumption,
             "credits_to_date": so_far, "projected_credits": projected, "allowance": allowance,
             "allowance_source": "REPORT" if limits else "PLAN" if plan else None,

@@ -17,6 +17,8 @@ from typing import Dict, List
 
 import duckdb
 import pytest
+import sqlglot
+from kiro_analytics.athena import load_query
 from kiro_analytics.config import parse_config
 from kiro_analytics.local import engine
 from kiro_analytics.quicksight import definitions
@@ -214,7 +216,8 @@ def test_consumption_is_plan_plus_reported_overage_and_overage_cost_is_reported_
 def test_overage_in_the_month_the_reports_start_in_is_kept_and_explained(con):
     """The Souza case: 50 plan credits and 300 overage credits in June's data (from 06-10)."""
     june = month(con, "2026-06-01", S)
-    assert june["period_status"] == "PARTIAL_START"
+    # The days before 06-10 are missing: the advice below is provisional, as the month to date's is.
+    assert (june["period_status"], june["advice_status"]) == ("PARTIAL_START", "PROVISIONAL")
     assert (june["credits_used"], june["overage_credits_used"], june["consumption_credits"]) == (50.0, 300.0, 350.0)
     # Consumption alone implies no overage; Kiro reported 300: shown side by side, with the reason.
     assert (june["implied_overage_credits"], june["overage_difference"]) == (0.0, 300.0)
@@ -264,6 +267,7 @@ def test_usage_limit_is_the_allowance_when_the_report_has_it(con):
 def test_advice_is_the_cheapest_tier_that_covers_the_month(con, user, advice, tier, saving):
     row = month(con, "2026-07-01", user)
     assert (row["period_status"], row["recommendation"], row["recommended_tier"]) == ("COMPLETE", advice, tier)
+    assert row["advice_status"] == "FINAL"
     assert row["advice_saving"] == pytest.approx(saving, abs=1e-6)
     assert row["current_tier_short"] is (user == K1)
 
@@ -342,6 +346,7 @@ def test_the_current_month_is_projected_and_marked_provisional(con):
     u, p = month(con, "2026-08-01", U), month(con, "2026-08-01", P)
     o = month(con, "2026-08-01", OV)
     assert {u["period_status"], p["period_status"], o["period_status"]} == {"MONTH_TO_DATE"}
+    assert {u["advice_status"], p["advice_status"], o["advice_status"]} == {"PROVISIONAL"}
     # U: 200 in the 5 covered days (08-01..08-05), 26 days left: 200 + 40 x 26 = 1,240 > the 1,200 Usage_Limit
     # with overage off: PRO will stop U, PRO_PLUS (1,600) covers.
     assert (u["consumption_credits"], u["projected_credits"]) == (200.0, approx(1240.0))
@@ -466,8 +471,134 @@ def test_every_active_users_kpi_counts_either_report():
 def test_a_month_that_starts_on_the_data_first_day_is_complete(tmp_path):
     """Reports from 07-01 to 08-01: July is covered from its 1st. T's reported overage (100) and the implied one
     (799.995 + 100 - 800 = 99.995) differ by 0.005, below Kiro's 0.01 metering: they agree."""
-    folder = tmp_path / "data" / "AWSLogs" / ACCOUNT / "KiroLogs" / "user_report" / REGION
-    days = (("2026-07-01", 799.995, 0.0), ("2026-07-02", 0.0, 100.0), ("2026-08-01", 10.0, 0.0))
+    connection = _single_user_build(tmp_path, (("2026-07-01", 799.995, 0.0), ("2026-07-02", 0.0, 100.0),
+                                               ("2026-08-01", 10.0, 0.0)))
+    with connection:
+        july = month(connection, "2026-07-01", S)
+    assert (july["period_status"], july["overage_check"]) == ("COMPLETE", "OK")
+    assert july["overage_difference"] == pytest.approx(0.005, abs=1e-9)
+    assert july["credits_to_date"] == pytest.approx(899.995) and july["recommendation"] == "KEEP"
+
+
+# -- a user with profiles in two regions holds two seats ------------------------------------------------------
+
+WEST, EAST = REGION, "eu-west-1"
+G, H = "61000000-0000-4000-8000-000000000001", "62000000-0000-4000-8000-000000000002"
+# (region, day, user, tier, Credits_Used, Overage_Credits_Used, Overage_Enabled). Reports from 07-01 to 08-05.
+REGION_ROWS = [
+    (WEST, "2026-07-01", G, "PRO", 600.0, 0.0, True),
+    (EAST, "2026-07-01", G, "PRO", 500.0, 0.0, False),   # the same day in the other region: a second seat
+    (WEST, "2026-07-20", G, "PRO", 200.0, 100.0, True),
+    (WEST, "2026-07-02", H, "PRO_PLUS", 100.0, 0.0, False),
+    (WEST, "2026-08-05", G, "PRO", 200.0, 0.0, True),
+    (EAST, "2026-08-02", G, "PRO", 300.0, 0.0, False),
+]
+
+
+def _regions_build(root: Path, region_rows, **plans) -> duckdb.DuckDBPyConnection:
+    """One file per row of (region, day, user, tier, Credits_Used, Overage_Credits_Used, Overage_Enabled)."""
+    for region, day, user, tier, credits, overage, enabled in region_rows:
+        folder = root / "data" / "AWSLogs" / ACCOUNT / "KiroLogs" / "user_report" / region / day.replace("-", "/")
+        path = folder / "00" / f"KIRO_IDE_{ACCOUNT}_user_report_{day.replace('-', '')}0205_{user[:2]}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        cells = [day, f'"{user}"', "KIRO_IDE", "1", repr(credits), "0.0", repr(overage), str(enabled).lower(),
+                 f'"arn:aws:codewhisperer:{region}:{ACCOUNT}:profile/P1"', tier, "10", "false", "g@example.com"]
+        path.write_text(USUAL + "\n" + ",".join(cells) + "\n", encoding="utf-8")
+    config = parse_config({
+        "aws": {"account_id": ACCOUNT, "region": REGION},
+        "s3": {"bucket_name": "cost-model-bucket", "report_regions": [WEST, EAST]},
+        "identity_center": {"identity_store_id": "d-7777777777"},
+        "quicksight": {"user_arn": f"arn:aws:quicksight:{REGION}:{ACCOUNT}:user/default/admin"},
+        "plans": {**PLANS, **plans}})
+    result = engine.build(root / "data", root / "out", config)
+    return duckdb.connect(str(result.db_path), read_only=True)
+
+
+@pytest.fixture(scope="module")
+def regions(tmp_path_factory):
+    connection = _regions_build(tmp_path_factory.mktemp("regions"), REGION_ROWS)
+    yield connection
+    connection.close()
+
+
+def seat(con, when: str, user: str, region: str, view: str = "monthly_user_credits") -> dict:
+    found = rows(con, f"SELECT * FROM {view} WHERE month = DATE '{when}' AND userid = '{user}' "
+                      f"AND region = '{region}'")
+    assert len(found) == 1, (when, user, region, found)
+    return found[0]
+
+
+def test_two_regions_are_two_seats_each_priced_and_advised_on_its_own(regions):
+    west, east = seat(regions, "2026-07-01", G, WEST), seat(regions, "2026-07-01", G, EAST)
+    # West: 600 + 200 plan credits and 100 overage on PRO's 800: consumption 900, implied = reported = 100.
+    assert (west["consumption_credits"], west["allowance"], west["implied_overage_credits"]) == (900.0, 800.0, 100.0)
+    assert (west["overage_check"], west["overage_cost"], west["month_cost"]) == ("OK", approx(5.0), approx(21.0))
+    assert west["utilisation_pct"] == approx(112.5)
+    # PRO 16 + 100 x 0.05 = 21 against PRO_PLUS 30: keep. (One merged seat would hold 1,400 credits, imply 600
+    # overage against 100 reported, and cost 46 on PRO: an UPGRADE to PRO_PLUS that neither subscription needs.)
+    assert (west["recommendation"], west["current_tier_cost"], west["advice_status"]) == ("KEEP", approx(21.0),
+                                                                                           "FINAL")
+    # East: its own allowance, its own overage setting (off): 500 of 800.
+    assert (east["consumption_credits"], east["overage_cost"], east["month_cost"]) == (500.0, 0.0, 16.0)
+    assert (east["utilisation_pct"], east["overage_enabled"], east["recommendation"]) == (approx(62.5), False, "KEEP")
+
+
+def test_two_seats_reconcile_on_every_view(regions):
+    july = "month = DATE '2026-07-01'"
+    (seats, plan_cost, month_cost, overage_cost, consumption), = regions.execute(
+        "SELECT count(*), sum(monthly_price), sum(month_cost), sum(overage_cost), sum(consumption_credits) "
+        f"FROM monthly_user_credits WHERE {july}").fetchall()
+    # G's two PRO seats (16 + 16) and H's PRO_PLUS (30); overage 100 x 0.05 on G's west seat.
+    assert (seats, plan_cost, month_cost, overage_cost, consumption) == (3, 62.0, approx(67.0), approx(5.0), 1500.0)
+    (daily_consumption, daily_overage_cost), = regions.execute(
+        "SELECT sum(consumption_credits), sum(overage_cost) FROM daily_summary "
+        "WHERE activity_date BETWEEN DATE '2026-07-01' AND DATE '2026-07-31'").fetchall()
+    assert (daily_consumption, daily_overage_cost) == (1500.0, approx(5.0))  # the days sum both seats too
+    day = rows(regions, "SELECT * FROM daily_summary WHERE activity_date = DATE '2026-07-01'")[0]
+    assert (day["active_users"], day["credit_report_users"], day["consumption_credits"]) == (1, 1, 1100.0)
+    # One person per day wherever a view counts people; one row per seat where it prices them.
+    assert regions.execute("SELECT count(*), sum(in_credit_report) FROM active_user_days WHERE activity_date = "
+                           f"DATE '2026-07-01' AND userid = '{G}'").fetchall() == [(1, 1)]
+    assert regions.execute("SELECT count(*), sum(credits_used) FROM team_user_daily WHERE activity_date = "
+                           f"DATE '2026-07-01' AND userid = '{G}'").fetchall() == [(1, 1100.0)]
+    detail = dict(regions.execute("SELECT region, credits_used FROM user_daily_detail WHERE activity_date = "
+                                  f"DATE '2026-07-01' AND userid = '{G}'").fetchall())
+    assert detail == {WEST: 600.0, EAST: 500.0}
+    g = rows(regions, f"SELECT * FROM user_summary WHERE userid = '{G}'")[0]
+    assert (g["credits_used"], g["overage_credits_used"], g["consumption_credits"], g["active_days"]) == \
+        (1800.0, 100.0, 1900.0, 4)
+    tiers = {r["subscription_tier"]: r for r in rows(regions, "SELECT * FROM tier_summary")}
+    assert (tiers["PRO"]["users"], tiers["PRO"]["seats"], tiers["PRO"]["monthly_seat_cost"]) == (1, 2, 32.0)
+    assert tiers["PRO"]["consumption_credits"] == 1900.0
+    assert (tiers["PRO_PLUS"]["users"], tiers["PRO_PLUS"]["seats"], tiers["PRO_PLUS"]["monthly_seat_cost"]) == \
+        (1, 1, 30.0)
+
+
+def test_each_seat_is_forecast_on_its_own_run_rate(regions):
+    # August to 08-05 (26 days left). West: 200 in 5 days -> 1,240; overage on: 440 beyond 800 -> 22.
+    west = seat(regions, "2026-08-01", G, WEST, "monthly_credit_forecast")
+    assert (west["period_status"], west["projected_credits"], west["projected_overage_cost"]) == \
+        ("MONTH_TO_DATE", approx(1240.0), approx(22.0))
+    # East: 300 -> 1,860 with overage off: stopped at 800, no overage projected.
+    east = seat(regions, "2026-08-01", G, EAST, "monthly_credit_forecast")
+    assert (east["projected_credits"], east["projected_overage_cost"], east["at_risk"]) == (approx(1860.0), 0, True)
+    assert west["at_risk"] is True
+    # The digest counts people: G is projected over in both regions, one user; the money adds up per seat.
+    query = sqlglot.transpile(load_query("digest_forecast"), read="athena", write="duckdb")[0]
+    (month_, over, under, projected, billed), = regions.execute(query).fetchall()
+    assert (month_.isoformat(), over, under, projected, billed) == ("2026-08-01", 1, 1, approx(22.0), 0)
+    kpi = next(body for _s, _k, body in definitions.visuals(definitions.load_raw("cost-optimization"))
+               if body["VisualId"] == "co-kpi-at-risk")
+    (measure,) = kpi["ChartConfiguration"]["FieldWells"]["Values"]
+    assert measure["CategoricalMeasureField"]["AggregationFunction"] == "DISTINCT_COUNT"
+    (column,), = regions.execute("SELECT count(DISTINCT " + measure["CategoricalMeasureField"]["Column"]["ColumnName"]
+                                 + ") FROM monthly_credit_forecast").fetchall()
+    assert column == 1
+
+
+def _single_user_build(root: Path, days) -> duckdb.DuckDBPyConnection:
+    """S alone (PRO, overage on), one KIRO_IDE line per (day, Credits_Used, Overage_Credits_Used)."""
+    folder = root / "data" / "AWSLogs" / ACCOUNT / "KiroLogs" / "user_report" / REGION
     for day, credits, overage in days:
         path = folder / day.replace("-", "/") / "00" / f"KIRO_IDE_{ACCOUNT}_user_report_{day.replace('-', '')}0205.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -476,9 +607,62 @@ def test_a_month_that_starts_on_the_data_first_day_is_complete(tmp_path):
         "aws": {"account_id": ACCOUNT, "region": REGION}, "s3": {"bucket_name": "cost-model-bucket"},
         "identity_center": {"identity_store_id": "d-7777777777"},
         "quicksight": {"user_arn": f"arn:aws:quicksight:{REGION}:{ACCOUNT}:user/default/admin"}, "plans": PLANS})
-    result = engine.build(tmp_path / "data", tmp_path / "out", config)
-    with duckdb.connect(str(result.db_path), read_only=True) as connection:
+    result = engine.build(root / "data", root / "out", config)
+    return duckdb.connect(str(result.db_path), read_only=True)
+
+
+@pytest.mark.parametrize(("last_day", "status", "advice", "projected"), [
+    # Data to the month's last day: July is whole, nothing to project, the advice is final.
+    ("2026-07-31", "COMPLETE", "FINAL", 310.0),
+    # One day short: 310 in 30 covered days, 1 left: 310 + 310 / 30 x 1 = 320.333..., i.e. 310 / 30 x 31.
+    ("2026-07-30", "MONTH_TO_DATE", "PROVISIONAL", 310.0 / 30 * 31),
+])
+def test_the_month_to_date_ends_the_day_before_the_month_does(tmp_path, last_day, status, advice, projected):
+    connection = _single_user_build(tmp_path, (("2026-07-01", 10.0, 0.0), (last_day, 300.0, 0.0)))
+    with connection:
         july = month(connection, "2026-07-01", S)
-    assert (july["period_status"], july["overage_check"]) == ("COMPLETE", "OK")
-    assert july["overage_difference"] == pytest.approx(0.005, abs=1e-9)
-    assert july["credits_to_date"] == pytest.approx(899.995) and july["recommendation"] == "KEEP"
+        forecast = month(connection, "2026-07-01", S, "monthly_credit_forecast")
+    assert (july["period_status"], july["advice_status"], july["consumption_credits"]) == (status, advice, 310.0)
+    assert july["projected_credits"] == pytest.approx(projected, abs=1e-9)
+    assert forecast["projected_credits"] == pytest.approx(projected, abs=1e-9)
+    assert forecast["days_elapsed"] == (31 if status == "COMPLETE" else 30)
+
+
+def test_the_cost_tables_say_which_advice_is_provisional_and_what_utilisation_is_of():
+    """Both per-user monthly tables show the period and the advice status beside the advice, and the seat's region;
+    their subtitle names both provisional cases; the utilisation column names its base, in both languages."""
+    for name, visual_id in (("dashboard", "ca-user-credits"), ("cost-optimization", "co-user-credits")):
+        raw = definitions.load_raw(name)
+        table = next(body for _s, _k, body in definitions.visuals(raw) if body["VisualId"] == visual_id)
+        wells = table["ChartConfiguration"]["FieldWells"]["TableAggregatedFieldWells"]
+        shown = [next(iter(f.values()))["Column"]["ColumnName"] for f in wells["GroupBy"]]
+        assert {"region", "period_status", "recommendation", "advice_status"} <= set(shown), (name, shown)
+        assert shown.index("advice_status") == shown.index("recommendation") + 1
+        labels = {o["FieldId"].split(".")[1]: o["CustomLabel"]
+                  for o in table["ChartConfiguration"]["FieldOptions"]["SelectedFieldOptions"]}
+        assert labels["utilisation_pct"] == "${label:col_utilisation_pct}"
+        assert table["Subtitle"]["FormatText"]["PlainText"] == "${label:subtitle_user_credit_table}"
+    root = Path(__file__).resolve().parent.parent / "quicksight" / "labels"
+    en = json.loads((root / "en.json").read_text(encoding="utf-8"))
+    zh = json.loads((root / "zh.json").read_text(encoding="utf-8"))
+    assert "allowance" in en["col_utilisation_pct"] and "current tier" in en["col_utilisation_pct"]
+    assert "当前等级额度" in zh["col_utilisation_pct"]
+    for text in (en["subtitle_user_credit_table"], zh["subtitle_user_credit_table"]):
+        assert all(word in text for word in ("MONTH_TO_DATE", "PARTIAL_START", "PROVISIONAL", "FINAL")), text
+
+
+def test_a_running_total_is_read_per_seat(tmp_path):
+    """Overage on in both regions, read as running totals: west 50 then 120, east 50 then 80 (each seat's own
+    month so far). Per seat: 120 + 80 = 200, both OK. Merged into one seat, the day's total would be the larger row
+    (120), the month 120, and the two regions' different totals flagged as clients that disagree."""
+    rows_ = [(WEST, "2026-07-01", G, "PRO", 800.0, 0.0, True), (EAST, "2026-07-01", G, "PRO", 800.0, 0.0, True),
+             (WEST, "2026-07-10", G, "PRO", 0.0, 50.0, True), (EAST, "2026-07-10", G, "PRO", 0.0, 50.0, True),
+             (WEST, "2026-07-20", G, "PRO", 0.0, 120.0, True), (EAST, "2026-07-20", G, "PRO", 0.0, 80.0, True),
+             (WEST, "2026-08-01", G, "PRO", 1.0, 0.0, True)]
+    with _regions_build(tmp_path, rows_, overage_reading="running_total") as connection:
+        west, east = seat(connection, "2026-07-01", G, WEST), seat(connection, "2026-07-01", G, EAST)
+        (daily,), = connection.execute("SELECT sum(overage_credits_used) FROM daily_summary WHERE activity_date "
+                                       "BETWEEN DATE '2026-07-01' AND DATE '2026-07-31'").fetchall()
+    assert (west["overage_credits_used"], west["overage_check"], west["overage_cost"]) == (120.0, "OK", approx(6.0))
+    assert (east["overage_credits_used"], east["overage_check"], east["overage_cost"]) == (80.0, "OK", approx(4.0))
+    assert daily == 200.0

@@ -188,3 +188,88 @@ def test_projection_reads_todays_folder_with_no_crawl_at_all(config):
             assert properties["projection.day.range"].split(",")[0] <= f"{yesterday:%Y/%m/%d}"
             assert properties["projection.region.values"] == "us-east-1"
             assert properties["storage.location.template"].endswith("/${region}/${day}/")
+
+
+@pytest.mark.parametrize("after_file, how", [(timedelta(seconds=1), "current"),
+                                             (timedelta(milliseconds=999), "started"),
+                                             (timedelta(milliseconds=500), "started")])
+def test_a_crawl_counts_as_current_only_a_whole_second_after_the_newest_file(aws, config, after_file, how):
+    """S3's LastModified has whole seconds: a file stamped 02:00:00 may have been written at 02:00:00.999, so only a
+    crawl that started at 02:00:01 or later surely saw it (newest + 1 s <= StartTime)."""
+    crawler = Names(config).crawler("user-report")
+    with crawls():
+        _run(aws, config)
+        delivered = datetime(2026, 11, 24, 2, 0, 0, tzinfo=timezone.utc)
+        _backdate(config, crawler, "2026/11/24", crawled=delivered + after_file, delivered=delivered)
+        recorder = Recorder()
+        again = _run(aws, config, recorder)
+    assert again[crawler].how == how
+    assert recorder.calls.count(("glue", "StartCrawler")) == (how == "started")
+
+
+def test_the_wait_polls_every_15_seconds_logs_every_30_and_gives_up_at_its_timeout(aws, config, caplog):
+    """Against a clock that only moves when the wait sleeps: polls at 0, 15, 30, 45 and 60 s, a progress line at 0,
+    30 and 60 s (status unchanged), and the timeout at exactly 60 s, not one poll later."""
+    import re
+
+    slept = []
+    clock = Clock(now=lambda: float(sum(slept)), sleep=slept.append)
+    polls = []
+    aws["glue"].meta.events.register("before-call.glue.GetCrawler", lambda **_: polls.append(sum(slept)))
+    with crawls(progression="manual"), caplog.at_level("INFO", logger="kiro_analytics.progress"), \
+            pytest.raises(StepFailed, match="timed out after 60s waiting for 2 crawler"):
+        _run(aws, config, timeout=60, clock=clock)
+    for name in Names(config).crawlers.values():
+        aws["glue"].stop_crawler(Name=name)
+    assert slept == [15, 15, 15, 15]
+    # One GetCrawler per crawler per poll, after the two that decided to start them.
+    assert polls[2:] == [elapsed for elapsed in (0, 15, 30, 45, 60) for _ in range(2)]
+    logged = [int(m.group(1)) for m in (re.search(r"\((\d+)s elapsed", r.getMessage()) for r in caplog.records) if m]
+    assert logged == [0, 30, 60]
+
+
+def test_a_crawl_that_splits_a_family_into_tables_fails_naming_them_and_the_metrics(aws, config):
+    """Files whose schemas Glue finds unalike become a table per folder, named after it with a hash suffix on a
+    clash (https://docs.aws.amazon.com/glue/latest/dg/crawler-s3-folder-table-partition.html), and the crawl still
+    says SUCCEEDED: step 3 names every table the crawler wrote (UPDATED_BY_CRAWLER) and its GetCrawlerMetrics."""
+    names = Names(config)
+    crawler = names.crawler("user-report")
+    _put(aws["s3"], config, "user-report", "2026/11/25", "UserId,Date,Client_Type,Total_Messages")
+    _age_files(config, timedelta(days=1))
+    with crawls(splits=(crawler,)), pytest.raises(StepFailed) as failure:
+        _run(aws, config)
+    text = str(failure.value)
+    tables = sorted(t["Name"] for t in aws["glue"].get_tables(DatabaseName=config.database)["TableList"]
+                    if t.get("Parameters", {}).get("UPDATED_BY_CRAWLER") == crawler)
+    assert len(tables) == 2 and tables[0] == "discovered_00" and tables[1].startswith("discovered_00_")
+    assert (f"{crawler}: the crawl SUCCEEDED but split one report family into 2 tables instead of "
+            f"{config.database}.discovered_user_report: {tables[0]}, {tables[1]} (GetCrawlerMetrics: TablesCreated "
+            "2, TablesUpdated 0, TablesDeleted 0;") in text
+    assert f"--tables-to-delete {tables[0]} {tables[1]}" in text
+    assert "added nothing" not in text  # the crawl added tables, only not the one it should
+    assert names.crawler("by-user-analytic") not in text  # its family stayed one table
+
+
+def test_a_split_that_kept_the_familys_own_table_still_fails(aws, config):
+    """The family's table and a stray one beside it (a folder Glue found unlike the rest) are a split too."""
+    from moto.glue.models import glue_backends
+
+    crawler = Names(config).crawler("by-user-analytic")
+    with crawls():
+        _run(aws, config)
+        backend = glue_backends["123456789012"]["us-east-1"]
+        backend.create_table(config.database, "discovered_by_user_analytic_5d41402a", {
+            "Name": "discovered_by_user_analytic_5d41402a", "Parameters": {"UPDATED_BY_CRAWLER": crawler},
+            "StorageDescriptor": {"Columns": [{"Name": "userid", "Type": "string"}]}})
+        aws["s3"].put_object(Bucket=config.bucket_name, Key=f"{config.report_root}{CRAWLER_FOLDERS['by-user-analytic']}"
+                             "us-east-1/2026/11/26/00/late.csv", Body=b"UserId,Date\nu1,2026-11-26\n")
+        split = (rf"{crawler}: the crawl SUCCEEDED but split one report family into 2 tables instead of "
+                 r"[a-z_]+\.discovered_by_user_analytic: discovered_by_user_analytic, "
+                 r"discovered_by_user_analytic_5d41402a")
+        with pytest.raises(StepFailed, match=split):
+            _run(aws, config)
+        # A rerun with nothing newer in the folder crawls again rather than calling it current: still reported.
+        recorder = Recorder()
+        with pytest.raises(StepFailed, match=split):
+            _run(aws, config, recorder)
+        assert recorder.calls.count(("glue", "StartCrawler")) == 1

@@ -147,6 +147,13 @@ def test_credit_kpi_matches_the_engine_total(built: Dict[str, Any]) -> None:
     value = kpi_from_payload(credits[0], payload["strings"])
     assert value == pytest.approx(built["result"].total_credits, rel=1e-9)
     assert value > 1000
+    # The build's summary line (consumption = plan + overage) and the KPIs that carry those labels agree.
+    result = built["result"]
+    consumption = kpi_from_payload(payload["visuals"]["ca-kpi-total-credits"], payload["strings"])
+    overage = kpi_from_payload(payload["visuals"]["ov-kpi-overage"], payload["strings"])
+    assert consumption == pytest.approx(result.total_consumption, rel=1e-9)
+    assert overage == pytest.approx(result.total_overage, rel=1e-9) and overage > 0
+    assert result.total_consumption == pytest.approx(result.total_credits + result.total_overage, rel=1e-12)
 
 
 def test_hostile_names_stay_text(built: Dict[str, Any]) -> None:

@@ -725,6 +725,32 @@ def test_a_kms_report_bucket_gets_decrypt_on_its_key_only(tmp_path):
                    for role in ROLES for statement in plain.template.statements(role))
 
 
+def test_lake_formation_registration_roles_get_decrypt_on_the_key_only(tmp_path):
+    """Under Lake Formation the registration role reads the reports for everyone
+    (https://docs.aws.amazon.com/lake-formation/latest/dg/register-encrypted.html): step 1 names the user-defined ones
+    (registration_key.stack_role_names) and the stack gives them kms:Decrypt on s3.kms_key_arn, nothing else."""
+    from conftest import write_config
+    from kiro_analytics.config import load_config
+
+    key = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-0000-1111-2222-333344445555"
+    config = load_config(str(write_config(tmp_path / "k.yaml", {"s3": {"kms_key_arn": key}})))
+    names = Names(config)
+    parameters = stack_parameters(config, names, names.lambda_code_key("ab" * 32), "lf-reader,lake-admin-role")
+    template = Template(parameters, config.region, config.account_id)
+    assert template.exists("LakeFormationKeyReadPolicy")
+    policy = template.resolve(template.resource("LakeFormationKeyReadPolicy")["Properties"])
+    assert policy["Roles"] == ["lf-reader", "lake-admin-role"]
+    statements = policy["PolicyDocument"]["Statement"]
+    assert unmet(statements, [Need("kms:Decrypt", key, "the registration role reads the encrypted reports")]) == []
+    assert unmet(statements, [Need("kms:Decrypt", key.replace("0a1b", "9f9f"), "another key")])
+    assert unmet(statements, [Need("kms:GenerateDataKey", key, "it writes nothing")])
+    assert unmet(statements, [Need("s3:GetObject", f"arn:aws:s3:::{config.bucket_name}/x", "its own S3 access")])
+    # No role named (none registered, or only the service-linked one), or no key: no policy at all.
+    for without in (stack_parameters(config, names, "", ""),
+                    stack_parameters(load_config(str(write_config(tmp_path / "p.yaml"))), names, "", "lf-reader")):
+        assert not Template(without, config.region, config.account_id).exists("LakeFormationKeyReadPolicy")
+
+
 def test_sync_role_allows_every_call_the_facts_refresh_makes(stack, monkeypatch):
     """The daily {"action": "facts"} run: lists the report folders, asks which files the facts hold, and loads the
     changed days (DELETE and INSERT INTO on the Iceberg table). Besides what any Athena query needs, an Iceberg

@@ -90,7 +90,6 @@ def test_1200_tricky_names_round_trip_with_bounded_calls(aws):
     # 1,200 users → 12 ListUsers pages; 3 groups → 1 ListGroups page + 3 membership pages; 1 DescribeUser (unknown).
     assert counting.calls == {"ListUsers": 12, "ListGroups": 1, "ListGroupMemberships": 3, "DescribeUser": 1}
     obj = _mapping()
-    assert obj["ServerSideEncryption"] == "AES256"
     raw = obj["Body"].read()
     assert raw.startswith(b"userid,username,user_name,email,groups\r\n")
     assert raw.count(b"\r\n") == 1202  # one physical line per record: no line break survived inside a field
@@ -219,6 +218,36 @@ def test_an_overlapping_run_that_replaced_the_map_wins_and_this_one_writes_nothi
     assert _mapping()["Body"].read() == other
 
 
+@pytest.mark.parametrize("code", ["ConditionalRequestConflict", "409"])
+def test_a_409_conflict_is_another_run_writing_not_a_failure(aws, code):
+    """S3 answers 409 ConditionalRequestConflict when another conditional write to the key is in flight, not only 412
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html): the run writes nothing, leaves
+    the other run's map, and says so, exactly as for 412. "409" is the code botocore gives a 409 without a body."""
+    from unittest import mock
+
+    from botocore.awsrequest import AWSResponse
+
+    expected, _ = _make_users(2)
+    _run(list(expected)[:1], boto3.client("identitystore", region_name="us-east-1"))
+    before = _mapping()["Body"].read()
+    s3 = boto3.client("s3", region_name="us-east-1")
+    answered = []
+
+    def conflict(params, model, **_):
+        # S3's answer, short-circuited before the request reaches the emulator (which has no 409 of its own).
+        answered.append(params.get("headers", {}).get("If-Match"))
+        return (AWSResponse("https://reports.s3.amazonaws.com/", 409, {}, None),
+                {"Error": {"Code": code, "Message": "A conflicting conditional operation is currently in progress "
+                                                    "against this resource. Try again."},
+                 "ResponseMetadata": {"HTTPStatusCode": 409}})
+    s3.meta.events.register("before-call.s3.PutObject", conflict)
+    with mock.patch("kiro_analytics.identity_sync.run_query", return_value=[{"user_id": i} for i in expected]):
+        result = sync_user_mapping(object(), boto3.client("identitystore", region_name="us-east-1"), s3, SETTINGS)
+    assert answered and answered[0]  # the conditional write was sent, with the ETag this run read
+    assert result.conflict is True and result.changed is False and "another sync replaced it" in result.summary()
+    assert _mapping()["Body"].read() == before
+
+
 def test_a_first_map_is_created_only_if_none_appeared_meanwhile(aws):
     from unittest import mock
 
@@ -242,6 +271,26 @@ def test_a_kms_bucket_gets_the_map_encrypted_with_its_key(aws):
     with mock.patch("kiro_analytics.identity_sync.run_query", return_value=[]):
         sync_user_mapping(object(), boto3.client("identitystore", region_name="us-east-1"),
                           boto3.client("s3", region_name="us-east-1"), replace(SETTINGS, kms_key=key))
+    stored = _mapping()
+    assert stored["ServerSideEncryption"] == "aws:kms" and stored["SSEKMSKeyId"] == key
+
+
+def test_without_a_configured_key_the_bucket_default_encrypts_the_map(aws):
+    """No s3.kms_key_arn: the PutObject carries no encryption header, so the bucket's default applies (here a KMS key
+    the config does not name; forcing AES256 would override it: https://docs.aws.amazon.com/AmazonS3/latest/userguide/
+    default-encryption-faq.html)."""
+    from unittest import mock
+
+    key = boto3.client("kms", region_name="us-east-1").create_key()["KeyMetadata"]["Arn"]
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.put_bucket_encryption(Bucket="reports", ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key}}]})
+    sent = []
+    s3.meta.events.register("provide-client-params.s3.PutObject", lambda params, **_: sent.append(dict(params)))
+    _make_users(1)
+    with mock.patch("kiro_analytics.identity_sync.run_query", return_value=[]):
+        sync_user_mapping(object(), boto3.client("identitystore", region_name="us-east-1"), s3, SETTINGS)
+    assert len(sent) == 1 and not {"ServerSideEncryption", "SSEKMSKeyId"} & set(sent[0])
     stored = _mapping()
     assert stored["ServerSideEncryption"] == "aws:kms" and stored["SSEKMSKeyId"] == key
 

@@ -20,6 +20,7 @@ from local_expected import ROOT, sample_build
 A = "aaaaaaaa-2222-4000-8000-000000000001"
 B = "bbbbbbbb-2222-4000-8000-000000000002"
 C = "cccccccc-2222-4000-8000-000000000003"
+D, E, F, G, H = (f"{letter * 8}-2222-4000-8000-00000000000{n}" for n, letter in enumerate("defab", start=4))
 ACCOUNT, REGION, OTHER_REGION = "222233334444", "eu-west-1", "us-east-1"
 ARN = f'"arn:aws:codewhisperer:{REGION}:{ACCOUNT}:profile/P1"'
 NAMES = ["Date", "UserId", "Client_Type", "Chat_Conversations", "Credits_Used", "Overage_Cap", "Overage_Credits_Used",
@@ -103,7 +104,7 @@ def make_bad_bucket(root: Path) -> Dict[str, Path]:
     quoted = row("2026-05-08", A)
     quoted[9] = '"Pro, Plus"'
     add("quoted", "user_report", 8, ur(8), [FIXED, line(quoted), line(row("2026-05-08", B, credits="4.0"))],
-        (2, 1, 0, {"extra fields": 1}))
+        (2, 1, 0, {"extra fields (a comma in a field)": 1}))
     CREDITS[("2026-05-08", B, "KIRO_IDE", REGION)] = 4.0
     # The same user, day and client in two regions: two profiles, both count.
     add("region_a", "user_report", 9, ur(9), [FIXED, line(row("2026-05-09", A, credits="30.0"))], (1, 1, 0, {}))
@@ -145,8 +146,41 @@ def make_bad_bucket(root: Path) -> Dict[str, Path]:
     add("resent_ok", "user_report", 15, ur(15, hour="01"), [FIXED, line(row("2026-05-15", A, credits="6.0"))],
         (1, 1, 0, {}))
     add("resent_bad", "user_report", 15, ur(15, hour="14"), [FIXED, line(row("2026-05-15", A, credits="6,5"))],
-        (1, 0, 0, {"extra fields": 1}))
+        (1, 0, 0, {"extra fields (a comma in a field)": 1}))
     CREDITS[("2026-05-15", A, "KIRO_IDE", REGION)] = 6.0
+    # Numbers that are no credits: negative, not a number, infinite, beyond the largest double (1.7976931348623157E308),
+    # a negative cap, a count that fits no BIGINT. Each is 'bad number' (in Athena too: tests/test_sql_parity.py);
+    # 1.0e2 is a hundred credits.
+    extremes = [row("2026-05-16", A, credits="-1.0"), row("2026-05-16", B, credits="NaN"),
+                row("2026-05-16", C, credits="Infinity"), row("2026-05-16", D, credits="1e999"),
+                row("2026-05-16", E, credits="1.7976931348623159E308"), row("2026-05-16", F, credits="2.5"),
+                row("2026-05-16", G, credits="1.0e2"), row("2026-05-16", H, chats="99999999999999999999")]
+    extremes[5][5] = "-1000.0"
+    add("extremes", "user_report", 16, ur(16), [FIXED, *map(line, extremes)], (8, 1, 0, {"bad number": 7}))
+    CREDITS[("2026-05-16", G, "KIRO_IDE", REGION)] = 100.0
+    # Header detection is by name: a line of words is a bad data line (not a second header that would reject the
+    # file); a header without UserId is no header, so the file's lines, that one included, are 'no header'.
+    add("stray_words", "user_report", 17, ur(17), [FIXED, line(row("2026-05-17", A, credits="2.0")), "Total,Summary"],
+        (2, 1, 0, {"truncated line": 1}))
+    CREDITS[("2026-05-17", A, "KIRO_IDE", REGION)] = 2.0
+    add("no_userid", "user_report", 18, ur(18), [FIXED.replace(",UserId,", ",User,"), line(row("2026-05-18", A)),
+                                               line(row("2026-05-18", B))], (3, 0, 0, {"no header": 3}))
+    # A model column: added (drift), moved to the front (the same names: no drift), then written with hyphens
+    # (drift: another name, and not in the form Kiro writes). Each is read by its name.
+    add("model_added", "user_report", 16, ur(16, "PLUGIN"), [FIXED + ",claude_sonnet_4_messages",
+                                                           line([*row("2026-05-16", A, "PLUGIN", "1.0"), "4"])],
+        (1, 1, 0, {}))
+    add("model_moved", "user_report", 17, ur(17, "PLUGIN"), ["claude_sonnet_4_messages," + FIXED,
+                                                           line(["5", *row("2026-05-17", A, "PLUGIN", "1.0")])],
+        (1, 1, 0, {}))
+    add("model_hyphen", "user_report", 18, ur(18, "PLUGIN"), [FIXED + ",claude-sonnet-4_messages",
+                                                            line([*row("2026-05-18", A, "PLUGIN", "1.0"), "6"])],
+        (1, 1, 0, {}))
+    # The same hyphens in the next export: the names did not change, but they are still not Kiro's form: drift.
+    add("model_hyphen_again", "user_report", 19, ur(19, "PLUGIN"), [FIXED + ",claude-sonnet-4_messages",
+                                                                  line([*row("2026-05-19", A, "PLUGIN", "1.0"), "2"])],
+        (1, 1, 0, {}))
+    CREDITS.update({(f"2026-05-{day}", A, "PLUGIN", REGION): 1.0 for day in (16, 17, 18, 19)})
     # The legacy report: a bad number, a missing header, and two header layouts in one file.
     add("legacy_good", "legacy", 1, legacy(1),
         [LEGACY, f"{A},05-01-2026,3,4,5"], (1, 1, 0, {}))
@@ -174,7 +208,8 @@ def bad(tmp_path_factory):
     files = make_bad_bucket(root / "data")
     config = parse_config({
         "aws": {"account_id": ACCOUNT, "region": REGION},
-        "s3": {"bucket_name": "bad-input-bucket", "prefix": ""},
+        # The bucket has reports in two regions; the tables (and so the local engine) read only these folders.
+        "s3": {"bucket_name": "bad-input-bucket", "prefix": "", "report_regions": [REGION, OTHER_REGION]},
         "identity_center": {"identity_store_id": "d-2222222222"},
         "quicksight": {"user_arn": f"arn:aws:quicksight:{REGION}:{ACCOUNT}:user/default/admin"},
     })
@@ -211,11 +246,11 @@ def test_the_ledger_accounts_for_every_line_of_every_file(bad):
         assert got["lines_read"] == got["rows_used"] + got["rows_superseded"] + got["rows_rejected"], key
         assert got["lines_read"] + got["header_lines"] == non_blank_lines(path), key
     totals = result.ledger
-    assert totals.files == len(files) == 24 and totals.balanced
-    assert totals.lines_read == sum(e[0] for e in EXPECTED.values()) == 40
-    assert (totals.rows_used, totals.rows_superseded, totals.rows_rejected) == (20, 1, 19)
+    assert totals.files == len(files) == 31 and totals.balanced
+    assert totals.lines_read == sum(e[0] for e in EXPECTED.values()) == 57
+    assert (totals.rows_used, totals.rows_superseded, totals.rows_rejected) == (26, 1, 30)
     assert dict(totals.by_reason) == dict(sum((Counter(e[3]) for e in EXPECTED.values()), Counter()))
-    assert totals.files_with_rejections == 13 and len(totals.worst_files) == 5
+    assert totals.files_with_rejections == 16 and len(totals.worst_files) == 5
 
 
 def test_only_the_lines_the_ledger_used_reach_the_numbers(bad):
@@ -254,8 +289,16 @@ def test_ledger_days_clients_and_drift(bad):
     drifted = {key for key, path in files.items() if rows[str(path)]["header_drift"]}
     # Against the previous export of the same stream (KIRO_IDE in eu-west-1, by stamp): Credits_Used renamed, then
     # back; User_Email came, then went; Credits_Used named twice, then once. After a file without a header there is
-    # nothing to compare with. KIRO_CLI: the bzip2 file has the columns in the usual order, the one before reversed.
-    assert drifted == {"renamed", "truncated", "latin1", "resent_old", "twice", "no_id", "bzip2"}
+    # nothing to compare with. KIRO_CLI: the bzip2 file has the columns in the usual order, the one before reversed:
+    # the same names, no drift. PLUGIN: a model column added, then moved (no drift), then written with hyphens,
+    # twice (the second time the same names as before, but still not in Kiro's form).
+    assert drifted == {"renamed", "truncated", "latin1", "resent_old", "twice", "no_id", "model_added",
+                       "model_hyphen", "model_hyphen_again"}
+    models = {(r[0].day, r[1]): r[2] for r in con.execute(
+        f"SELECT activity_date, model, messages FROM model_usage_daily WHERE userid = '{A}' AND client_type = 'PLUGIN'"
+    ).fetchall()}
+    assert models == {(16, "claude_sonnet_4"): 4, (17, "claude_sonnet_4"): 5, (18, "claude-sonnet-4"): 6,
+                      (19, "claude-sonnet-4"): 2}
 
 
 def test_the_local_build_names_the_bad_byte_and_what_it_skipped(bad):
@@ -268,10 +311,11 @@ def test_the_local_build_names_the_bad_byte_and_what_it_skipped(bad):
 def test_summary_line_names_the_reasons_and_the_worst_files(bad):
     _, result, files = bad
     text = result.ledger.summary()
-    assert text.startswith("read 24 files, 40 lines: 20 used, 1 superseded by re-sent exports, rejected 19 lines "
-                           "in 13 files (")
-    assert "5 bad number" in text and "1 truncated line" in text and "3 no header" in text
-    assert f"{files['numbers']}: 3 (bad number)" in text and "and 8 more files" in text
+    assert text.startswith("read 31 files, 57 lines: 26 used, 1 superseded by re-sent exports, rejected 30 lines "
+                           "in 16 files (")
+    assert "12 bad number" in text and "2 truncated line" in text and "6 no header" in text
+    assert "2 extra fields (a comma in a field)" in text
+    assert f"{files['extremes']}: 7 (bad number)" in text and "and 11 more files" in text
     assert f"{files['legacy_numbers']}: 2 (bad number)" in text
 
 

@@ -22,6 +22,9 @@ from kiro_analytics.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
 from kiro_analytics.local import engine, html_dashboard, publish
 from kiro_analytics.local.__main__ import main
 from kiro_analytics.sqlfiles import load_views
+from test_cost_model import ACCOUNT as COST_ACCOUNT
+from test_cost_model import B1, USUAL, S, _line
+from test_html_dashboard import kpi_from_payload, payload_of
 from test_local_engine import CONFIG
 from test_local_insights import ACCOUNT
 from test_local_insights import make_bucket as make_insights_bucket
@@ -50,9 +53,33 @@ def test_reports_of_another_account_are_read_and_the_choice_said(other_account, 
     code = main(["--config", EXAMPLE, "--data", str(other_account), "--out", str(tmp_path / "out")])
     captured = capsys.readouterr()
     assert code == EXIT_OK, captured.err
-    assert "users: 3; active 2026-04-20 .. 2026-05-10; credits: 2,550.0;" in captured.out
+    assert ("users: 3; active 2026-04-20 .. 2026-05-10; consumption: 2,550.00 credits (plan 2,550.00 + overage "
+            "0.00);") in captured.out
     assert (f"note: {other_account / 'AWSLogs'} has no folder for aws.account_id 123456789012; reading the account "
             f"folder(s) there instead: {ACCOUNT}") in captured.err
+
+
+def test_the_build_line_gives_consumption_as_plan_plus_overage_as_the_dashboard_does(tmp_path, capsys):
+    """S (PRO, overage on): 800.25 plan credits on 07-01, 120.5 overage credits on 07-02; B1 99.25 on 07-01.
+    Consumption 800.25 + 99.25 + 120.5 = 1,020.00 = plan 899.50 + overage 120.50, and the dashboard's KPIs over
+    the whole range (the page's default) say the same."""
+    rows = (("2026-07-01", S, 800.25, 0.0), ("2026-07-02", S, 0.0, 120.5), ("2026-07-01", B1, 99.25, 0.0))
+    report = tmp_path / "data" / "AWSLogs" / COST_ACCOUNT / "KiroLogs" / "user_report" / "us-east-1"
+    for n, (day, user, credits, overage) in enumerate(rows):
+        path = report / day.replace("-", "/") / "00" / f"KIRO_IDE_{COST_ACCOUNT}_user_report_{n}02607030205.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(USUAL + "\n" + _line(USUAL, day, user, "KIRO_IDE", credits, overage, {}) + "\n",
+                        encoding="utf-8")
+    code = main(["--config", EXAMPLE, "--data", str(tmp_path / "data"), "--out", str(tmp_path / "out")])
+    captured = capsys.readouterr()
+    assert code == EXIT_OK, captured.err
+    assert ("users: 2; active 2026-07-01 .. 2026-07-02; consumption: 1,020.00 credits (plan 899.50 + overage "
+            "120.50); messages: 30") in captured.out
+    payload = payload_of((tmp_path / "out" / html_dashboard.OUTPUT_NAME).read_text(encoding="utf-8"))
+    kpis = {vid: kpi_from_payload(payload["visuals"][vid], payload["strings"])
+            for vid in ("ca-kpi-total-credits", "ov-kpi-credits", "ov-kpi-overage", "ca-kpi-overage-credits")}
+    assert kpis == {"ca-kpi-total-credits": 1020.0, "ov-kpi-credits": 899.5, "ov-kpi-overage": 120.5,
+                    "ca-kpi-overage-credits": 120.5}
 
 
 def test_the_configured_account_wins_and_the_others_are_named(other_account, tmp_path, capsys):
@@ -65,7 +92,9 @@ def test_the_configured_account_wins_and_the_others_are_named(other_account, tmp
             path.unlink()
     code = main(["--config", EXAMPLE, "--data", str(data), "--out", str(tmp_path / "out")])
     captured = capsys.readouterr()
-    assert code == EXIT_OK and "users: 3; active 2026-05-10 .. 2026-05-10; credits: 55.0;" in captured.out
+    assert code == EXIT_OK
+    assert "users: 3; active 2026-05-10 .. 2026-05-10; consumption: 55.00 credits (plan 55.00 + overage 0.00);" \
+        in captured.out
     assert f"note: {logs} also holds account folder(s) {ACCOUNT}: not read" in captured.err
 
 
@@ -133,11 +162,23 @@ def test_duckdb_says_interrupted_with_a_runtime_error():
     """What DuckDB raises when a query is interrupted by interrupt() (a SIGINT gives RuntimeError('Query
     interrupted'), which the subprocess test below meets): not KeyboardInterrupt, and a duckdb.Error too."""
     con = duckdb.connect()
-    timer = threading.Timer(0.3, con.interrupt)
-    timer.start()
-    with pytest.raises(duckdb.Error) as caught:
-        con.execute("SELECT count(*) FROM range(100000000) a(i), range(100000000) b(j) WHERE i * j = -1").fetchall()
-    timer.cancel()
+    finished = threading.Event()
+
+    def interrupt_until_it_stops():
+        # An interrupt that comes before the query starts is lost (on a busy machine it may): repeat it until the
+        # query has ended, rather than trusting one guessed delay.
+        while not finished.wait(0.2):
+            con.interrupt()
+
+    interrupter = threading.Thread(target=interrupt_until_it_stops, daemon=True)
+    interrupter.start()
+    try:
+        with pytest.raises(duckdb.Error) as caught:
+            con.execute("SELECT count(*) FROM range(100000000) a(i), range(100000000) b(j) WHERE i * j = -1"
+                        ).fetchall()
+    finally:
+        finished.set()
+        interrupter.join()
     assert engine.interrupted(caught.value) and engine.interrupted(RuntimeError("Query interrupted"))
     assert not engine.interrupted(RuntimeError("disk full")) and not engine.interrupted(duckdb.Error("x"))
 
@@ -179,23 +220,54 @@ def test_ctrl_c_while_rendering_keeps_the_old_pair(built, other_account, monkeyp
     assert digests(built) == before and leftovers(built) == []
 
 
-def test_ctrl_c_between_the_two_renames_is_held_until_both_are_done(built, tmp_path, monkeypatch, capsys):
-    """The pair is replaced together: an interrupt that arrives after the first rename waits for the second."""
+@pytest.fixture
+def sigint_handler_kept():
+    """A test that sends this process SIGINT leaves its handler (and the signal mask) as it found them, so no later
+    test runs with a Ctrl-C that is swallowed or held."""
+    handler = signal.getsignal(signal.SIGINT)
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, set())
+    try:
+        yield handler
+    finally:
+        now, now_mask = signal.getsignal(signal.SIGINT), signal.pthread_sigmask(signal.SIG_BLOCK, set())
+        signal.signal(signal.SIGINT, handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        assert (now, now_mask) == (handler, mask), "the SIGINT handler or mask leaked out of the test"
+
+
+@pytest.mark.parametrize("other_thread", [False, True])
+def test_ctrl_c_between_the_two_renames_is_held_until_both_are_done(built, tmp_path, monkeypatch, capsys,
+                                                                   sigint_handler_kept, other_thread):
+    """The pair is replaced together: an interrupt that arrives after the first rename waits for the second, also
+    when another thread is alive (DuckDB's workers, a test's server): the kernel gives a SIGINT sent to the
+    process to any thread that does not block it, so blocking it in the main thread alone holds nothing."""
     before = digests(built)
     real, done = os.replace, []
+    release = threading.Event()
+    bystander = threading.Thread(target=release.wait, daemon=True)
+    if other_thread:
+        bystander.start()
 
     def replace_then_ctrl_c(source, target):
         real(source, target)
         done.append(Path(target).name)
-        if len(done) == 1:
+        if len(done) == 1 and other_thread:
+            # Where the kernel may put a process-directed SIGINT: the other thread (chosen here, so every run meets
+            # that case rather than some).
+            signal.pthread_kill(bystander.ident, signal.SIGINT)
+        elif len(done) == 1:
             os.kill(os.getpid(), signal.SIGINT)
 
     monkeypatch.setattr(publish.os, "replace", replace_then_ctrl_c)
     data = tmp_path / "second"
     make_insights_bucket(data)
     shutil.rmtree(data / "AWSLogs" / ACCOUNT / "KiroLogs" / "user_report" / "us-east-1" / "2026" / "05" / "10")
-    code = main(["--config", EXAMPLE, "--data", str(data), "--out", str(built)])
+    try:
+        code = main(["--config", EXAMPLE, "--data", str(data), "--out", str(built)])
+    finally:
+        release.set()
     assert code == EXIT_INTERRUPTED and capsys.readouterr().err.endswith("interrupted\n")
+    assert signal.getsignal(signal.SIGINT) is sigint_handler_kept
     after = digests(built)
     assert done == list(PAIR) and all(after[name] != before[name] for name in PAIR)
     con = duckdb.connect(str(built / engine.DB_NAME), read_only=True)
@@ -246,13 +318,18 @@ def test_deploy_sh_local_runs_from_another_folder(tmp_path):
 
 def test_rejected_lines_are_a_warning_with_the_totals_and_the_bad_byte_is_named(tmp_path, capsys):
     """Bad input builds (the good lines are real numbers) but never in silence: the ledger line is a warning."""
-    from test_ingest_ledger import make_bad_bucket
+    import yaml
+    from test_ingest_ledger import OTHER_REGION, REGION, make_bad_bucket
 
     files = make_bad_bucket(tmp_path / "data")
-    code = main(["--config", EXAMPLE, "--data", str(tmp_path / "data"), "--out", str(tmp_path / "out")])
+    settings = yaml.safe_load(Path(EXAMPLE).read_text(encoding="utf-8"))
+    settings["s3"]["report_regions"] = [REGION, OTHER_REGION]  # the bad bucket's two region folders
+    config = tmp_path / "two-regions.yaml"
+    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    code = main(["--config", str(config), "--data", str(tmp_path / "data"), "--out", str(tmp_path / "out")])
     captured = capsys.readouterr()
     assert code == EXIT_OK
-    assert "warning: ingest ledger: read 24 files, 40 lines: 20 used, 1 superseded by re-sent exports, rejected 19 " \
-           "lines in 13 files (" in captured.err
+    assert "warning: ingest ledger: read 31 files, 57 lines: 26 used, 1 superseded by re-sent exports, rejected 30 " \
+           "lines in 16 files (" in captured.err
     assert f"note: {files['latin1']}: line 2 is not UTF-8 (byte 0xe9 at column " in captured.err
     assert "ingest ledger" not in captured.out and "Traceback" not in captured.err

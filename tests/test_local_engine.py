@@ -15,7 +15,7 @@ from kiro_analytics.local.__main__ import main
 from kiro_analytics.local.translate import to_duckdb
 from kiro_analytics.sqlfiles import SqlObject, load_views
 from local_expected import ROOT
-from test_local_quirks import make_bucket
+from test_local_quirks import REGION, make_bucket
 
 CONFIG = load_config(str(ROOT / "config.example.yaml"))
 
@@ -40,7 +40,7 @@ def test_missing_report_folder_is_an_input_error(tmp_path):
 
 def test_rebuild_replaces_and_failed_build_keeps_the_old_db(tmp_path):
     make_bucket(tmp_path / "data")
-    config = replace(CONFIG, account_id="111122223333", prefix="kiro/")
+    config = replace(CONFIG, account_id="111122223333", prefix="kiro/", report_regions=(REGION,))
     first = engine.build(tmp_path / "data", tmp_path / "out", config)
     assert first.users == 4 and first.row_counts["user_mapping"] == 0
     assert first.total_credits == pytest.approx(500.5 + 100.25 + 1200.0 + 299.5 + 20.0 + 100.0)
@@ -82,7 +82,7 @@ def test_cli_bad_data_folder_exit_code(tmp_path, capsys):
 def test_materialised_tables_equal_plain_views(tmp_path):
     """The default build stores each view's rows as a table; as DuckDB views they give the same rows."""
     users = make_bucket(tmp_path / "data")
-    config = replace(CONFIG, account_id="111122223333", prefix="kiro/")
+    config = replace(CONFIG, account_id="111122223333", prefix="kiro/", report_regions=(REGION,))
     tables = engine.build(tmp_path / "data", tmp_path / "tables", config, users)
     views = engine.build(tmp_path / "data", tmp_path / "views", config, users, materialise=False)
     assert tables.row_counts == views.row_counts
@@ -105,7 +105,8 @@ def test_partition_columns_follow_the_projection_template(tmp_path):
     for folder in ("us-east-1/2026/02/10/00", "eu-west-1/2026/02/11/00/late"):
         (root / folder).mkdir(parents=True)
         (root / folder / "r.csv").write_text(header + row, encoding="utf-8")
-    built = engine.build(tmp_path / "bucket", tmp_path / "out", CONFIG)
+    built = engine.build(tmp_path / "bucket", tmp_path / "out", replace(CONFIG, report_regions=("us-east-1",
+                                                                                              "eu-west-1")))
     with duckdb.connect(str(built.db_path), read_only=True) as con:
         rows = con.execute("SELECT DISTINCT region, day FROM user_report_raw ORDER BY 1").fetchall()
     assert rows == [("eu-west-1", "2026/02/11"), ("us-east-1", "2026/02/10")]

@@ -281,7 +281,7 @@ def test_model_usage_detail_and_client_mix(sample):
 MONTHLY_COLUMNS = ("subscription_tier", "tier_priced", "period_status", "credits_used", "overage_credits_used",
                    "consumption_credits", "credits_to_date", "projected_credits", "allowance", "allowance_source",
                    "implied_overage_credits", "overage_difference", "overage_check", "overage_enabled",
-                   "overage_cost", "monthly_price", "month_cost", "utilisation_pct", "recommendation",
+                   "overage_cost", "monthly_price", "month_cost", "utilisation_pct", "recommendation", "advice_status",
                    "recommended_tier", "recommended_tier_cost", "current_tier_cost", "advice_saving")
 
 

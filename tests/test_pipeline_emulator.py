@@ -31,6 +31,9 @@ def aws(config):
         with mock_aws(), athena_catalog() as athena, crawls(), lambda_runs():
             s3 = boto3.client("s3", region_name="us-east-1")
             s3.create_bucket(Bucket=config.bucket_name)
+            # What every S3 bucket has had since January 2023 (moto has no default of its own).
+            s3.put_bucket_encryption(Bucket=config.bucket_name, ServerSideEncryptionConfiguration={"Rules": [
+                {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
             # One report file per family the discovery crawlers read (the counts themselves come from answers).
             for folder, header in (("user_report", "Date,UserId,Client_Type,Credits_Used,Total_Messages"),
                                    ("by_user_analytic", "UserId,Date,Chat_AICodeLines")):
@@ -124,7 +127,7 @@ def test_steps_1_to_6_then_rerun_reports_unchanged(aws, config, tmp_path, capsys
     assert synced.endswith("deployed function ran: 3 user(s), map unchanged, 2 from Identity Center")
     assert [(run["event"], run["errored"]) for run in runs] == [({"action": "sync"}, False)]
     body = boto3.client("s3").get_object(Bucket=config.bucket_name, Key=config.user_mapping_key)
-    assert body["ServerSideEncryption"] == "AES256"
+    assert body["ServerSideEncryption"] == "AES256"  # the bucket's default: step 6 sent no encryption header
     rows = list(csv.DictReader(io.StringIO(body["Body"].read().decode())))
     assert {r["userid"]: r["groups"] for r in rows}[ids[0]] == "Platform"
 
@@ -148,6 +151,26 @@ def test_step_1_with_an_alarm_email_deploys_topic_alarm_actions_and_digest(aws, 
     assert script(1).action(context(config, 1, tmp_path)).startswith("stack created")
     assert_with_email(deployed_alarm_branch(_client, names), names, "ops@example.com")
     assert script(1).action(context(config, 1, tmp_path)) == "stack unchanged; code unchanged; tables unchanged"
+
+
+def test_step_1_gives_the_lake_formation_registration_role_the_report_key(aws, tmp_path):
+    """A KMS bucket under Lake Formation: the role the reports' location is registered with reads them for Athena,
+    QuickSight and the crawlers, so step 1 finds it (ListResources) and the stack gives it kms:Decrypt on the key."""
+    key = _client("kms").create_key()["KeyMetadata"]["Arn"]
+    config = load_config(str(write_config(tmp_path / "kms.yaml", {"s3": {"kms_key_arn": key}})))
+    reader = _client("iam").create_role(RoleName="lf-reader", Path="/data/", AssumeRolePolicyDocument="{}")["Role"]
+    lf = _client("lakeformation")
+    lf.register_resource(ResourceArn=f"arn:aws:s3:::{config.bucket_name}", RoleArn=reader["Arn"])
+    lf.put_data_lake_settings(DataLakeSettings={
+        "DataLakeAdmins": [{"DataLakePrincipalIdentifier": "arn:aws:sts::123456789012:user/moto"}],
+        "CreateDatabaseDefaultPermissions": [], "CreateTableDefaultPermissions": []})
+    assert script(1).action(context(config, 1, tmp_path)).startswith("stack created")
+    names = Names(config)
+    stack = _client("cloudformation").describe_stacks(StackName=names.stack)["Stacks"][0]
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}["LakeFormationKeyRoles"] == "lf-reader"
+    document = _client("iam").get_role_policy(RoleName="lf-reader", PolicyName=f"{names.database}-decrypt-reports")
+    assert document["PolicyDocument"]["Statement"] == [{"Sid": "DecryptRegisteredReports", "Effect": "Allow",
+                                                        "Action": "kms:Decrypt", "Resource": key}]
 
 
 def test_dry_run_of_step_1_records_and_changes_nothing(aws, config, tmp_path):

@@ -345,6 +345,28 @@ def test_a_refresh_past_the_32_a_day_cap_is_not_started_and_says_when(config, st
     assert "CreateIngestion" not in mutations(standin, before)
 
 
+def test_scheduled_refreshes_do_not_use_up_the_manual_cap(config, standin, monkeypatch):
+    """Only manual CreateIngestion calls count towards the 32 a day ("You can manually refresh datasets in an
+    Enterprise edition account 32 times in a 24-hour period", API_CreateIngestion): with 31 manual loads today (the
+    create's own and 30 more) and 40 scheduled ones, the deploy's refresh is the 32nd manual one and is started."""
+    from kiro_analytics import sqlfiles
+
+    deploy_all(config, standin)
+    dataset_id = Names(config).dataset_id("daily_summary")
+    for index in range(30):
+        standin.CreateIngestion("123456789012", dataset_id, f"earlier-{index}")
+    for index in range(40):
+        standin.scheduled_refresh(dataset_id, f"scheduled-{index}")
+    changed = dict(sqlfiles.content_digests(config), daily_summary="0" * 64)
+    monkeypatch.setattr(datasets, "content_digests", lambda _config: changed)
+    before = len(standin.calls)
+    datasets.deploy(make_context(config, standin, 7))
+    assert mutations(standin, before).count("CreateIngestion") == 1
+    manual = [item for (dataset, _), item in standin.ingestions.items()
+              if dataset == dataset_id and item["RequestSource"] == "MANUAL"]
+    assert len(manual) == 32
+
+
 @pytest.mark.parametrize("base, index, expected", [("04:00", 0, "04:00"), ("04:00", 1, "04:02"),
                                                    ("23:58", 1, "00:00"), ("23:59", 2, "00:03"),
                                                    ("23:00", 45, "00:30")])

@@ -33,7 +33,7 @@ def test_real_views_come_after_what_they_read():
                           "user_daily_detail", "user_behavior_detail", "model_usage_detail", "client_mix_daily"}
     for earlier, later in [("user_report_lines", "user_report_latest"), ("user_report_latest", "user_activity_daily"),
                            ("user_activity_daily", "user_summary"), ("plan_tiers", "monthly_user_credits"),
-                           ("user_names", "user_summary"), ("user_summary", "tier_summary"),
+                           ("user_names", "user_summary"), ("user_credit_daily", "tier_summary"),
                            ("user_behavior_detail", "daily_summary"), ("user_days", "active_users_daily")]:
         assert order.index(earlier) < order.index(later), (earlier, later)
 

@@ -14,9 +14,13 @@ from kiro_analytics.local.translate import SUPPORTED_FUNCTIONS, expression_to_du
 from kiro_analytics.sqlfiles import load_views
 from local_expected import ROOT
 
-# The patterns report_lines.sql uses, as written there.
-HEADER_RE = r"^[ \t]*[A-Za-z][A-Za-z0-9_.]*[ \t]*(,[ \t]*[A-Za-z][A-Za-z0-9_.]*[ \t]*)*[ \t\r]*$"
-DECIMAL_RE = r"-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?"
+# The patterns and the bound report_lines.sql and ingest_ledger.sql use, as written there.
+NAMES_RE = r"^[a-z][a-z0-9_.]*(,[a-z][a-z0-9_.]*)*$"
+DECIMAL_RE = r"[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?"
+LARGEST_DOUBLE = "1.7976931348623157E308"
+# report_lines: a line is a header when its names (trimmed, lower-cased) include date and userid.
+NORMALISED = r"regexp_replace(regexp_replace(lower(x), '[ \t\r]*,[ \t\r]*', ','), '^[ \t\r]+|[ \t\r]+$', '')"
+IS_HEADER = f"contains(split({NORMALISED}, ','), 'date') AND contains(split({NORMALISED}, ','), 'userid')"
 
 # (function name as translate.py names it, Athena query, Trino result)
 CASES = [
@@ -27,6 +31,11 @@ CASES = [
     # report_lines: a header naming a column twice is an unknown layout (only the size is read).
     ("ARRAY_DISTINCT", "SELECT cardinality(array_distinct(split('date,userid,date', ',')))", 2),
     ("ARRAY_DISTINCT", "SELECT cardinality(array_distinct(split('date,userid', ',')))", 2),
+    # ingest_ledger: header drift compares the sorted names, so a mere reordering is no drift, a rename is.
+    ("ARRAY_SORT", "SELECT array_sort(split('userid,date,auto_messages', ','))", ["auto_messages", "date", "userid"]),
+    ("ARRAY_SORT", "SELECT array_sort(split('date,userid', ',')) <> array_sort(split('userid,date', ','))", False),
+    ("ARRAY_SORT", "SELECT array_sort(split('date,claude_sonnet_4_messages', ',')) <> "
+                   "array_sort(split('claude-sonnet-4_messages,date', ','))", True),
     ("ARG_MAX", "SELECT max_by(x, y) FROM (VALUES ('PRO', 1), ('POWER', 4), ('PRO_PLUS', 2)) AS t (x, y)", "POWER"),
     ("CASE", "SELECT CASE 'PROPLUS' WHEN 'PRO' THEN 'a' WHEN 'PROPLUS' THEN 'b' ELSE 'c' END", "b"),
     ("CHR", "SELECT chr(65)", "A"),
@@ -99,15 +108,26 @@ CASES = [
     # Trino's documented example, then the patterns report_lines uses: a header line is names only; a number is
     # digits (whole) or a decimal; a date is ISO or MM-DD-YYYY. Trino searches anywhere, so ^...$ anchors them.
     ("REGEXP_LIKE", "SELECT regexp_like('1a 2b 14m', '\\d+b')", True),
-    ("REGEXP_LIKE", f"SELECT regexp_like(' Date , UserId,claude_opus_4.6_messages', '{HEADER_RE}')", True),
-    ("REGEXP_LIKE", f"SELECT regexp_like('2026-05-01,aaaa-bbbb,KIRO_IDE', '{HEADER_RE}')", False),
-    ("REGEXP_LIKE", f"SELECT regexp_like('Date,UserId,', '{HEADER_RE}')", False),
+    ("CONTAINS", f"SELECT {IS_HEADER} FROM (VALUES ' Date , USERID ,claude_opus_4.6_messages\r') AS t (x)", True),
+    ("CONTAINS", f"SELECT {IS_HEADER} FROM (VALUES 'UserId,Date,Chat_AICodeLines') AS t (x)", True),
+    ("CONTAINS", f"SELECT {IS_HEADER} FROM (VALUES 'Total,Summary') AS t (x)", False),  # words, not a header
+    ("CONTAINS", f"SELECT {IS_HEADER} FROM (VALUES 'Date,User_Id,Credits_Used') AS t (x)", False),
+    ("CONTAINS", f"SELECT {IS_HEADER} FROM (VALUES '2026-05-01,aaaa-bbbb,KIRO_IDE') AS t (x)", False),
+    # ingest_ledger: a name outside the form Kiro writes is header drift.
+    ("REGEXP_LIKE", f"SELECT regexp_like('date,userid,claude_opus_4.6_messages', '{NAMES_RE}')", True),
+    ("REGEXP_LIKE", f"SELECT regexp_like('date,userid,claude-sonnet-4_messages', '{NAMES_RE}')", False),
+    ("REGEXP_LIKE", f"SELECT regexp_like('date,userid,', '{NAMES_RE}')", False),
     ("REGEXP_LIKE", "SELECT regexp_like('1.5', '^[0-9,]*$')", False),
     ("REGEXP_LIKE", "SELECT regexp_like('12,,0', '^[0-9,]*$')", True),
     ("REGEXP_LIKE", "SELECT regexp_like('1,1234567890,0', '[0-9]{10}')", True),   # a legacy metric too long
     ("REGEXP_LIKE", "SELECT regexp_like('123456789,123456789', '[0-9]{10}')", False),
     ("REGEXP_LIKE", f"SELECT regexp_like('1.2E-4', '^{DECIMAL_RE}$')", True),
     ("REGEXP_LIKE", f"SELECT regexp_like('0x10', '^{DECIMAL_RE}$')", False),
+    # No sign: credits, caps and counts are never negative; NaN and Infinity are not decimals.
+    ("REGEXP_LIKE", f"SELECT regexp_like('-1.0', '^{DECIMAL_RE}$')", False),
+    ("REGEXP_LIKE", f"SELECT regexp_like('NaN', '^{DECIMAL_RE}$')", False),
+    ("REGEXP_LIKE", f"SELECT regexp_like('Infinity', '^{DECIMAL_RE}$')", False),
+    ("REGEXP_LIKE", f"SELECT regexp_like('1e999', '^{DECIMAL_RE}$')", True),  # the bound below refuses it
     ("REGEXP_LIKE", "SELECT regexp_like('05-01-2026', '^[0-9]{4}-[0-9]{2}-[0-9]{2}$')", False),
     ("REGEXP_LIKE", "SELECT regexp_like('5-1-2026', '^[0-9]{1,2}-[0-9]{1,2}-[0-9]{4}$')", True),
     ("REGEXP_LIKE", "SELECT regexp_like(' \t', '^[ \\t\\r]*$')", True),
@@ -127,6 +147,15 @@ CASES = [
     ("TRY_CAST", "SELECT TRY_CAST('' AS BIGINT)", None),
     ("TRY_CAST", "SELECT TRY_CAST('12' AS BIGINT)", 12),
     ("TRY_CAST", "SELECT TRY_CAST('0.125' AS DOUBLE)", 0.125),
+    # report_lines: a decimal beyond the largest double is out: Trino's cast of '1e999' gives Infinity (Java's
+    # Double.parseDouble) and so does DuckDB's; were either to give NULL, the COALESCE still says false.
+    ("TRY_CAST", f"SELECT COALESCE(TRY_CAST('1e999' AS DOUBLE) <= {LARGEST_DOUBLE}, false)", False),
+    ("TRY_CAST", f"SELECT COALESCE(TRY_CAST('1.7976931348623159E308' AS DOUBLE) <= {LARGEST_DOUBLE}, false)", False),
+    ("TRY_CAST", f"SELECT COALESCE(TRY_CAST('{LARGEST_DOUBLE}' AS DOUBLE) <= {LARGEST_DOUBLE}, false)", True),
+    ("TRY_CAST", f"SELECT COALESCE(TRY_CAST('1.0e2' AS DOUBLE) <= {LARGEST_DOUBLE}, false)", True),
+    # A whole number must fit a BIGINT: 20 digits is NULL in both, so the line is rejected, never read as 0.
+    ("TRY_CAST", "SELECT COALESCE(TRY_CAST('99999999999999999999' AS BIGINT) >= 0, false)", False),
+    ("TRY_CAST", "SELECT COALESCE(TRY_CAST('9223372036854775807' AS BIGINT) >= 0, false)", True),
     ("TRY_CAST", "SELECT TRY_CAST('2026-05-01' AS DATE)", date(2026, 5, 1)),
     ("TRY_CAST", "SELECT TRY_CAST('01-20-05' AS DATE)", None),
     ("TRY_CAST", "SELECT TRY_CAST('true' AS VARCHAR)", "true"),
@@ -197,4 +226,9 @@ def test_supported_list_is_exactly_what_is_tested():
 
 def test_patterns_checked_here_are_the_ones_report_lines_uses():
     text = (ROOT / "sql" / "views" / "report_lines.sql").read_text(encoding="utf-8")
-    assert f"'{HEADER_RE}'" in text and text.count(DECIMAL_RE) == 4
+    assert text.count(DECIMAL_RE) == 4 and "-?[0-9]" not in text
+    assert text.count(f"<= {LARGEST_DOUBLE}") == 4  # Credits_Used, Overage_Cap, Overage_Credits_Used, Usage_Limit
+    assert NORMALISED.replace("lower(x)", "lower(clean_line)") in text
+    assert "contains(split(names, ','), 'date') AND contains(split(names, ','), 'userid') AS is_header" in text
+    ledger = (ROOT / "sql" / "views" / "ingest_ledger.sql").read_text(encoding="utf-8")
+    assert f"'{NAMES_RE}'" in ledger and "array_sort(split(header, ','))" in ledger

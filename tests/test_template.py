@@ -115,6 +115,34 @@ def test_no_reserved_concurrency_and_code_staged_in_region(template):
     assert rule["Prefix"] == "athena/"  # query results expire; the code under lambda/ does not
 
 
+def test_step_6_waits_out_the_functions_timeout_and_never_retries_the_sync(template, config, tmp_path, monkeypatch):
+    """A synchronous Invoke answers when the function ends (up to its Timeout); botocore's 60 s read timeout and its
+    retries would start the sync again beside the first (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html)."""
+    from aws_steps import context, script
+    from kiro_analytics import aws, deployed_sync, identity_sync
+
+    timeout = template["Resources"]["SyncFunction"]["Properties"]["Timeout"]
+    assert timeout == aws.SYNC_FUNCTION_TIMEOUT == 900
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "10")  # a user's shell: the other clients keep their retries
+    used = []
+
+    class Synced:
+        identity_calls: dict = {}
+
+        def summary(self):
+            return "synced"
+
+    monkeypatch.setattr(identity_sync, "sync_user_mapping", lambda *args, **kwargs: Synced())
+    monkeypatch.setattr(deployed_sync, "invoke_deployed_sync",
+                        lambda lam, recorder, names: used.append(lam) or deployed_sync.Invocation({}, planned=True))
+    script(6).action(context(config, 6, tmp_path))
+    invoker = used[0]
+    assert invoker.meta.service_model.service_name == "lambda"
+    assert invoker.meta.config.read_timeout == timeout + 10  # 910: longer than the function may run
+    assert invoker.meta.config.retries["total_max_attempts"] == 1  # one attempt: no second sync
+    assert aws.Clients(config).client("lambda").meta.config.retries["total_max_attempts"] == 11
+
+
 def test_lambda_schedule_alarm_and_results_bucket(template):
     resources = template["Resources"]
     assert resources["SyncFunction"]["Properties"]["Runtime"] in ("python3.12", "python3.13")

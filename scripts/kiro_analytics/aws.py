@@ -32,6 +32,15 @@ def _retry_attempts() -> int:
 # after ten attempts of a 10 s connect and a 60 s read (about two minutes per check on a machine without a route).
 FAIL_FAST = {"connect_timeout": 3, "read_timeout": 10, "max_attempts": 2}
 
+# Step 6 invokes the user-sync function synchronously (RequestResponse): the answer comes when the function ends, up
+# to its Timeout (infrastructure/cloudformation.yaml; a test keeps the two equal). botocore's default 60 s read
+# timeout would give up first and retry, and every retry runs the sync again beside the first: "Retry behavior varies
+# by error type, client ..." (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html,
+# https://repost.aws/knowledge-center/lambda-function-retry-timeout-sdk). So: read longer than the function may run,
+# and one attempt only.
+SYNC_FUNCTION_TIMEOUT = 900
+SYNC_INVOKE = {"read_timeout": SYNC_FUNCTION_TIMEOUT + 10, "total_max_attempts": 1}
+
 
 def boto_config(fail_fast: bool = False) -> BotoConfig:
     # botocore reads retries["max_attempts"] as retries after the first try and total_max_attempts as every try
@@ -104,6 +113,18 @@ class Clients:
 
     def quicksight(self) -> Any:
         return self.client("quicksight")
+
+    def sync_invoker(self) -> Any:
+        """A Lambda client for step 6's synchronous run of the deployed sync (SYNC_INVOKE: no timeout, no retry)."""
+        key = ("lambda@sync-invoke", self.config.region)
+        if key not in self._cache:
+            config = boto_config(self.fail_fast).merge(BotoConfig(
+                read_timeout=SYNC_INVOKE["read_timeout"],
+                retries={"mode": "standard", "total_max_attempts": SYNC_INVOKE["total_max_attempts"]}))
+            self._cache[key] = self.session.client("lambda", region_name=self.config.region, config=config)
+            for event, handler in self._hooks:
+                self._cache[key].meta.events.register(event, handler)
+        return self._cache[key]
 
     def quicksight_identity(self) -> Any:
         """Users and groups are managed in the QuickSight identity region, which may differ from the deploy region."""

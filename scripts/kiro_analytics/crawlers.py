@@ -11,8 +11,10 @@ no view reads it, and the crawler role can write nothing else.
 A crawl's status alone proves nothing, so each finished crawl is read back: GetCrawlerMetrics (tables created,
 updated, deleted: https://docs.aws.amazon.com/glue/latest/webapi/API_CrawlerMetrics.html), its discovery table
 (missing, or deprecated: the DEPRECATED_BY_CRAWLER parameter) and the WARN/ERROR lines of its CloudWatch log stream
-(LastCrawl.LogGroup/LogStream). A deprecated table, or a crawl that left no table at all, fails the step with those
-lines; a crawl that changed nothing says so.
+(LastCrawl.LogGroup/LogStream). A deprecated table, a crawl that left no table at all, or one that split its family
+into several tables (every table it wrote carries UPDATED_BY_CRAWLER; Glue makes a table per folder when the files'
+schemas are unalike: https://docs.aws.amazon.com/glue/latest/dg/crawler-s3-folder-table-partition.html) fails the
+step with those lines and the metrics; a crawl that changed nothing says so.
 
 A crawler that is already running (its schedule fired, or another deploy started it) is waited for, not an error.
 A crawler whose last crawl succeeded after the newest report file arrived, and whose table is sound, is not started:
@@ -33,6 +35,7 @@ from .report_location import newest_delivery
 
 CRAWL_TIMEOUT = 30 * 60
 DEPRECATED = "DEPRECATED_BY_CRAWLER"
+UPDATED_BY = "UPDATED_BY_CRAWLER"  # the parameter Glue sets on every table a crawler creates or updates
 LOG_MARKERS = ("WARN", "ERROR")
 MAX_LOG_LINES = 5
 LAST_MODIFIED_RESOLUTION = timedelta(seconds=1)
@@ -97,6 +100,8 @@ def _is_current(glue: Any, s3: Any, config: Config, names: Names, family: str, c
     table = _table(glue, names.database, discovery_table(family))
     if table is None or DEPRECATED in (table.get("Parameters") or {}):
         return False
+    if set(_tables_by_crawler(glue, names.database).get(crawler["Name"], [])) - {discovery_table(family)}:
+        return False  # an earlier crawl split the family: crawl again, so the review reports it until it is fixed
     newest = newest_delivery(s3, config.bucket_name, f"{config.report_root}{CRAWLER_FOLDERS[family]}")
     # LastModified has whole seconds: a file of the crawl's own second may be newer than the crawl.
     return newest is None or newest + LAST_MODIFIED_RESOLUTION <= last["StartTime"]
@@ -129,12 +134,39 @@ def _new_columns(glue: Any, database: str, table: str) -> Optional[List[str]]:
     return sorted(newest - before)
 
 
+def _tables_by_crawler(glue: Any, database: str) -> Dict[str, List[str]]:
+    """Crawler name → the tables of the database it wrote (Glue marks them with the UPDATED_BY_CRAWLER parameter)."""
+    found: Dict[str, List[str]] = {}
+    for page in glue.get_paginator("get_tables").paginate(DatabaseName=database):
+        for table in page.get("TableList", []):
+            crawler = (table.get("Parameters") or {}).get(UPDATED_BY)
+            if crawler:
+                found.setdefault(crawler, []).append(table["Name"])
+    return found
+
+
+def _split_problem(name: str, database: str, table_name: str, tables: List[str], record: Dict[str, Any],
+                   where: str, log_text: str) -> str:
+    counts = ", ".join(f"{key} {int(record.get(key, 0))}" for key in ("TablesCreated", "TablesUpdated",
+                                                                       "TablesDeleted"))
+    extra = [table for table in tables if table != table_name]
+    count = max(len(tables), int(record.get("TablesCreated", 0)))
+    return (f"{name}: the crawl SUCCEEDED but split one report family into {count} tables instead of "
+            f"{database}.{table_name}: {', '.join(tables)} (GetCrawlerMetrics: {counts}; {where}). Glue makes one "
+            "table of a folder only while its files' format, compression and schemas are alike, else a table per "
+            "folder (https://docs.aws.amazon.com/glue/latest/dg/crawler-s3-folder-table-partition.html). Find the "
+            "odd files in its log, then delete the extra tables (aws glue batch-delete-table --database-name "
+            f"{database} --tables-to-delete {' '.join(extra)}) and rerun step 3.{log_text}")
+
+
 def review(glue: Any, logs: Any, names: Names, finished: Dict[str, Dict[str, Any]],
            how: Dict[str, str]) -> Dict[str, Crawl]:
-    """Read back what each finished crawl did; raise StepFailed naming every crawl that left no sound table."""
+    """Read back what each finished crawl did; raise StepFailed naming every crawl that left no sound table, or
+    several tables where its family should have one."""
     metrics = {item["CrawlerName"]: item for item in glue.get_crawler_metrics(
         CrawlerNameList=sorted(finished)).get("CrawlerMetricsList", [])}
     families = {name: family for family, name in names.crawlers.items()}
+    written = _tables_by_crawler(glue, names.database)
     outcome: Dict[str, Crawl] = {}
     problems: List[str] = []
     for name, crawl in sorted(finished.items()):
@@ -146,7 +178,11 @@ def review(glue: Any, logs: Any, names: Names, finished: Dict[str, Dict[str, Any
         where = f"log group {crawl.get('LogGroup', '/aws-glue/crawlers')}, stream {crawl.get('LogStream', name)}"
         lines = _log_lines(logs, crawl)
         log_text = "".join(f"\n      {line}" for line in lines) or f"\n      (no WARN or ERROR lines in {where})"
-        if table is None:
+        tables = sorted(set(written.get(name, [])) | ({table_name} if table is not None else set()))
+        if any(other != table_name for other in tables) or result.created > 1:
+            # Tables other than its own, or more than one created: the family was split (a table per folder).
+            problems.append(_split_problem(name, names.database, table_name, tables, record, where, log_text))
+        elif table is None:
             problems.append(f"{name}: the crawl SUCCEEDED but added nothing: no table {names.database}.{table_name} "
                             f"({where}). Check that report files exist under its S3 target and that its role may "
                             f"read them (and, under Lake Formation, step 2's grants).{log_text}")

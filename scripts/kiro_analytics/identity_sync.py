@@ -42,7 +42,9 @@ log = logging.getLogger(__name__)
 
 MAPPING_HEADER: Tuple[str, ...] = ("userid", "username", "user_name", "email", "groups")
 _DENIED = ("AccessDeniedException", "AccessDenied", "UnauthorizedException", "UnrecognizedClientException")
-# 412: the object changed since this run read it; 409: another conditional write to it was in flight.
+# 412: the object changed since this run read it; 409 ConditionalRequestConflict: another conditional write (or a
+# delete) to it was in flight (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html). Both
+# mean another run is writing: this one leaves the map alone.
 _CONFLICT = ("PreconditionFailed", "ConditionalRequestConflict", "412", "409")
 MEMBERSHIP_WORKERS = 8
 
@@ -61,7 +63,7 @@ class SyncSettings:
     query_timeout: float = 300
     seat_groups: Tuple[str, ...] = ()
     roster_key: str = ""  # the stack passes it; else derived from mapping_key the same way
-    kms_key: str = ""  # the report bucket's KMS key: the map and roster are written with it (else SSE-S3)
+    kms_key: str = ""  # the report bucket's KMS key: the map and roster are written with it (else the bucket default)
 
     @property
     def seat_roster_key(self) -> str:
@@ -194,8 +196,12 @@ def read_previous(s3: Any, settings: SyncSettings) -> Tuple[bytes, Dict[str, Dic
 
 def _write(s3: Any, settings: SyncSettings, key: str, body: bytes, previous: Stored, call: Optional[Call]) -> bool:
     """Write only if the object is still what this run read; False when another run replaced it meanwhile."""
+    # With s3.kms_key_arn, SSE-KMS with that key. Without it, no encryption header at all: the bucket's default
+    # encryption applies (SSE-S3 at the least: "all new object uploads to Amazon S3 are automatically encrypted",
+    # https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-encryption-faq.html), and forcing AES256 would
+    # override a bucket that defaults to a KMS key, or be refused by a policy that requires one.
     encryption = ({"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": settings.kms_key} if settings.kms_key
-                  else {"ServerSideEncryption": "AES256"})
+                  else {})
     condition = {"IfMatch": previous.etag} if previous.body is not None and previous.etag else {"IfNoneMatch": "*"}
     try:
         (call or direct_call)(s3, "PutObject", Bucket=settings.bucket, Key=key, Body=body,

@@ -20,7 +20,7 @@ REASONS: Dict[str, str] = {
     "rejected_missing_column": "missing required column",
     "rejected_not_utf8": "not UTF-8",
     "rejected_truncated": "truncated line",
-    "rejected_extra_fields": "extra fields",
+    "rejected_extra_fields": "extra fields (a comma in a field)",
     "rejected_bad_date": "bad date",
     "rejected_no_user_id": "no user id",
     "rejected_bad_number": "bad number",

@@ -95,9 +95,15 @@ def _pages(method: Any, key: str, **params: Any) -> List[Dict[str, Any]]:
         params["NextToken"] = page["NextToken"]
 
 
+def registered_roles(lakeformation: Any) -> Dict[str, str]:
+    """Registered location ARN → the role Lake Formation reads it with (RoleArn of ListResources)."""
+    return {item["ResourceArn"].rstrip("/"): str(item.get("RoleArn", ""))
+            for item in _pages(lakeformation.list_resources, "ResourceInfoList")
+            if item.get("ResourceArn", "").startswith("arn:")}
+
+
 def registered_locations(lakeformation: Any) -> List[str]:
-    return [item["ResourceArn"].rstrip("/") for item in _pages(lakeformation.list_resources, "ResourceInfoList")
-            if item.get("ResourceArn", "").startswith("arn:")]
+    return list(registered_roles(lakeformation))
 
 
 def covering_location(registered: Iterable[str], s3_url: str) -> Optional[str]:
@@ -108,13 +114,13 @@ def covering_location(registered: Iterable[str], s3_url: str) -> Optional[str]:
     return max(under, key=len) if under else None
 
 
-def _table_locations(tables: Iterable[Any]) -> List[str]:
+def table_locations(tables: Iterable[Any]) -> List[str]:
     from .tables import parse_table_ddl  # tables imports athena; keep this module importable without it
 
     return [parse_table_ddl(table.sql).location for table in tables]
 
 
-def _crawl_paths(config: Config) -> List[str]:
+def crawl_paths(config: Config) -> List[str]:
     return [f"s3://{config.bucket_name}/{config.report_root}{folder}" for folder in CRAWLER_FOLDERS.values()]
 
 
@@ -137,7 +143,7 @@ def _wanted(config: Config, names: Names, objects: List[str], people: List[str],
     crawler = names.role_arn(names.crawler_role)
     wanted.append((crawler, {"Database": {"Name": names.database}}, list(CRAWLER_DATABASE_PERMISSIONS)))
     # An unregistered location is read with IAM permissions; Lake Formation refuses grants on it.
-    return wanted + _location_grants(crawler, registered, _crawl_paths(config))
+    return wanted + _location_grants(crawler, registered, crawl_paths(config))
 
 
 def _held(lakeformation: Any, principal: str, resource: Dict) -> set:
@@ -186,7 +192,7 @@ def prepare_tables(lakeformation: Any, sts: Any, iam: Any, recorder: Any, config
     result = GrantResult(in_charge=True, principals=[deployer])
     if not _is_admin(lakeformation, deployer):  # administrators have data location access everywhere
         _grant(lakeformation, recorder, _location_grants(deployer, registered_locations(lakeformation),
-                                                         _table_locations(tables)), result)
+                                                         table_locations(tables)), result)
     return result
 
 
@@ -220,7 +226,7 @@ def deployer_gaps(lakeformation: Any, sts: Any, iam: Any, glue: Any, config: Con
             lakeformation, deployer, {"Catalog": {}}):
         gaps.append("CREATE_DATABASE on the Data Catalog (CloudFormation creates the database as you)")
     registered = registered_locations(lakeformation)
-    paths = _table_locations(tables) + _crawl_paths(config)
+    paths = table_locations(tables) + crawl_paths(config)
     for arn in sorted({arn for arn in (covering_location(registered, path) for path in paths) if arn}):
         if "DATA_LOCATION_ACCESS" not in _grantable(lakeformation, deployer, {"DataLocation": {"ResourceArn": arn}}):
             gaps.append(f"DATA_LOCATION_ACCESS with grant option on {arn} (step 1 creates tables there, step 2 "

@@ -20,6 +20,7 @@ from .digest import STALE_AFTER_DAYS
 from .errors import StepFailed, error_code, is_missing
 from .lakeformation import caller_role_arn, deployer_gaps, lake_formation_in_charge
 from .names import Names
+from .registration_key import registration_key_findings
 from .report_location import children, describe_nearby, newest_report_day
 
 OK, WARN, FAIL, SKIP = "OK", "WARN", "FAIL", "SKIP"
@@ -222,8 +223,15 @@ def check_lake_formation(config: Config, clients: Any) -> Check:
             return Check(FAIL, "lake formation", "Lake Formation governs the catalog and the deployer is not a data "
                          "lake administrator; it lacks: " + "; ".join(gaps),
                          "make the deploying role a data lake administrator, or grant it the permissions above")
-        return Check(OK, "lake formation", "Lake Formation governs the catalog: step 2 grants access")
-    return _guard("lake formation", "grant lakeformation:GetDataLakeSettings and lakeformation:ListPermissions", run)
+        # The registration role reads the reports for everyone under Lake Formation: it needs the KMS key too.
+        findings = registration_key_findings(lakeformation, clients.client("kms"), config, load_tables(config))
+        worst = next((status for status in (FAIL, WARN) if any(f.status == status for f in findings)), OK)
+        notes = "".join(f"; {f.message}" for f in findings)
+        fixes = "; ".join(f.fix for f in findings if f.status != OK)
+        return Check(worst, "lake formation", f"Lake Formation governs the catalog: step 2 grants access{notes}",
+                     fixes)
+    return _guard("lake formation", "grant lakeformation:GetDataLakeSettings, lakeformation:ListPermissions and "
+                  "lakeformation:ListResources (and kms:GetKeyPolicy on s3.kms_key_arn)", run)
 
 
 def run_checks(config: Config, clients: Any, today: Optional[date] = None) -> List[Check]:

@@ -6,7 +6,7 @@ ListObjectsV2, nothing in the bucket is written, moved or deleted.
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
@@ -37,10 +37,9 @@ def report_locations(tables: Iterable[Any]) -> list:
 
 
 def download_reports(s3: Any, config: Config, tables: Iterable[Any], target: Path,
-                     since: Optional[date] = None, until: Optional[date] = None, margin_days: int = 3) -> int:
-    """Files copied into ``target``/<key>; with a window, only folders of days within it (± ``margin_days``)."""
-    low = since - timedelta(days=margin_days) if since else None
-    high = until + timedelta(days=margin_days) if until else None
+                     low: Optional[date] = None, high: Optional[date] = None) -> int:
+    """Files copied into ``target``/<key>; with a window, only the folders of days from ``low`` to ``high``
+    (crosscheck.folder_window: the same folders Athena is asked to read)."""
     copied = 0
     for bucket, prefix in report_locations(tables):
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):

@@ -21,6 +21,7 @@ from .lakeformation import prepare_tables
 from .lambda_package import build_package
 from .names import CRAWLER_FOLDERS, DISCOVERY_PREFIX, FACTS_FOLDER, Names
 from .progress import DEFAULT_CLOCK, Clock, wait_until
+from .registration_key import stack_role_names
 from .sqlfiles import fact_sources, sql_values
 from .tables import ensure_tables
 
@@ -56,8 +57,9 @@ class StackResult:
         return f"stack {self.action}; {code}; {tables}"
 
 
-def stack_parameters(config: Config, names: Names, code_key: str) -> Dict[str, str]:
-    """Template parameter → value. The template spells no resource name itself; a test checks both sides agree."""
+def stack_parameters(config: Config, names: Names, code_key: str, lake_formation_key_roles: str = "") -> Dict[str, str]:
+    """Template parameter → value. The template spells no resource name itself; a test checks both sides agree.
+    ``lake_formation_key_roles``: registration_key.stack_role_names, found by step 1."""
     folders = sql_values(config)  # the map and roster tables' LOCATION folders, exactly as their DDL gets them
     parameters = {
         "DatabaseName": names.database,
@@ -75,6 +77,7 @@ def stack_parameters(config: Config, names: Names, code_key: str) -> Dict[str, s
         "IdentityStoreAccount": config.identity_account_id or ANY_ACCOUNT,
         "IdentityRoleArn": config.identity_role_arn,
         "ReportKmsKeyArn": config.kms_key_arn,
+        "LakeFormationKeyRoles": lake_formation_key_roles,
         "DiscoveryTablePrefix": DISCOVERY_PREFIX,
         "CrawlerCron": config.crawler_cron,
         "CrawlerRoleName": names.crawler_role,
@@ -237,14 +240,16 @@ def deploy(clients: Any, recorder: Any, config: Config, names: Names, tables: Li
     cfn, s3, glue, athena = (clients.client(s) for s in ("cloudformation", "s3", "glue", "athena"))
     template = _template_source(s3, recorder, config, names)
     action = ""
+    key_roles = stack_role_names(clients.client("lakeformation"), config, tables)
     new_stack = describe_stack(cfn, names.stack) is None
     if new_stack:
         # The code goes into the results bucket, which only the stack creates: first the stack without the function.
-        action = apply_stack(cfn, recorder, config, names, template, stack_parameters(config, names, ""), clock)
+        action = apply_stack(cfn, recorder, config, names, template, stack_parameters(config, names, "", key_roles),
+                             clock)
     code_key, uploaded = upload_lambda_code(s3, recorder, names, exists=not (recorder.dry_run and new_stack))
     if not (recorder.dry_run and new_stack):  # a dry run cannot update a stack it only planned to create
-        second = apply_stack(cfn, recorder, config, names, template, stack_parameters(config, names, code_key),
-                             clock)
+        second = apply_stack(cfn, recorder, config, names, template,
+                             stack_parameters(config, names, code_key, key_roles), clock)
         action = action or second
     prepare_tables(clients.client("lakeformation"), clients.client("sts"), clients.client("iam"), recorder, config,
                    names, tables)

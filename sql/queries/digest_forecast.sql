@@ -10,8 +10,9 @@ WITH latest AS (
 watched AS (
     SELECT
         l.month,
-        count(w.userid) AS users_projected_over,
-        COALESCE(sum(w.at_risk_users), 0) AS users_still_under,
+        -- People, not seats: a user with profiles in two regions has a forecast row for each.
+        count(DISTINCT w.userid) AS users_projected_over,
+        count(DISTINCT w.at_risk_userid) AS users_still_under,
         COALESCE(sum(w.projected_overage_cost), 0) AS projected_overage_cost
     FROM latest AS l
     LEFT JOIN credit_forecast_watchlist AS w ON w.month = l.month

@@ -8,5 +8,9 @@ SELECT
     COALESCE(n.username, d.userid) AS username,
     CASE WHEN c.userid IS NULL THEN 0 ELSE 1 END AS in_credit_report
 FROM ${database}.user_days AS d
-LEFT JOIN ${database}.user_credit_daily AS c ON c.activity_date = d.activity_date AND c.userid = d.userid
+-- One row per (day, user) of the credit report: user_credit_daily has one per region, which would repeat the user.
+LEFT JOIN (
+    SELECT DISTINCT activity_date, userid
+    FROM ${database}.user_credit_daily
+) AS c ON c.activity_date = d.activity_date AND c.userid = d.userid
 LEFT JOIN ${database}.user_names AS n ON n.userid = d.userid

@@ -4,8 +4,9 @@
 -- reports on: the day folder of its S3 key (.../YYYY/MM/DD/00/, else its first line's date), so a file whose
 -- lines cannot be read still has a day; client_type
 -- is the lines' Client_Type, else the file name's (KIRO_IDE_<account>_user_report_...), 'ALL' for the legacy
--- report. header is the file's header (names trimmed, lower-cased); header_drift = it differs from the
--- previous export's of the same source, region and client (by export stamp): columns came, went or moved.
+-- report. header is the file's header (names trimmed, lower-cased); header_drift = its set of names differs from
+-- the previous export's of the same source, region and client (by export stamp): columns came, went or were
+-- renamed (not merely moved), or a name is not in the form Kiro writes.
 CREATE OR REPLACE VIEW ${database}.ingest_ledger AS
 WITH files AS (
     SELECT
@@ -31,7 +32,7 @@ WITH files AS (
         count(CASE WHEN reject_reason = 'missing required column' THEN 1 END) AS rejected_missing_column,
         count(CASE WHEN reject_reason = 'not UTF-8' THEN 1 END) AS rejected_not_utf8,
         count(CASE WHEN reject_reason = 'truncated line' THEN 1 END) AS rejected_truncated,
-        count(CASE WHEN reject_reason = 'extra fields' THEN 1 END) AS rejected_extra_fields,
+        count(CASE WHEN reject_reason = 'extra fields (a comma in a field)' THEN 1 END) AS rejected_extra_fields,
         count(CASE WHEN reject_reason = 'bad date' THEN 1 END) AS rejected_bad_date,
         count(CASE WHEN reject_reason = 'no user id' THEN 1 END) AS rejected_no_user_id,
         count(CASE WHEN reject_reason = 'bad number' THEN 1 END) AS rejected_bad_number
@@ -79,8 +80,14 @@ SELECT
     rejected_bad_number,
     header_columns,
     header,
+    -- A real change only: the set of names differs from the previous export's (a column added, removed or
+    -- renamed; the same names in another order are bound by name and read the same), or a name is not in the
+    -- form Kiro writes (a letter, then letters, digits, _ or .), such as claude-sonnet-4_messages for
+    -- claude_sonnet_4_messages: read as written, under another name, so it must not pass unseen.
     COALESCE(
-        header <> lag(header) OVER (PARTITION BY source, region, client_type ORDER BY export_stamp, source_path),
+        array_sort(split(header, ',')) <> lag(array_sort(split(header, ','))) OVER (
+            PARTITION BY source, region, client_type ORDER BY export_stamp, source_path
+        ),
         false
-    ) AS header_drift
+    ) OR NOT regexp_like(COALESCE(header, 'date'), '^[a-z][a-z0-9_.]*(,[a-z][a-z0-9_.]*)*$') AS header_drift
 FROM named

@@ -1,5 +1,6 @@
--- Dashboard: each user's month projected to its end at the month's own run rate, so admins see who will hit the
--- plan's cap before Kiro warns the user (at 80 %). The projection is the cost model's (user_month_usage):
+-- Dashboard: each seat's month (user and region, as user_month_usage) projected to its end at the month's own run
+-- rate, so admins see who will hit the plan's cap before Kiro warns the user (at 80 %). The projection is the cost
+-- model's (user_month_usage):
 -- "today" is the data's last day (the latest activity_date), never the wall clock, so the same files always give
 -- the same numbers; the month to date is projected at the run rate of its covered days, earlier months are closed
 -- (projected = credits so far, days_elapsed = days_in_month).
@@ -25,6 +26,7 @@ SELECT
     j.month,
     j.userid,
     COALESCE(n.username, j.userid) AS username,
+    j.region,
     j.subscription_tier,
     j.period_status,
     j.credits_to_date,
@@ -38,6 +40,8 @@ SELECT
     j.at_risk,
     j.near_cap,
     -- 1 for an at-risk user: a KPI sums it into a count, which a BOOLEAN cannot give.
-    CASE WHEN j.at_risk THEN 1 ELSE 0 END AS at_risk_users
+    CASE WHEN j.at_risk THEN 1 ELSE 0 END AS at_risk_users,
+    -- The user id of an at-risk seat: a KPI counts it DISTINCT, so a user at risk in two regions is one person.
+    CASE WHEN j.at_risk THEN j.userid END AS at_risk_userid
 FROM judged AS j
 LEFT JOIN ${database}.user_names AS n ON n.userid = j.userid

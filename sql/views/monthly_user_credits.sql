@@ -1,11 +1,13 @@
--- Dashboard: per user and calendar month, consumption against the allowance, what the month costs, and tier advice
--- by cost (sql/README.md, Plans). The numbers come from user_month_usage, the tier costs from tier_month_costs.
+-- Dashboard: per user, region and calendar month (one row per seat, as user_month_usage), consumption against the
+-- allowance, what the month costs, and tier advice by cost (sql/README.md, Plans). The numbers come from
+-- user_month_usage, the tier costs from tier_month_costs.
 --   overage_cost  = the overage credits Kiro reported x plans.overage_price_per_credit (what Kiro bills);
 --   month_cost    = the tier's price + overage_cost (NULL for a tier plans.tiers does not price);
 --   implied_overage_credits / overage_difference / overage_check: consumption beyond the allowance against the
 --                   reported overage, shown side by side, never one picked silently;
 --   recommendation: the cheapest tier that covers the month at its advice consumption (projected to month end for
---                   the month to date: period_status says MONTH_TO_DATE, read it as provisional). KEEP when the
+--                   the month to date). advice_status: FINAL for a COMPLETE month, PROVISIONAL for MONTH_TO_DATE
+--                   (projected) and PARTIAL_START (the days before the reports are missing). KEEP when the
 --                   current tier is within half a cent of the cheapest; among equal costs the larger allowance.
 --                   UPGRADE / DOWNGRADE name the direction; NO_PRICE when the current tier has no price to
 --                   compare. When no tier covers a user who was stopped without overage: the largest allowance.
@@ -13,14 +15,14 @@ CREATE OR REPLACE VIEW ${database}.monthly_user_credits AS
 WITH options AS (
     SELECT
         o.*,
-        min(CASE WHEN o.covers THEN o.tier_cost END) OVER (PARTITION BY o.month, o.userid) AS cheapest_cost
+        min(CASE WHEN o.covers THEN o.tier_cost END) OVER (PARTITION BY o.month, o.userid, o.region) AS cheapest_cost
     FROM ${database}.tier_month_costs AS o
 ),
 ranked AS (
     SELECT
         o.*,
         row_number() OVER (
-            PARTITION BY o.month, o.userid
+            PARTITION BY o.month, o.userid, o.region
             ORDER BY
                 CASE WHEN o.covers AND o.tier_cost <= o.cheapest_cost + 0.005 THEN 0
                     WHEN o.cheapest_cost IS NULL THEN 1 ELSE 2 END,
@@ -31,12 +33,12 @@ ranked AS (
     FROM options AS o
 ),
 chosen AS (
-    SELECT month, userid, tier, tier_rank, tier_cost
+    SELECT month, userid, region, tier, tier_rank, tier_cost
     FROM ranked
     WHERE choice = 1
 ),
 current_tier AS (
-    SELECT month, userid, tier_cost, covers
+    SELECT month, userid, region, tier_cost, covers
     FROM ${database}.tier_month_costs
     WHERE is_current
 )
@@ -44,6 +46,7 @@ SELECT
     u.month,
     u.userid,
     COALESCE(n.username, u.userid) AS username,
+    u.region,
     u.subscription_tier,
     u.tier_priced,
     u.period_status,
@@ -57,6 +60,7 @@ SELECT
     u.usage_limit,
     u.allowance,
     u.allowance_source,
+    -- The base is the current tier's allowance (Usage_Limit when reported, else its plans.tiers credits).
     100 * u.credits_to_date / NULLIF(u.allowance, 0) AS utilisation_pct,
     u.implied_overage_credits,
     u.overage_difference,
@@ -76,10 +80,14 @@ SELECT
         WHEN c.tier_rank > u.tier_rank THEN 'UPGRADE'
         ELSE 'DOWNGRADE'
     END AS recommendation,
+    -- The advice of a month the data does not cover whole is provisional: the month to date is a projection, a
+    -- month the reports start in after its 1st misses the days before (its credits are a lower bound). Only a
+    -- COMPLETE month's advice is FINAL.
+    CASE WHEN u.period_status = 'COMPLETE' THEN 'FINAL' ELSE 'PROVISIONAL' END AS advice_status,
     CASE WHEN u.tier_priced THEN c.tier END AS recommended_tier,
     CASE WHEN u.tier_priced THEN c.tier_cost END AS recommended_tier_cost,
     CASE WHEN u.tier_priced THEN k.tier_cost - c.tier_cost END AS advice_saving
 FROM ${database}.user_month_usage AS u
-LEFT JOIN chosen AS c ON c.month = u.month AND c.userid = u.userid
-LEFT JOIN current_tier AS k ON k.month = u.month AND k.userid = u.userid
+LEFT JOIN chosen AS c ON c.month = u.month AND c.userid = u.userid AND c.region = u.region
+LEFT JOIN current_tier AS k ON k.month = u.month AND k.userid = u.userid AND k.region = u.region
 LEFT JOIN ${database}.user_names AS n ON n.userid = u.userid

@@ -2,14 +2,14 @@
 -- here, and typed. Only sql/facts/report_line_facts.load.sql reads this view, for the day folders it loads
 -- (partition_day, the raw tables' day passed through), so each line is parsed once into report_line_facts, which
 -- every other view reads through report_line_status. Rules (sql/README.md, "How a line is read"):
---   * A line is its file's header when every field is a name (letters, digits, _ and .): no data line is,
---     because a date holds a hyphen. Names are trimmed and lower-cased, so columns are found by name in any
---     order; quotes and a byte-order mark are dropped first (no field of these reports holds a comma).
+--   * A line is its file's header when its fields include Date and UserId (trimmed, any case). Names are trimmed
+--     and lower-cased, so columns are found by name in any order; quotes and a byte-order mark are dropped first
+--     (no field of these reports should hold a comma: one that does is rejected, never read shifted).
 --   * line_status: 'header', 'valid' (report_line_status then says 'used', the line a view reads, or
 --     'superseded', the same key in a newer export or a later path of the same stamp), or 'rejected' with
 --     reject_reason: no header, unknown header layout (two different header lines, or a name twice), missing
---     required column, not UTF-8, truncated line (fewer fields than the header), extra fields (more: a quoted
---     comma), bad date, no user id, bad number.
+--     required column, not UTF-8, truncated line (fewer fields than the header), extra fields (a comma in a
+--     field): more fields than the header, bad date, no user id, bad number (not a finite, unsigned number).
 --   * The key is (family, region, activity_date, userid, client_type): the same user, day and client in two
 --     regions are two real rows (two profiles), both used. Legacy lines of both sources share one key per
 --     region and day (client 'ALL'); the newest export stamp wins, then KiroLogs (source_rank 1), then path.
@@ -45,16 +45,25 @@ lines AS (
         source_path,
         not_utf8,
         clean_line,
-        regexp_like(clean_line, '^[ \t]*[A-Za-z][A-Za-z0-9_.]*[ \t]*(,[ \t]*[A-Za-z][A-Za-z0-9_.]*[ \t]*)*[ \t\r]*$') AS is_header
+        names,
+        -- A header names Date and UserId (trimmed, any case, any place): no looser test, so a stray line of words
+        -- is a bad data line, not a second header that would reject the whole file.
+        contains(split(names, ','), 'date') AND contains(split(names, ','), 'userid') AS is_header
     FROM (
         SELECT
-            family,
-            source_rank,
-            partition_day,
-            source_path,
-            strpos(text_line, chr(65533)) > 0 AS not_utf8,
-            replace(replace(text_line, '"', ''), chr(65279), '') AS clean_line
-        FROM raw
+            *,
+            regexp_replace(regexp_replace(lower(clean_line), '[ \t\r]*,[ \t\r]*', ','), '^[ \t\r]+|[ \t\r]+$', '')
+                AS names
+        FROM (
+            SELECT
+                family,
+                source_rank,
+                partition_day,
+                source_path,
+                strpos(text_line, chr(65533)) > 0 AS not_utf8,
+                replace(replace(text_line, '"', ''), chr(65279), '') AS clean_line
+            FROM raw
+        ) AS t
     ) AS r
     WHERE NOT regexp_like(clean_line, '^[ \t\r]*$')
 ),
@@ -70,9 +79,7 @@ files AS (
             family,
             partition_day,
             source_path,
-            CASE WHEN is_header THEN regexp_replace(
-                regexp_replace(lower(clean_line), '[ \t\r]*,[ \t\r]*', ','), '^[ \t\r]+|[ \t\r]+$', ''
-            ) END AS header_text
+            CASE WHEN is_header THEN names END AS header_text
         FROM lines
     ) AS l
     GROUP BY family, partition_day, source_path
@@ -267,13 +274,23 @@ keyed AS (
         -- Identity Center ids arrive bare, quoted (quotes are gone already) or as <store id>.<uuid>.
         regexp_replace(c_userid, '^d-[0-9A-Za-z]+[.]', '') AS userid,
         CASE family
-            -- Credits_Used must be a number; the other counts and amounts may be empty (0, or NULL for
-            -- usage_limit) but nothing else. Whole numbers are digits only.
-            WHEN 'user_report' THEN regexp_like(
+            -- Credits_Used must be a number; the other counts and amounts may be empty (0, or NULL for usage_limit)
+            -- but nothing else. No sign: credits, caps and counts are never negative. Whole numbers are digits that
+            -- fit a BIGINT. A decimal must be finite: the pattern keeps out NaN and Infinity; one beyond the largest
+            -- double (1.7976931348623157E308, e.g. 1e999) casts to Infinity in Trino (Double.parseDouble) and in
+            -- DuckDB, and "Infinity <= largest" is false (a NULL cast would not be true either): bad number.
+            WHEN 'user_report' THEN COALESCE(regexp_like(
                 COALESCE(c_credits_used, '') || ',' || COALESCE(c_chat_conversations, '') || ','
                 || COALESCE(c_total_messages, '') || ',' || COALESCE(c_overage_cap, '') || ','
                 || COALESCE(c_overage_credits_used, '') || ',' || COALESCE(c_usage_limit, ''),
-                '^-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?,[0-9]*,[0-9]*,(-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?)?,(-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?)?,(-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?)?$')
+                '^[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?,[0-9]*,[0-9]*,([0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?)?,([0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?)?,([0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?)?$')
+                AND TRY_CAST(c_credits_used AS DOUBLE) <= 1.7976931348623157E308
+                AND (COALESCE(c_chat_conversations, '') = '' OR TRY_CAST(c_chat_conversations AS BIGINT) >= 0)
+                AND (COALESCE(c_total_messages, '') = '' OR TRY_CAST(c_total_messages AS BIGINT) >= 0)
+                AND (COALESCE(c_overage_cap, '') = '' OR TRY_CAST(c_overage_cap AS DOUBLE) <= 1.7976931348623157E308)
+                AND (COALESCE(c_overage_credits_used, '') = ''
+                    OR TRY_CAST(c_overage_credits_used AS DOUBLE) <= 1.7976931348623157E308)
+                AND (COALESCE(c_usage_limit, '') = '' OR TRY_CAST(c_usage_limit AS DOUBLE) <= 1.7976931348623157E308), false)
             -- Every legacy metric is a whole number of at most 9 digits (an INTEGER here: this view is wide, and
             -- user_behavior_daily sums them as BIGINT); Q Developer era files leave zeros empty.
             ELSE regexp_like(legacy_cells, '^[0-9,]*$') AND NOT regexp_like(legacy_cells, '[0-9]{10}')
@@ -332,7 +349,7 @@ typed AS (
             WHEN missing_required THEN 'missing required column'
             WHEN not_utf8 THEN 'not UTF-8'
             WHEN field_count < header_columns THEN 'truncated line'
-            WHEN field_count > header_columns THEN 'extra fields'
+            WHEN field_count > header_columns THEN 'extra fields (a comma in a field)'
             WHEN activity_date IS NULL THEN 'bad date'
             WHEN userid IS NULL OR userid = '' THEN 'no user id'
             WHEN NOT numbers_ok THEN 'bad number'

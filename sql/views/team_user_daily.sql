@@ -6,9 +6,16 @@
 -- with DISTINCT_COUNT(userid) here.
 CREATE OR REPLACE VIEW ${database}.team_user_daily AS
 WITH usage AS (
-    -- The cost model's days, so overage is read as everywhere else (plans.overage_reading).
-    SELECT activity_date, userid, credits_used, overage_credits_used, total_messages
+    -- The cost model's days, so overage is read as everywhere else (plans.overage_reading); summed over regions
+    -- (user_credit_daily has a row per region), so a user in two regions is one row per team and day.
+    SELECT
+        activity_date,
+        userid,
+        sum(credits_used) AS credits_used,
+        sum(overage_credits_used) AS overage_credits_used,
+        TRY_CAST(sum(total_messages) AS BIGINT) AS total_messages
     FROM ${database}.user_credit_daily
+    GROUP BY activity_date, userid
 )
 SELECT
     d.activity_date,

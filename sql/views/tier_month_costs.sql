@@ -1,6 +1,7 @@
--- Internal: what each user's month would cost under each tier tier advice may recommend (plan_tiers.advisable)
--- and under the user's own tier, at the month's advice consumption: projected_credits of user_month_usage (the
--- month-end projection for the month to date, the consumption so far for a closed month).
+-- Internal: what each seat's month (user and region, as user_month_usage) would cost under each tier tier advice
+-- may recommend (plan_tiers.advisable) and under the user's own tier, at the month's advice consumption:
+-- projected_credits of user_month_usage (the month-end projection for the month to date, the consumption so far for
+-- a closed month).
 --   tier_cost = the tier's price + what goes beyond its allowance x the overage price, when overage is possible:
 --               the user has Overage_Enabled on (latest day of the month) and the plan can buy overage at all;
 --   covers    = the tier serves the month: always with overage; without it, its allowance must reach the
@@ -12,6 +13,7 @@ WITH usage AS (
     SELECT
         month,
         userid,
+        region,
         subscription_tier,
         allowance,
         projected_credits AS advice_credits,
@@ -25,6 +27,7 @@ options AS (
     SELECT
         u.month,
         u.userid,
+        u.region,
         p.subscription_tier AS tier,
         p.tier_rank,
         p.monthly_price,
@@ -42,6 +45,7 @@ options AS (
 SELECT
     month,
     userid,
+    region,
     tier,
     tier_rank,
     is_current,

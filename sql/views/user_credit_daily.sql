@@ -1,5 +1,8 @@
--- Internal: the credit report per (day, user), summed over clients: the one place a day's plan credits, overage
--- and consumption are defined (sql/README.md, Plans). Every daily cost figure reads this view.
+-- Internal: the credit report per (day, user, region), summed over clients: the one place a day's plan credits,
+-- overage and consumption are defined (sql/README.md, Plans). Every daily cost figure reads this view.
+-- region is part of the grain because a Kiro subscription belongs to a profile, and a profile to one region: a user
+-- with profiles in two regions holds two seats, each with its own tier, allowance, overage and running total.
+-- Readers that want one row per (day, user) sum over region.
 -- Overage_Credits_Used is read as plans.overage_reading says (the Kiro docs disagree on it):
 --   daily         each row holds that day's overage of its client: the day's overage is their sum;
 --   running_total each row holds the user's overage so far this month (the same total on every client's row):
@@ -22,6 +25,7 @@ WITH per_day AS (
         a.activity_date,
         TRY_CAST(date_trunc('month', a.activity_date) AS DATE) AS month,
         a.userid,
+        a.region,
         -- An unknown tier (rank 0) still beats a row that names none (-1).
         max_by(a.subscription_tier, COALESCE(p.tier_rank, CASE WHEN a.subscription_tier IS NULL THEN -1 ELSE 0 END))
             AS subscription_tier,
@@ -41,7 +45,7 @@ WITH per_day AS (
         max(CASE WHEN a.overage_enabled THEN 1 ELSE 0 END) = 1 AS overage_enabled
     FROM ${database}.user_activity_daily AS a
     LEFT JOIN ${database}.plan_tiers AS p ON p.subscription_tier = a.subscription_tier
-    GROUP BY a.activity_date, a.userid
+    GROUP BY a.activity_date, a.userid, a.region
 ),
 -- The previous active day's reading in the same month, by LAG (one sort of the per-day rows, no self-join).
 readings AS (
@@ -59,7 +63,7 @@ readings AS (
     FROM (
         SELECT
             *,
-            lag(overage_reported) OVER (PARTITION BY userid, month ORDER BY activity_date) AS previous_reported
+            lag(overage_reported) OVER (PARTITION BY userid, region, month ORDER BY activity_date) AS previous_reported
         FROM per_day
     ) AS d
 )
@@ -67,6 +71,7 @@ SELECT
     activity_date,
     month,
     userid,
+    region,
     subscription_tier,
     clients,
     chat_conversations,

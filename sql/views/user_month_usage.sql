@@ -1,5 +1,7 @@
--- Internal: the cost model per (month, user), from user_credit_daily (sql/README.md, Plans: every definition and
--- the Kiro page it rests on). monthly_user_credits, tier_month_costs and monthly_credit_forecast read it.
+-- Internal: the cost model per (month, user, region), from user_credit_daily (sql/README.md, Plans: every definition
+-- and the Kiro page it rests on). monthly_user_credits, tier_month_costs and monthly_credit_forecast read it.
+-- One row per seat: a subscription belongs to a Kiro profile, a profile to one region, so a user active in two
+-- regions holds two subscriptions (two plan prices, two allowances), each priced and advised on its own.
 -- "Today" is the data's last day (max activity_date of the credit report), never the wall clock.
 --   subscription_tier  the tier on the month's latest day that names one (an upgrade re-rates the whole month);
 --   allowance          that day's Usage_Limit when the report has the column, else the tier's plans.tiers credits;
@@ -24,20 +26,21 @@ ordered AS (
     SELECT
         *,
         row_number() OVER (
-            PARTITION BY month, userid
+            PARTITION BY month, userid, region
             ORDER BY CASE WHEN subscription_tier IS NULL THEN 1 ELSE 0 END, activity_date DESC
         ) AS tier_position,
         row_number() OVER (
-            PARTITION BY month, userid
+            PARTITION BY month, userid, region
             ORDER BY CASE WHEN usage_limit IS NULL THEN 1 ELSE 0 END, activity_date DESC
         ) AS limit_position,
-        row_number() OVER (PARTITION BY month, userid ORDER BY activity_date DESC) AS day_position
+        row_number() OVER (PARTITION BY month, userid, region ORDER BY activity_date DESC) AS day_position
     FROM ${database}.user_credit_daily
 ),
 totals AS (
     SELECT
         month,
         userid,
+        region,
         min(activity_date) AS first_active,
         max(activity_date) AS last_active,
         count(*) AS active_days,
@@ -52,7 +55,7 @@ totals AS (
         max(CASE WHEN limit_position = 1 THEN usage_limit END) AS usage_limit,
         max(CASE WHEN day_position = 1 THEN CASE WHEN overage_enabled THEN 1 ELSE 0 END END) = 1 AS overage_enabled
     FROM ordered
-    GROUP BY month, userid
+    GROUP BY month, userid, region
 ),
 periods AS (
     SELECT
@@ -112,6 +115,7 @@ measured AS (
 SELECT
     m.month,
     m.userid,
+    m.region,
     m.subscription_tier,
     m.tier_rank IS NOT NULL AS tier_priced,
     CASE WHEN m.month_to_date THEN 'MONTH_TO_DATE' WHEN NOT m.covers_month_start THEN 'PARTIAL_START'

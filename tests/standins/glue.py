@@ -15,6 +15,7 @@ https://github.com/aws-solutions-library-samples/cloud-intelligence-dashboards-d
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import time
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
@@ -53,39 +54,57 @@ def _csv_headers(bucket: Any, prefix: str) -> Tuple[List[str], int]:
     return columns, depth
 
 
-def discover(crawler: FakeCrawler) -> Tuple[int, int]:
-    """Create or update the crawler's tables from its S3 targets; (tables created, tables updated)."""
+def _table_roots(bucket: Any, prefix: str, split: bool) -> List[str]:
+    """The folders a crawl makes tables of: the target itself, or (a split crawl) every folder holding CSV files."""
+    if not split:
+        return [prefix]
+    return sorted({key.rsplit("/", 1)[0] + "/" for key in bucket.keys
+                   if key.startswith(prefix) and key.lower().endswith(".csv")})
+
+
+def _table_name(crawler: FakeCrawler, root: str, taken: List[str]) -> str:
+    """TablePrefix + the folder's name, and a hash suffix when that name is taken, as Glue names split tables."""
+    name = (crawler.table_prefix or "") + root.rstrip("/").split("/")[-1].replace("-", "_").lower()
+    return f"{name}_{hashlib.md5(root.encode()).hexdigest()[:8]}" if name in taken else name
+
+
+def discover(crawler: FakeCrawler, split: bool = False) -> Tuple[int, int]:
+    """Create or update the crawler's tables from its S3 targets; (tables created, tables updated). ``split``: the
+    files' schemas were too unlike for one table, so each folder of files became a table of its own."""
     from moto.s3.models import s3_backends
 
     backend = crawler.backend
     created = updated = 0
+    named: List[str] = []
     for target in crawler.targets.get("S3Targets", []):
         bucket_name, _, prefix = target["Path"][len("s3://"):].partition("/")
         try:
             bucket = s3_backends[backend.account_id]["aws"].get_bucket(bucket_name)
         except Exception:  # noqa: BLE001 - no bucket: the real crawl logs it and adds nothing
             continue
-        columns, depth = _csv_headers(bucket, prefix)
-        if not columns:
-            continue
-        name = (crawler.table_prefix or "") + prefix.rstrip("/").split("/")[-1]
-        table_input = {
-            "Name": name, "TableType": "EXTERNAL_TABLE",
-            "Parameters": {"classification": "csv", "delimiter": ",", "compressionType": "none",
-                           "UPDATED_BY_CRAWLER": crawler.name},
-            "PartitionKeys": [{"Name": f"partition_{level}", "Type": "string"} for level in range(depth)],
-            "StorageDescriptor": {"Columns": [{"Name": column, "Type": "string"} for column in columns],
-                                  "Location": target["Path"]},
-        }
-        database = backend.get_database(crawler.database_name)
-        if name in database.tables:
-            current = database.tables[name].get_version(str(database.tables[name]._current_version))
-            if current["StorageDescriptor"]["Columns"] != table_input["StorageDescriptor"]["Columns"]:
-                backend.update_table(crawler.database_name, name, table_input)
-                updated += 1
-        else:
-            backend.create_table(crawler.database_name, name, table_input)
-            created += 1
+        for root in _table_roots(bucket, prefix, split):
+            columns, depth = _csv_headers(bucket, root)
+            if not columns:
+                continue
+            name = _table_name(crawler, root, named)
+            named.append(name)
+            table_input = {
+                "Name": name, "TableType": "EXTERNAL_TABLE",
+                "Parameters": {"classification": "csv", "delimiter": ",", "compressionType": "none",
+                               "UPDATED_BY_CRAWLER": crawler.name},
+                "PartitionKeys": [{"Name": f"partition_{level}", "Type": "string"} for level in range(depth)],
+                "StorageDescriptor": {"Columns": [{"Name": column, "Type": "string"} for column in columns],
+                                      "Location": f"s3://{bucket_name}/{root}"},
+            }
+            database = backend.get_database(crawler.database_name)
+            if name in database.tables:
+                current = database.tables[name].get_version(str(database.tables[name]._current_version))
+                if current["StorageDescriptor"]["Columns"] != table_input["StorageDescriptor"]["Columns"]:
+                    backend.update_table(crawler.database_name, name, table_input)
+                    updated += 1
+            else:
+                backend.create_table(crawler.database_name, name, table_input)
+                created += 1
     return created, updated
 
 
@@ -127,9 +146,11 @@ RECORD = CrawlRecord()
 
 @contextlib.contextmanager
 def crawls(failures: Optional[Dict[str, str]] = None, progression: str = "immediate",
-           deprecations: Optional[Dict[str, str]] = None) -> Iterator[CrawlRecord]:
+           deprecations: Optional[Dict[str, str]] = None, splits: Tuple[str, ...] = ()) -> Iterator[CrawlRecord]:
     """Crawls finish at once (or per ``progression``); a crawler named in ``failures`` fails with that message, one
-    in ``deprecations`` succeeds but leaves its table deprecated with that WARN line in its log."""
+    in ``deprecations`` succeeds but leaves its table deprecated with that WARN line in its log, one in ``splits``
+    succeeds but makes a table of each folder of files, as Glue does when their schemas are not alike
+    (https://docs.aws.amazon.com/glue/latest/dg/crawler-s3-folder-table-partition.html)."""
     failures = failures or {}
     deprecations = deprecations or {}
     original = FakeCrawler.as_dict
@@ -153,7 +174,7 @@ def crawls(failures: Optional[Dict[str, str]] = None, progression: str = "immedi
                 crawl_id = self.crawls[-1].crawl_id
                 if status == "SUCCEEDED" and RECORD.applied.get(self.name) != crawl_id:
                     RECORD.applied[self.name] = crawl_id
-                    created, updated = discover(self)
+                    created, updated = discover(self, split=self.name in splits)
                     RECORD.metrics[self.name] = {"TablesCreated": created, "TablesUpdated": updated,
                                                  "TablesDeleted": 0, "LastRuntimeSeconds": 1.0,
                                                  "MedianRuntimeSeconds": 1.0}

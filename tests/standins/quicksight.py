@@ -29,6 +29,7 @@ from kiro_analytics.request_validation import request_problems
 from .server import StandinError
 
 _MODEL = botocore.session.get_session().get_service_model("quicksight")
+REQUEST_SOURCES = _MODEL.shape_for("IngestionRequestSource").enum  # MANUAL | SCHEDULED
 
 
 def _not_found(kind: str, ident: str) -> StandinError:
@@ -260,10 +261,11 @@ class QuickSightStandIn:
             result["NextToken"] = str(start + size)
         return result
 
-    def _ingest(self, dataset_id: str, ingestion_id: str) -> Dict[str, Any]:
+    def _ingest(self, dataset_id: str, ingestion_id: str, source: str = "MANUAL") -> Dict[str, Any]:
+        assert source in REQUEST_SOURCES, source
         arn = self.arn("dataset", f"{dataset_id}/ingestion/{ingestion_id}")
         ingestion = {"Arn": arn, "IngestionId": ingestion_id, "IngestionStatus": "COMPLETED",
-                     "RequestSource": "MANUAL", "RequestType": "FULL_REFRESH",
+                     "RequestSource": source, "RequestType": "FULL_REFRESH",
                      "CreatedTime": dt.datetime.now(dt.timezone.utc)}
         queued = self._asset_failures.get("ingestion")
         if queued:
@@ -277,13 +279,19 @@ class QuickSightStandIn:
             raise _not_found("data set", DataSetId)
         if (DataSetId, IngestionId) in self.ingestions:
             raise StandinError("ResourceExistsException", f"ingestion {IngestionId} exists", 409)
-        # Enterprise edition: 32 manual refreshes per dataset in a trailing 24 hours (CreateIngestion reference).
+        # Enterprise edition: 32 manual refreshes per dataset in a trailing 24 hours ("You can manually refresh
+        # datasets in an Enterprise edition account 32 times in a 24-hour period", CreateIngestion reference); the
+        # refreshes its schedules run (RequestSource SCHEDULED) are not manual and do not count.
         since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=24)
         if sum(1 for (dataset, _), item in self.ingestions.items()
-               if dataset == DataSetId and item["CreatedTime"] >= since) >= 32:
+               if dataset == DataSetId and item["RequestSource"] == "MANUAL" and item["CreatedTime"] >= since) >= 32:
             raise StandinError("LimitExceededException", "manual refresh limit of 32 per 24 hours reached", 400)
         ingestion = self._ingest(DataSetId, IngestionId)
         return {"Arn": ingestion["Arn"], "IngestionId": IngestionId, "IngestionStatus": "INITIALIZED"}
+
+    def scheduled_refresh(self, dataset_id: str, ingestion_id: str) -> None:
+        """What a refresh schedule firing leaves in ListIngestions (not a request a client can send)."""
+        self._ingest(dataset_id, ingestion_id, source="SCHEDULED")
 
     def ListIngestions(self, AwsAccountId: str, DataSetId: str, NextToken=None, MaxResults=None) -> Dict[str, Any]:
         if DataSetId not in self.datasets:

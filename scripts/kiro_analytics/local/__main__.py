@@ -110,7 +110,8 @@ def _build(args: argparse.Namespace) -> List[str]:
     lines += [f"note: {note}" for note in result.notes]
     lines.append(f"DuckDB: {db}")
     lines.append(f"users: {result.users}; active {result.first_date} .. {result.last_date}; "
-                 f"credits: {result.total_credits:,.1f}; messages: {result.total_messages:,}")
+                 f"consumption: {result.total_consumption:,.2f} credits (plan {result.total_credits:,.2f} + overage "
+                 f"{result.total_overage:,.2f}); messages: {result.total_messages:,}")
     if result.ledger is not None:
         prefix = "warning: ingest ledger" if result.ledger.rows_rejected else "ingest ledger"
         lines.append(f"{prefix}: {result.ledger.summary()} (table ingest_ledger; README: "

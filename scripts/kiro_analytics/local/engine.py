@@ -14,7 +14,7 @@ import csv
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -28,6 +28,7 @@ from ..ingest_ledger import REJECTED_FILES_QUERY, TOTALS_QUERY, LedgerTotals, to
 from ..names import SEAT_ROSTER_TABLE, USER_MAPPING_TABLE
 from ..seat_roster import ROSTER_HEADER
 from ..sqlfiles import SqlObject, fact_load_reads, fact_statements, load_facts, load_tables, load_views, split_at_facts
+from .projection import projection_rules, refused
 from .publish import publish
 from .report_files import ReadPlan, plan_reads, remove_scratch
 from .translate import (
@@ -49,6 +50,8 @@ ACCOUNT_FOLDER = re.compile(r"^[0-9]{12}$")
 STAGED_REPORTS = ".staged-reports"
 # A table's partitions are the first folders below its LOCATION (region/YYYY/MM/DD); files may sit deeper (00/).
 _NEVER_IN_DATA = "\x01"
+# The config key that fills each projected column's TBLPROPERTIES (sqlfiles.sql_values), named beside a file it skips.
+_SETTING = {"region": " (s3.report_regions)", "day": " (s3.first_report_day)"}
 # DuckDB spills to disk beyond this (its temp folder beside the database) instead of growing with the input: the
 # build's peak stays near it at any number of users (bench/local_build.py measures it).
 MEMORY_LIMIT = "1GB"
@@ -63,8 +66,10 @@ class BuildResult:
     users: int
     first_date: Optional[date]
     last_date: Optional[date]
-    total_credits: float
+    total_credits: float  # plan credits (Credits_Used), all days
     total_messages: int
+    total_overage: float  # overage credits as the cost model reads them (plans.overage_reading)
+    total_consumption: float  # plan + overage credits: the dashboard's consumption KPI over the whole data
     report_files: Dict[str, int] = field(default_factory=dict)
     ledger: Optional[LedgerTotals] = None
     notes: List[str] = field(default_factory=list)  # what the build chose or skipped, for the user to read
@@ -248,7 +253,7 @@ def interrupted(exc: BaseException) -> bool:
 
 def build(data_dir: Path, out_dir: Path, config: Config, users_csv: Optional[Path] = None,
           materialise: bool = True, roster_csv: Optional[Path] = None, stage: bool = False,
-          progress: Callable[[str], None] = log.info) -> BuildResult:
+          progress: Callable[[str], None] = log.info, today: Optional[date] = None) -> BuildResult:
     """Build <out_dir>/kiro_analytics.duckdb (replacing it) holding every table and view of sql/.
 
     ``roster_csv`` is a seat_roster.csv as the user sync writes it (userid,group,roster_date); without it the
@@ -259,7 +264,8 @@ def build(data_dir: Path, out_dir: Path, config: Config, users_csv: Optional[Pat
 
     With stage=True the database is left at <out_dir>/kiro_analytics.duckdb.building (result.db_path) for the caller
     to publish together with what it renders from it (local/publish.py); the old database stays until then.
-    ``progress`` hears what the build is doing before each long part.
+    ``progress`` hears what the build is doing before each long part. ``today`` (default: the UTC date) is NOW of
+    the tables' projected day range: files of later days are not read, as Athena would not read them.
     """
     data_dir, out_dir = Path(data_dir).absolute(), Path(out_dir)
     if not data_dir.is_dir():
@@ -282,6 +288,7 @@ def build(data_dir: Path, out_dir: Path, config: Config, users_csv: Optional[Pat
     scratch = out_dir.absolute() / STAGED_REPORTS
     remove_scratch(scratch)
     report_files: Dict[str, int] = {}
+    skipped: Dict[str, int] = {}  # files partition projection does not read, by reason
     con = duckdb.connect(str(work_path), config={"preserve_insertion_order": False, "memory_limit": MEMORY_LIMIT})
     try:
         progress(f"reading the report files under {base} ({', '.join(accounts)})")
@@ -293,8 +300,9 @@ def build(data_dir: Path, out_dir: Path, config: Config, users_csv: Optional[Pat
                 if roster_csv is not None:  # the roster is optional: no entry when none was given
                     report_files[table.name] = rostered
             else:
-                report_files[table.name] = _load_reports(con, table, base, config, accounts, scratch, notes)
-        _require_reports(tables, report_files, base, config, accounts)
+                report_files[table.name] = _load_reports(con, table, base, config, accounts, scratch, notes,
+                                                         today or datetime.now(timezone.utc).date(), skipped)
+        _require_reports(tables, report_files, base, config, accounts, skipped)
         facts = load_facts(config)
         before, after = split_at_facts(views, facts)
         # What a fact load reads (report_lines, the parse) stays a view: it is read once, by the load.
@@ -327,6 +335,33 @@ def build(data_dir: Path, out_dir: Path, config: Config, users_csv: Optional[Pat
                        ledger=ledger, notes=notes, **headline)
 
 
+def _projected(table: SqlObject, folders: List[Path], depth: int, today: date,
+               skipped: Dict[str, int]) -> List[Path]:
+    """The files under ``folders`` that partition projection reads (local/projection.py); the others counted in
+    ``skipped`` by the reason Athena would not read them."""
+    rules = projection_rules(table, today)
+    layout = partition_layout(table)
+    kept: List[Path] = []
+    for folder in folders:
+        for path in _partition_files(folder, depth):
+            parts, values, start = path.relative_to(folder).parts, {}, 0
+            for name, width in layout:
+                values[name] = "/".join(parts[start:start + width])
+                start += width
+            reason = refused(rules, values)
+            if reason is None:
+                kept.append(path)
+            else:
+                skipped[reason] = skipped.get(reason, 0) + 1
+    return kept
+
+
+def _not_projected_note(table: SqlObject, skipped: Dict[str, int]) -> str:
+    reasons = "; ".join(f"{count} file(s): {reason}{_SETTING.get(reason.split(' ', 1)[0], '')}"
+                        for reason, count in sorted(skipped.items()))
+    return f"{table.name}: not read, as Athena's partition projection would not read them either: {reasons}"
+
+
 def _create_view(con: duckdb.DuckDBPyConnection, view: SqlObject, config: Config, materialise: bool) -> None:
     try:
         con.execute(to_duckdb(view, config.database, materialise))
@@ -347,11 +382,17 @@ def _load_fact(con: duckdb.DuckDBPyConnection, fact: SqlObject, config: Config) 
 
 
 def _load_reports(con: duckdb.DuckDBPyConnection, table: SqlObject, base: Path, config: Config,
-                  accounts: List[str], scratch: Path, notes: List[str]) -> int:
+                  accounts: List[str], scratch: Path, notes: List[str], today: date,
+                  skipped: Dict[str, int]) -> int:
     """One raw report table from the files Athena would read for it, in every chosen account; files read."""
     depth = sum(width for _, width in partition_layout(table))
     folders = [_local_folder(base, table, config, account) for account in accounts]
-    files = [path for folder in folders for path in _partition_files(folder, depth)]
+    mine: Dict[str, int] = {}
+    files = _projected(table, folders, depth, today, mine)
+    if mine:
+        notes.append(_not_projected_note(table, mine))
+        for reason, count in mine.items():
+            skipped[reason] = skipped.get(reason, 0) + count
     plan = plan_reads(files, base, scratch)
     notes.extend(plan.notes)
     log.info("%s: %d files", table.name, plan.files_read)
@@ -364,11 +405,18 @@ def _load_reports(con: duckdb.DuckDBPyConnection, table: SqlObject, base: Path, 
 
 
 def _require_reports(tables: List[SqlObject], report_files: Dict[str, int], base: Path, config: Config,
-                     accounts: List[str]) -> None:
-    """No report file at all is an error naming where it looked, never an empty database and dashboard."""
+                     accounts: List[str], skipped: Dict[str, int]) -> None:
+    """No report file at all is an error naming where it looked, never an empty database and dashboard; when files
+    were there but outside what the tables project, it says why each was not read."""
     raw = [table for table in tables if table.name not in (USER_MAPPING_TABLE, SEAT_ROSTER_TABLE)]
     if not any(report_files.get(table.name) for table in raw):
         looked = ", ".join(str(_local_folder(base, table, config, account)) for table in raw for account in accounts)
+        if skipped:
+            reasons = "; ".join(f"{count} file(s): {reason}{_SETTING.get(reason.split(' ', 1)[0], '')}"
+                                for reason, count in sorted(skipped.items()))
+            raise InputError(f"no report file is in a partition the tables project, so Athena would read none "
+                             f"either; looked in {looked}. Not read: {reasons}. Set s3.report_regions and "
+                             "s3.first_report_day to cover the reports (the deploy's tables read the same)")
         raise InputError(f"no report files found; looked in {looked} (the day folders below each, "
                          "<region>/YYYY/MM/DD/00/, hold the files Kiro writes)")
 
@@ -401,9 +449,11 @@ def _summarise(con: duckdb.DuckDBPyConnection, names: List[str]) -> Tuple[Dict[s
         except duckdb.Error as exc:
             _reraise_interrupt(exc)
             raise InputError(f"{name}: DuckDB could not evaluate it: {exc}") from None
+    # user_summary sums the cost model's days (user_credit_daily), as daily_summary does for the dashboard's KPIs.
     rows = con.table("user_summary").select(
         ColumnExpression("first_active_date"), ColumnExpression("last_active_date"),
-        ColumnExpression("credits_used"), ColumnExpression("total_messages")).fetchall()
+        ColumnExpression("credits_used"), ColumnExpression("total_messages"),
+        ColumnExpression("overage_credits_used"), ColumnExpression("consumption_credits")).fetchall()
     firsts = [row[0] for row in rows if row[0] is not None]
     lasts = [row[1] for row in rows if row[1] is not None]
     headline = {
@@ -412,5 +462,7 @@ def _summarise(con: duckdb.DuckDBPyConnection, names: List[str]) -> Tuple[Dict[s
         "last_date": max(lasts) if lasts else None,
         "total_credits": float(sum(row[2] or 0 for row in rows)),
         "total_messages": int(sum(row[3] or 0 for row in rows)),
+        "total_overage": float(sum(row[4] or 0 for row in rows)),
+        "total_consumption": float(sum(row[5] or 0 for row in rows)),
     }
     return counts, headline

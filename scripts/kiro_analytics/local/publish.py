@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, List, Sequence, Tuple
@@ -16,15 +17,26 @@ from typing import Iterator, List, Sequence, Tuple
 
 @contextmanager
 def _sigint_held() -> Iterator[None]:
-    mask = getattr(signal, "pthread_sigmask", None)
-    if mask is None:  # not on POSIX: the renames still run back to back
+    """Ctrl-C during the block is remembered and acted on after it, and the previous handler is back either way.
+
+    A Python-level handler rather than a signal mask: the kernel hands a SIGINT sent to the process to any thread
+    that does not block it (DuckDB's workers, for one), so a mask on the main thread alone holds nothing; Python
+    runs its handlers in the main thread whichever thread received the signal.
+    """
+    if threading.current_thread() is not threading.main_thread():  # signal.signal works in the main thread only
         yield
         return
-    previous = mask(signal.SIG_BLOCK, {signal.SIGINT})
+    caught: List[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: caught.append(signum))
     try:
         yield
     finally:
-        mask(signal.SIG_SETMASK, previous)
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        if callable(previous):
+            previous(signal.SIGINT, None)  # Python's default handler raises KeyboardInterrupt here
+        elif previous == signal.SIG_DFL:
+            raise KeyboardInterrupt
 
 
 def publish(moves: Sequence[Tuple[Path, Path]]) -> List[Path]:

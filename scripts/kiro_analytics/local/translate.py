@@ -25,6 +25,8 @@ SUPPORTED_FUNCTIONS: Dict[str, str] = {
     "ARRAY_POSITION": "0 (Trino) vs NULL (DuckDB) when absent: views wrap it in NULLIF(..., 0)",
     "ARRAY_SIZE": "cardinality()",
     "ARG_MAX": "max_by(); views give it a non-NULL key",
+    "ARRAY_SORT": "list_sort(): ascending; header names are never NULL (Trino puts NULLs last, DuckDB's default too), "
+                  "and two sorted arrays compare element-wise in both",
     "ARRAY_DISTINCT": "list_distinct(): only its size is used (DuckDB drops NULLs and order; header names are "
                       "never NULL)",
     "CASE": "",

@@ -181,7 +181,9 @@ def ensure_schedule(context: StepContext, view: str, index: int, existed: bool) 
 
 def _manual_refreshes_today(client: Any, context: StepContext, view: str,
                             now: dt.datetime) -> List[dt.datetime]:
-    """When the dataset's manual ingestions of the last 24 hours started, oldest first."""
+    """When the dataset's manual ingestions of the last 24 hours started, oldest first. Only manual ones count: the
+    cap is on manual refreshes (API_CreateIngestion), and the daily schedule's own loads (RequestSource SCHEDULED)
+    must not block a deploy's refresh."""
     since = now - dt.timedelta(hours=24)
     started: List[dt.datetime] = []
     for page in client.get_paginator("list_ingestions").paginate(AwsAccountId=context.config.account_id,
