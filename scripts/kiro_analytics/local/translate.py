@@ -135,12 +135,17 @@ def _zip_unnests(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
-def to_duckdb(view: SqlObject, database: str, materialise: bool = False) -> str:
+def to_duckdb(view: SqlObject, database: str, materialise: bool = False, inline_ctes: bool = False) -> str:
     """DuckDB text of one rendered view; InputError naming the file if it cannot be translated faithfully.
 
     materialise=True writes CREATE OR REPLACE TABLE ... AS with the same query: the local database
     is a snapshot that never changes after the build, so the result is the same rows, computed once
     instead of once per reader (views on views would recompute the whole chain for every query).
+
+    inline_ctes=True writes every WITH query NOT MATERIALIZED: each reference is evaluated where it is read, as
+    Trino does (it inlines WITH queries). For the parse view that matters: its `lines` feed both the per-file header
+    aggregate and the per-line join, and DuckDB holding every line until the aggregate is done spills past
+    memory_limit (20k users: a third of the build); inlined, it reads the raw tables twice instead.
     """
     tree = parse_athena(view.sql, str(view.path))
     if not isinstance(tree, exp.Create) or str(tree.args.get("kind", "")).upper() != "VIEW":
@@ -151,6 +156,9 @@ def to_duckdb(view: SqlObject, database: str, materialise: bool = False) -> str:
                          "(add a parity case in tests/test_sql_parity.py and list it in "
                          "kiro_analytics/local/translate.py)")
     tree = _zip_unnests(_unqualify(tree, database))
+    if inline_ctes:
+        for cte in tree.find_all(exp.CTE):
+            cte.set("materialized", False)
     if materialise and not pass_through(tree):
         tree.set("kind", "TABLE")
     try:
