@@ -114,7 +114,7 @@ def _unqualify(tree: exp.Expression, database: str) -> exp.Expression:
     return tree
 
 
-def _zip_unnests(tree: exp.Expression) -> exp.Expression:
+def zip_unnests(tree: exp.Expression) -> exp.Expression:
     """Trino's CROSS JOIN UNNEST(a, b) AS t (x, y) zips the arrays: as many rows as the longest, the others padded
     with NULL (https://trino.io/docs/current/sql/select.html#unnest). DuckDB has no multi-array UNNEST in FROM, but
     unnest() calls in one SELECT list zip the same way (https://duckdb.org/docs/sql/query_syntax/unnest), so it is
@@ -155,7 +155,7 @@ def to_duckdb(view: SqlObject, database: str, materialise: bool = False, inline_
         raise InputError(f"{view.path}: uses {', '.join(unknown)}, which has no verified DuckDB translation "
                          "(add a parity case in tests/test_sql_parity.py and list it in "
                          "kiro_analytics/local/translate.py)")
-    tree = _zip_unnests(_unqualify(tree, database))
+    tree = zip_unnests(_unqualify(tree, database))
     if inline_ctes:
         for cte in tree.find_all(exp.CTE):
             cte.set("materialized", False)
@@ -197,7 +197,7 @@ def fact_to_duckdb(sql: str, source: str, database: str) -> str:
     unknown = sorted(functions_used(tree) - set(SUPPORTED_FUNCTIONS))
     if unknown:
         raise InputError(f"{source}: uses {', '.join(unknown)}, which has no verified DuckDB translation")
-    tree = _zip_unnests(_unqualify(tree, database))
+    tree = zip_unnests(_unqualify(tree, database))
     try:
         return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
     except SqlglotError as exc:
@@ -206,7 +206,7 @@ def fact_to_duckdb(sql: str, source: str, database: str) -> str:
 
 def expression_to_duckdb(athena_sql: str) -> str:
     """Translate one Athena expression or query (used by the parity tests)."""
-    tree = _zip_unnests(parse_athena(athena_sql, "expression"))
+    tree = zip_unnests(parse_athena(athena_sql, "expression"))
     return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
 
 
