@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Step 8: the four QuickSight analyses, created or updated from quicksight/analyses/*.json (unchanged ones skipped)."""
+"""Step 8: the four QuickSight analyses, created or updated from quicksight/sheets/ (unchanged ones skipped)."""
 
 from __future__ import annotations
 

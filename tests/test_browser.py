@@ -1,8 +1,8 @@
 """dashboard.html in a real browser: headless Debian Chromium renders every visual, with no script error.
 
 Guards against what string checks cannot see: JavaScript that throws, a chart that never draws, a
-KPI the page computes differently from DuckDB, a date range the page ignores. Also leaves one
-screenshot per sheet in build/screenshots/ for a human look. Set KIRO_SKIP_BROWSER=1 to skip
+KPI the page computes differently from DuckDB, a date range the page ignores. The screenshots of every
+sheet and analysis page come from test_browser_controls.py. Set KIRO_SKIP_BROWSER=1 to skip
 explicitly; a missing Chromium otherwise fails the test (apt-get install chromium).
 """
 
@@ -28,7 +28,6 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = ROOT / "build" / "screenshots"
 TRICKY = '<img src=x onerror="alert(1)"> & 张伟 😀'
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -160,7 +159,8 @@ def test_kpis_in_the_browser_equal_duckdb_for_a_date_range(page: Dict[str, Any])
             if column == "userid":
                 assert shown == len(set(inside)), visual_id
             else:
-                assert shown == pytest.approx(sum(inside), rel=1e-9, abs=1e-4), visual_id
+                # Each pre-grouped row carries dashboard_data.DECIMALS decimals; the view's rows bound their number.
+                assert shown == pytest.approx(sum(inside), rel=1e-9, abs=len(inside) * 0.5e-6), visual_id
             checked += 1
         first_sheet = sheets(page["document"])[0]["Visuals"]
         assert checked == sum("KPIVisual" in entry for entry in first_sheet) > 0, "every overview KPI is checked"
@@ -188,17 +188,6 @@ def test_hostile_name_is_shown_as_text(page: Dict[str, Any]) -> None:
     done = run_chromium(page["paths"][page["language"]].as_uri() + f"#sheet={number}", "--dump-dom")
     assert "&lt;img src=x onerror=\"alert(1)\"&gt; &amp; 张伟 😀" in done.stdout
     assert not re.search(r"<img\b", done.stdout)
-
-
-@pytest.mark.parametrize("language", ["zh", "en"])
-def test_screenshot_of_each_sheet(page: Dict[str, Any], language: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    suffix = "" if language == page["language"] else f"-{language}"
-    for number in range(1, len(sheets(page["document"])) + 1):
-        target = SCREENSHOTS / f"sheet-{number}{suffix}.png"
-        target.unlink(missing_ok=True)
-        done = run_chromium(page["paths"][language].as_uri() + f"#sheet={number}", f"--screenshot={target}")
-        assert done.returncode == 0 and target.is_file() and target.stat().st_size > 20_000, done.stderr[-2000:]
 
 
 def test_limits_and_groups_in_the_browser_match_duckdb(page: Dict[str, Any]) -> None:

@@ -15,6 +15,7 @@ from kiro_analytics import facts
 from kiro_analytics.config import parse_config
 from kiro_analytics.local import engine
 from kiro_analytics.local.translate import fact_to_duckdb
+from kiro_analytics.names import Names
 from kiro_analytics.plan import Recorder
 from kiro_analytics.progress import Clock
 from kiro_analytics.request_validation import validate_request
@@ -169,6 +170,9 @@ def athena_env():
             s3 = boto3.client("s3", region_name=REGION)
             s3.create_bucket(Bucket=config.bucket_name, CreateBucketConfiguration={"LocationConstraint": REGION})
             s3.create_bucket(Bucket="results", CreateBucketConfiguration={"LocationConstraint": REGION})
+            # The loader's note of files without lines sits in the stack's results bucket (FactSources.state).
+            s3.create_bucket(Bucket=Names(config).results_bucket,
+                             CreateBucketConfiguration={"LocationConstraint": REGION})
             glue = boto3.client("glue", region_name=REGION)
             glue.create_database(DatabaseInput={"Name": config.database})
             athena = boto3.client("athena", region_name=REGION)
@@ -188,23 +192,43 @@ def athena_env():
         state_manager.unset_transition(model_name="athena::execution")
 
 
+def _noted(env):
+    """The loader's note of files without lines, as the refresh left it in S3 ({} when there is none)."""
+    state = fact_sources(env["config"]).state
+    return facts.read_state(env["s3"], state)
+
+
 def _put(env, reports) -> None:
     for key, text in reports:
         env["s3"].put_object(Bucket=env["config"].bucket_name, Key=key, Body=text.encode("utf-8"))
 
 
-def _refresh(env, loaded):
-    """One refresh, the fact_files query answered with ``loaded`` (the paths the facts hold, by day)."""
+def _refresh(env, loaded, after=None, remaining=None, clock=CLOCK):
+    """One refresh, the fact_files query answered with ``loaded`` (the paths the facts hold, by day) before the
+    load and with ``after`` (default: ``loaded``) when the loader looks again after loading."""
     config, standin = env["config"], env["standin"]
-    answer = [{"source_day": day, "source_path": f"s3://{config.bucket_name}/{key}"} for day, key in loaded]
-    standin.answers[:] = [lambda sql: answer if "FROM report_line_facts" in sql and "GROUP BY" in sql else None]
+
+    def rows(pairs):
+        return [{"source_day": day, "source_path": f"s3://{config.bucket_name}/{key}"} for day, key in pairs]
+
+    asked = []
+
+    def answer(sql):
+        if "FROM report_line_facts" not in sql or "GROUP BY" not in sql:
+            return None
+        asked.append(sql)
+        return rows(loaded if len(asked) == 1 else (loaded if after is None else after))
+
+    standin.answers[:] = [answer]
     standin.sql.clear()
     result = facts.refresh_facts(env["athena"], env["s3"], config.database, config.workgroup, fact_sources(config),
-                                 date(2026, 5, 5), clock=CLOCK)
+                                 date(2026, 5, 5), clock=clock, remaining=remaining)
     for sql in standin.sql:
         validate_request("athena", "StartQueryExecution", {"QueryString": sql, "WorkGroup": config.workgroup,
                                                            "QueryExecutionContext": {"Database": config.database}})
-    return result, [" ".join(sql.split()) for sql in standin.sql]
+    # Each statement as one line, its comment lines (every file opens with its why) dropped.
+    return result, [" ".join(" ".join(line for line in sql.splitlines() if not line.strip().startswith("--")).split())
+                    for sql in standin.sql]
 
 
 def _ranges(sent):
@@ -237,15 +261,22 @@ def test_athena_backfill_then_a_resent_old_day_reloads_that_day_only(athena_env)
                         config.workgroup) == {"report_line_facts": "unchanged"}
     assert env["standin"].sql == []
 
-    # Backfill: nothing loaded yet, two day folders listed: one range, delete then load.
+    # Backfill: nothing loaded yet, two day folders listed: one range, delete then load, then the maintenance:
+    # OPTIMIZE of the days just loaded, one VACUUM, and a second look at which files the facts now hold.
     _put(env, FIRST)
-    result, sent = _refresh(env, [])
+    loaded = [("2026-05-01", FIRST[0][0]), ("2026-05-02", FIRST[1][0])]
+    result, sent = _refresh(env, [], after=loaded)
     assert result.days_loaded == [date(2026, 5, 1), date(2026, 5, 2)]
     assert _ranges(sent) == [("delete", "2026-05-01", "2026-05-02"), ("load", "2026/05/01", "2026/05/02")]
-    assert result.summary() == "facts: 2 day(s) loaded (2026-05-01..2026-05-02) of 2"
+    assert [sql.split()[0] for sql in sent] == ["SELECT", "DELETE", "INSERT", "OPTIMIZE", "VACUUM", "SELECT"]
+    assert sent[3] == (f"OPTIMIZE {config.database}.report_line_facts REWRITE DATA USING BIN_PACK "
+                              "WHERE source_day BETWEEN DATE '2026-05-01' AND DATE '2026-05-02'")
+    assert sent[4] == f"VACUUM {config.database}.report_line_facts"
+    assert result.summary() == ("facts: 2 day(s) loaded (2026-05-01..2026-05-02) of 2; optimized 1 range(s); "
+                                "vacuumed")
+    assert result.files_without_lines == 0 and not _noted(env)  # every file had lines: no note written
 
-    # Both days loaded: the next daily run sends the small fact_files query and nothing else.
-    loaded = [("2026-05-01", FIRST[0][0]), ("2026-05-02", FIRST[1][0])]
+    # Both days loaded: the next daily run sends the small fact_files query and nothing else (no maintenance).
     result, sent = _refresh(env, loaded)
     assert result.days_loaded == [] and len(sent) == 1 and _ranges(sent) == []
 
@@ -265,6 +296,26 @@ def test_athena_refuses_dml_on_a_table_that_is_not_iceberg(athena_env):
         from kiro_analytics.athena import run_query
         run_query(env["athena"], f"DELETE FROM {config.database}.user_report_raw WHERE day = '2026/05/01'",
                   config.workgroup, config.database, "bad delete", clock=CLOCK)
+
+
+def test_athena_refuses_maintenance_it_would_refuse(athena_env):
+    # OPTIMIZE and VACUUM work on Iceberg tables only, and OPTIMIZE's WHERE names partition columns only.
+    from kiro_analytics.athena import run_query
+
+    env = athena_env
+    config, db = env["config"], env["config"].database
+    ensure_facts(env["glue"], env["athena"], Recorder().call, load_facts(config), db, config.workgroup)
+
+    def run(sql):
+        return run_query(env["athena"], sql, config.workgroup, db, "maintenance", clock=CLOCK)
+
+    with pytest.raises(Exception, match="only supported for Iceberg tables"):
+        run(f"VACUUM {db}.user_report_raw")
+    with pytest.raises(Exception, match="partition columns only, not activity_date"):
+        run(f"OPTIMIZE {db}.report_line_facts REWRITE DATA USING BIN_PACK WHERE activity_date = DATE '2026-05-01'")
+    for sql in (facts.fact_statement("report_line_facts", "optimize", db, date(2026, 5, 1), date(2026, 5, 2)),
+                facts.fact_whole("report_line_facts", "vacuum", db)):
+        assert run(sql) == []  # what the loader sends is accepted
 
 
 def test_a_fact_table_whose_columns_changed_is_dropped_and_created_again(athena_env):
@@ -301,3 +352,163 @@ def test_the_facts_hold_every_column_the_parse_gives():
     produced = [select.alias_or_name for select in parse_athena(parse.sql, "report_lines").expression.selects]
     stored = [name for name, _ in _fact_columns(load_facts(config)[0].sql)]
     assert [name for name in produced if name != "partition_day"] == stored
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Report files without lines count as loaded
+# ---------------------------------------------------------------------------------------------------------------
+
+EMPTY = (f"{FOLDER}/2026/05/03/00/KIRO_IDE_{ACCOUNT}_user_report_202605040205.csv", "")  # 0 bytes
+BLANK = (f"{FOLDER}/2026/05/04/00/KIRO_IDE_{ACCOUNT}_user_report_202605050205.csv", "\n\n")  # bytes, no line
+
+
+def test_report_files_without_lines_are_not_reloaded_on_every_run(athena_env):
+    env = athena_env
+    config = env["config"]
+    ensure_facts(env["glue"], env["athena"], Recorder().call, load_facts(config), config.database, config.workgroup)
+    loaded = [("2026-05-01", FIRST[0][0]), ("2026-05-02", FIRST[1][0])]
+    _put(env, [*FIRST, EMPTY, BLANK])
+
+    # 05-03's file has 0 bytes: its size says it holds no line, so its day is current without a load. 05-04's has
+    # bytes but no line: it is loaded once, the facts still do not hold it afterwards, so the loader notes it.
+    result, sent = _refresh(env, loaded)
+    assert result.days_loaded == [date(2026, 5, 4)]
+    assert _ranges(sent) == [("delete", "2026-05-04", "2026-05-04"), ("load", "2026/05/04", "2026/05/04")]
+    blank = f"s3://{config.bucket_name}/{BLANK[0]}"
+    etag = env["s3"].head_object(Bucket=config.bucket_name, Key=BLANK[0])["ETag"]
+    assert _noted(env) == {blank: etag} and result.files_without_lines == 1
+    note = fact_sources(config).state
+    assert note == f"s3://kiro-analytics-results-{ACCOUNT}-{REGION}/facts/_loader/files_without_lines.json"
+    assert not note.startswith(f"s3://kiro-analytics-results-{ACCOUNT}-{REGION}/facts/report_line_facts/")  # VACUUM
+
+    # The next daily runs: every day current, only the fact_files query, and the note is not rewritten.
+    for _ in range(2):
+        result, sent = _refresh(env, loaded)
+        assert result.days_loaded == [] and len(sent) == 1, sent
+    assert result.summary() == "facts: unchanged (4 day folder(s) current)"
+
+    # The same key written again with lines (a new ETag): the note no longer covers it, so the day loads again,
+    # and the note is emptied once the facts hold the file.
+    env["s3"].put_object(Bucket=config.bucket_name, Key=BLANK[0],
+                         Body=(HEADER + "\n" + _line("2026-05-04", A, 1.0, 1, 1) + "\n").encode())
+    result, sent = _refresh(env, loaded, after=[*loaded, ("2026-05-04", BLANK[0])])
+    assert result.days_loaded == [date(2026, 5, 4)]
+    assert _noted(env) == {}
+
+
+def test_a_missing_or_foreign_note_only_costs_a_reload(athena_env):
+    env = athena_env
+    config = env["config"]
+    bucket, key = facts._split_s3(fact_sources(config).state)
+    assert facts.read_state(env["s3"], fact_sources(config).state) == {}  # no note yet: no error
+    env["s3"].put_object(Bucket=bucket, Key=key, Body=b"not json")
+    assert facts.read_state(env["s3"], fact_sources(config).state) == {}
+    assert facts.read_state(env["s3"], "") == {}  # a FACT_SOURCES from before the note: nothing kept
+    # A dry run of a first deploy: step 1 only planned the results bucket, so there is no note to read.
+    assert facts.read_state(env["s3"], "s3://no-such-results-bucket/facts/_loader/files_without_lines.json") == {}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The Lambda's time limit: stop before the deadline, leave the rest, say it
+# ---------------------------------------------------------------------------------------------------------------
+
+class _Context:
+    """A Lambda context on a fake clock: each Athena query started costs ``per_query`` seconds."""
+
+    def __init__(self, athena, budget: float, per_query: float) -> None:
+        self.now = 0.0
+        self.budget = budget
+        athena.meta.events.register("before-call.athena.StartQueryExecution", self._tick)
+        self.per_query = per_query
+
+    def _tick(self, **_kwargs) -> None:
+        self.now += self.per_query
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self.budget - self.now) * 1000)
+
+
+def test_the_lambda_stops_before_its_deadline_and_leaves_the_rest_for_the_next_run(athena_env, monkeypatch):
+    from kiro_analytics import lambda_handler
+
+    env = athena_env
+    config = env["config"]
+    ensure_facts(env["glue"], env["athena"], Recorder().call, load_facts(config), config.database, config.workgroup)
+    # Three day folders in three ranges (not consecutive): 05-01, 05-03, 05-05.
+    reports = [FIRST[0], _report("2026-05-03", "202605040205", [(A, 1.0, 1, 1)]),
+               _report("2026-05-05", "202605060205", [(B, 3.0, 2, 2)])]
+    _put(env, reports)
+    monkeypatch.setenv("DATABASE", config.database)
+    monkeypatch.setenv("WORKGROUP", config.workgroup)
+    monkeypatch.setenv("FACT_SOURCES", fact_sources(config).to_json())
+    monkeypatch.setattr(lambda_handler, "make_facts_clients", lambda: {"athena": env["athena"], "s3": env["s3"]})
+    held = []
+    env["standin"].answers[:] = [lambda sql: [{"source_day": d, "source_path": f"s3://{config.bucket_name}/{k}"}
+                                              for d, k in held] if "FROM report_line_facts" in sql else None]
+    # 40 s a query, 380 s left: fact_files (t=40), 05-01's delete, load and optimize (t=160: 120 s for one day).
+    # 05-03 would need 120 s + RESERVE (120) but 220 are left: it is not started. VACUUM and the second look fit.
+    context = _Context(env["athena"], budget=380, per_query=40)
+    answer = lambda_handler.run_facts(dict(__import__("os").environ), context, today=date(2026, 5, 6))
+    assert answer["days_loaded"] == ["2026-05-01"]
+    assert answer["days_left"] == ["2026-05-03", "2026-05-05"]
+    assert answer["summary"] == ("facts: 1 day(s) loaded (2026-05-01) of 3; optimized 1 range(s); vacuumed; "
+                                 "2 day(s) left for the next run (2026-05-03, 2026-05-05): the function's time ran out")
+    assert context.now <= context.budget - 30  # ended with time to spare, not killed at 900 s
+    assert answer["vacuumed"] is True
+
+    # The next run (a new invocation, a new 380 s) finds the two days still changed and loads one more.
+    held[:] = [("2026-05-01", reports[0][0])]
+    context = _Context(env["athena"], budget=380, per_query=40)
+    answer = lambda_handler.run_facts(dict(__import__("os").environ), context, today=date(2026, 5, 6))
+    assert answer["days_loaded"] == ["2026-05-03"] and answer["days_left"] == ["2026-05-05"]
+
+    # A run that cannot load even one range fails (the errors alarm), naming the days and step 5, rather than
+    # stopping at the same place every day in silence.
+    context = _Context(env["athena"], budget=200, per_query=40)
+    with pytest.raises(Exception, match=r"not even 2026-05-05 could be loaded .* \(1 changed day\(s\) wait: "
+                                        r"2026-05-05\); load them with step 5"):
+        lambda_handler.run_facts(dict(__import__("os").environ), context, today=date(2026, 5, 6))
+
+    # Step 5 has no deadline: everything left loads in one run.
+    held[:] = [("2026-05-01", reports[0][0]), ("2026-05-03", reports[1][0])]
+    result = facts.refresh_facts(env["athena"], env["s3"], config.database, config.workgroup, fact_sources(config),
+                                 date(2026, 5, 6), clock=CLOCK)
+    assert result.days_loaded == [date(2026, 5, 5)] and result.days_left == []
+
+
+class _SlowAthena:
+    """An Athena whose query never finishes: the deadline must stop it rather than leave it to commit later."""
+
+    def __init__(self) -> None:
+        self.stopped = []
+
+    def start_query_execution(self, **params):
+        return {"QueryExecutionId": "q-1"}
+
+    def get_query_execution(self, QueryExecutionId):
+        return {"QueryExecution": {"QueryExecutionId": QueryExecutionId, "Status": {"State": "RUNNING"}}}
+
+    def stop_query_execution(self, QueryExecutionId):
+        self.stopped.append(QueryExecutionId)
+        return {}
+
+
+def test_a_query_that_would_outlive_the_function_is_stopped_and_said():
+    now = [0.0]
+    clock = Clock(now=lambda: now[0], sleep=lambda seconds: now.__setitem__(0, now[0] + seconds))
+    athena = _SlowAthena()
+    runner = facts._Runner(athena, "db", "wg", timeout=600, clock=clock, call=None,
+                           remaining=lambda: 300 - now[0])
+    with pytest.raises(facts.OutOfTime):
+        runner.rows("INSERT INTO db.report_line_facts SELECT 1", "a load", keep=120)
+    assert athena.stopped == ["q-1"]
+    assert 180 <= now[0] < 300 - 60  # waited until 120 s before the deadline, then stopped it
+    # Without a deadline (step 5) the same wait ends at the query timeout, as a failure naming what it waited for.
+    plain = facts._Runner(_SlowAthena(), "db", "wg", timeout=50, clock=clock, call=None, remaining=None)
+    with pytest.raises(Exception, match="timed out after 50s waiting for a load"):
+        plain.rows("INSERT INTO db.report_line_facts SELECT 1", "a load")
+    # No time left at all: nothing is started.
+    late = facts._Runner(_SlowAthena(), "db", "wg", timeout=600, clock=clock, call=None, remaining=lambda: 100)
+    with pytest.raises(facts.OutOfTime):
+        late.rows("DELETE FROM db.report_line_facts", "a delete", keep=120)
+    assert late.athena.stopped == []

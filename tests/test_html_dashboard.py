@@ -18,7 +18,7 @@ import duckdb
 import pytest
 from dashboard_build import build_with_name
 from kiro_analytics.errors import InputError
-from kiro_analytics.local import html_dashboard
+from kiro_analytics.local import dashboard_data, html_dashboard, id_sets
 from kiro_analytics.quicksight import definitions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,21 +27,30 @@ STAMP = datetime(2026, 11, 26, 8, 30, tzinfo=timezone.utc)
 
 
 def payload_of(page: str) -> Dict[str, Any]:
-    match = re.search(r'<script type="application/json" id="dashboard-data">(.*?)</script>', page, re.S)
-    assert match, "no embedded dashboard data"
-    return json.loads(match.group(1))
+    return html_dashboard.read_payload(page)
 
 
 def dashboard_visuals(document: Dict[str, Any]) -> List[Dict[str, Any]]:
     return [{"sheet": sheet_id, "type": kind, **body} for sheet_id, kind, body in definitions.visuals(document)]
 
 
-def kpi_from_payload(visual: Dict[str, Any], strings: List[str]) -> float:
+def rounding(rows: int) -> float:
+    """Most a sum over ``rows`` pre-grouped rows can drift: each part is shipped with dashboard_data.DECIMALS."""
+    return max(1e-9, rows * 0.5 * 10 ** -dashboard_data.DECIMALS)
+
+
+def id_set(payload: Dict[str, Any], index: int) -> set:
+    """The ids of one pooled DISTINCT_COUNT set: (counted column, dictionary code) pairs."""
+    column, encoded = payload["idsets"]["sets"][index]
+    return {(column, code) for code in id_sets.decode(encoded)}
+
+
+def kpi_from_payload(visual: Dict[str, Any], payload: Dict[str, Any]) -> float:
     """What the page shows for a KPI over the whole range, recomputed from the embedded parts."""
     measure = visual["measures"][0]
     parts = [visual["parts"][i] for i in measure["parts"]]
     if measure["agg"] == "DISTINCT_COUNT":
-        return len({strings[i] for ids in parts[0] for i in ids})
+        return len(set().union(*(id_set(payload, index) for index in parts[0])))
     if measure["agg"] in ("AVG", "RATIO"):
         return sum(v or 0 for v in parts[0]) / sum(v or 0 for v in parts[1])
     return sum(v for v in parts[0] if v is not None)
@@ -105,7 +114,7 @@ def test_every_visual_of_the_definition_is_on_the_page(built: Dict[str, Any]) ->
         assert payload["visuals"][vid]["title"] == visual["Title"]["FormatText"]["PlainText"]
         assert payload["visuals"][vid]["keys"] or payload["visuals"][vid]["parts"], f"{vid} embedded no rows"
     sheets = built["document"]["Definition"]["Sheets"]
-    assert page.count('<section class="sheet"') == len(sheets) == 3
+    assert page.count('<section class="sheet"') == len(sheets) == 4  # the user-detail sheet is the fourth
     for number, sheet in enumerate(sheets, start=1):
         assert f'id="sheet-{number}" data-sheet-id="{sheet["SheetId"]}"' in page
         assert f">{sheet['Name']}</button>" in page
@@ -131,7 +140,8 @@ def test_kpi_numbers_equal_a_direct_duckdb_query(built: Dict[str, Any]) -> None:
                 assert 0 < expected < 1, "the sample should give a real acceptance rate"
             else:
                 expected = duckdb_aggregate(con, view, column, agg)
-            assert kpi_from_payload(embedded, payload["strings"]) == pytest.approx(expected, rel=1e-9, abs=1e-4), \
+            assert kpi_from_payload(embedded, payload) == pytest.approx(expected, rel=1e-9,
+                                                                         abs=rounding(len(embedded["parts"][0]))), \
                 visual["VisualId"]
             checked += 1
         assert checked >= 8
@@ -144,23 +154,24 @@ def test_credit_kpi_matches_the_engine_total(built: Dict[str, Any]) -> None:
     credits = [v for v in payload["visuals"].values()
                if v["kind"] == "kpi" and v["measures"][0]["id"].split(".")[1] == "credits_used"]
     assert credits, "no KPI over credits_used"
-    value = kpi_from_payload(credits[0], payload["strings"])
-    assert value == pytest.approx(built["result"].total_credits, rel=1e-9)
+    value = kpi_from_payload(credits[0], payload)
+    assert value == pytest.approx(built["result"].total_credits, rel=1e-9, abs=rounding(len(credits[0]["parts"][0])))
     assert value > 1000
     # The build's summary line (consumption = plan + overage) and the KPIs that carry those labels agree.
     result = built["result"]
-    consumption = kpi_from_payload(payload["visuals"]["ca-kpi-total-credits"], payload["strings"])
-    overage = kpi_from_payload(payload["visuals"]["ov-kpi-overage"], payload["strings"])
-    assert consumption == pytest.approx(result.total_consumption, rel=1e-9)
-    assert overage == pytest.approx(result.total_overage, rel=1e-9) and overage > 0
+    consumption = kpi_from_payload(payload["visuals"]["ca-kpi-total-credits"], payload)
+    overage = kpi_from_payload(payload["visuals"]["ov-kpi-overage"], payload)
+    rows = len(payload["visuals"]["ca-kpi-total-credits"]["parts"][0])
+    assert consumption == pytest.approx(result.total_consumption, rel=1e-9, abs=rounding(rows))
+    rows = len(payload["visuals"]["ov-kpi-overage"]["parts"][0])
+    assert overage == pytest.approx(result.total_overage, rel=1e-9, abs=rounding(rows)) and overage > 0
     assert result.total_consumption == pytest.approx(result.total_credits + result.total_overage, rel=1e-12)
 
 
 def test_hostile_names_stay_text(built: Dict[str, Any]) -> None:
     page, payload = built["page"], payload_of(built["page"])
     assert TRICKY in payload["strings"]
-    assert "<script>alert" not in page
-    assert "\\u003cscript\\u003ealert" in page
+    assert "<script>alert" not in page and "O'Brien" not in page, "the data reaches the page only as base64"
     # Every text value goes through textContent in the renderer, never innerHTML.
     script = (html_dashboard.ASSETS / "dashboard.js").read_text(encoding="utf-8")
     assert "innerHTML" not in script and "insertAdjacentHTML" not in script and "document.write" not in script
@@ -239,7 +250,12 @@ def test_acceptance_rate_is_a_ratio_of_sums_not_a_mean_of_rates(built: Dict[str,
         con.close()
     want = {day.isoformat(): (accepted, suggested) for day, accepted, suggested, _ in rows}
     parts = [trend["parts"][i] for i in measure["parts"]]
-    got = {strings[key]: (parts[0][n], parts[1][n]) for n, key in enumerate(trend["keys"][0]["v"])}
+    # The controls' columns (tier, team, user) join the row key, so a day has a row per such group: summed per day.
+    assert [f["param"] for f in trend["filters"]] == ["Tier", "Team", "User"]
+    got: Dict[str, Any] = {}
+    for n, key in enumerate(trend["keys"][0]["v"]):
+        accepted, suggested = got.get(strings[key], (0, 0))
+        got[strings[key]] = (accepted + parts[0][n], suggested + parts[1][n])
     assert got == want
     # The old measure (mean of per-user daily rates) differs on the sample, so the test can tell them apart.
     assert any(abs(a / s - mean) > 1e-6 for _, a, s, mean in rows if s)
@@ -260,7 +276,7 @@ def test_feature_users_are_distinct_people_over_a_range(built: Dict[str, Any]) -
     ids = bar["parts"][measure["parts"][0]]
     for n, (day, feature) in enumerate(zip(bar["keys"][0]["v"], bar["keys"][1]["v"])):
         if start <= strings[day] <= end:
-            shown.setdefault(strings[feature], set()).update(ids[n])
+            shown.setdefault(strings[feature], set()).update(id_set(payload, ids[n]))
     con = duckdb.connect(str(built["db"]), read_only=True)
     try:
         want = dict(con.execute("SELECT feature, COUNT(DISTINCT userid) FROM feature_usage_daily "
@@ -279,11 +295,67 @@ def test_date_filter_and_grain_follow_the_definition(built: Dict[str, Any]) -> N
     assert all(strings[v].endswith("-01") for v in monthly["keys"][0]["v"])
     trend = payload["visuals"]["ov-credit-trend"]
     assert trend["dateGran"] == "DAY"
+    # One row per day and value of each control's column (the row key), days in order: the page sums a day's rows
+    # that the controls keep.
+    assert [f["param"] for f in trend["filters"]] == ["Tier", "Team", "User"]
     days = [strings[v] for v in trend["keys"][0]["v"]]
-    assert days == sorted(set(days)), "a daily trend is grouped once per day"
+    assert days == sorted(days), "a daily trend's rows are in day order"
+    rows = list(zip(*(key["v"] for key in trend["keys"])))
+    assert len(rows) == len(set(rows)), "a daily trend is grouped once per day and control value"
+    assert len(trend["keys"]) == 1 + len(trend["filters"])
     assert payload["range"][1] == "2026-11-25"
     top = payload["visuals"]["ov-top-users"]
     assert top["limit"] == 10 and top["other"] is False and top["sort"][0][1] == "DESC"
+
+
+def test_every_value_a_control_filters_on_is_in_its_drop_down(built: Dict[str, Any]) -> None:
+    """A drop-down lists its controls.json ``values`` view, not the first dataset with the column: a user seen only
+    in the legacy report, the UNKNOWN tier of a legacy-only day, the ALL client of the legacy files are choices."""
+    con = duckdb.connect(str(built["db"]), read_only=True)
+    try:
+        def values(view: str, column: str, where: str = "") -> set:
+            return {r[0] for r in con.execute(f"SELECT DISTINCT {column} FROM {view} {where}").fetchall()} - {None}
+
+        checked = 0
+        for name in definitions.definition_names():
+            body = definitions.load_raw(name)["Definition"]
+            links = {c["Dropdown"]["SourceParameterName"]: c["Dropdown"]["SelectableValues"]["LinkToDataSetColumn"]
+                     for sheet in body["Sheets"] for c in sheet["ParameterControls"] if "Dropdown" in c}
+            for group in body["FilterGroups"]:
+                if not group["FilterGroupId"].startswith("control-"):
+                    continue
+                category = group["Filters"][0]["CategoryFilter"]
+                view, column = category["Column"]["DataSetIdentifier"], category["Column"]["ColumnName"]
+                link = links[category["Configuration"]["CustomFilterConfiguration"]["ParameterName"]]
+                listed = values(link["DataSetIdentifier"], link["ColumnName"])
+                # Documented exceptions (quicksight/README.md, controls): a configured tier nobody holds, a seat
+                # holder never seen in the reports; a group is listed within each person's groups ("a + b").
+                where = {"tier_summary": "WHERE users > 0", "idle_seats": "WHERE last_active IS NOT NULL",
+                         "seat_utilisation": "WHERE last_active IS NOT NULL"}.get(view, "")
+                wanted = values(view, column, where)
+                if view in ("team_daily", "team_user_daily"):
+                    listed = {part for label in listed for part in label.split(" + ")}
+                assert wanted <= listed, f"{name}: {view}.{column} values missing from the drop-down: {wanted - listed}"
+                checked += 1
+        assert checked > 20
+        # What the old link (the first dataset with the column) missed on this sample: the UNKNOWN tier of days
+        # only the legacy report has, the legacy files' ALL client.
+        assert "UNKNOWN" in values("active_user_days", "subscription_tier") - values("user_daily_detail",
+                                                                                      "subscription_tier")
+        assert "ALL" in values("ingest_ledger", "client_type") - values("model_usage_detail", "client_type")
+    finally:
+        con.close()
+
+
+def test_no_code_label_reads_like_a_controls_all_option() -> None:
+    """Client code ALL labelled "All" sat in the Client drop-down next to its "All" (no filter) option."""
+    codes = json.loads(html_dashboard.CODES.read_text(encoding="utf-8"))
+    ui = json.loads((html_dashboard.ASSETS / "ui_strings.json").read_text(encoding="utf-8"))
+    for language in ("zh", "en"):
+        labels = codes[language]
+        assert ui[language]["all"] not in labels.values(), language
+        assert labels["ALL"] == {"zh": "全部客户端（ALL）", "en": "All clients (ALL)"}[language]
+        assert {"FINAL", "PROVISIONAL"} <= set(labels), "advice_status codes"
 
 
 def test_english_labels(built: Dict[str, Any]) -> None:
@@ -303,3 +375,78 @@ def test_missing_database_is_an_input_error(built: Dict[str, Any]) -> None:
 
 def test_both_renderers_support_the_same_visual_types() -> None:
     assert set(html_dashboard.SUPPORTED_VISUALS) == set(definitions.SUPPORTED_VISUALS)
+
+
+@pytest.mark.parametrize("ids, kind", [
+    ((), ""), ((0,), "b"), ((5,), "b"), ((0, 1, 2, 3, 4, 5, 6, 7, 8), "b"), ((3, 200, 70000), "d"),
+    (tuple(range(0, 4000, 3)), "b"),        # 1,334 ids: a 500-byte bitmap beats 1,334 one-byte gaps
+    (tuple(range(0, 40000, 50)), "d"),      # 800 ids over 40,000: 800 gap bytes beat a 5,000-byte bitmap
+    (tuple(range(100, 1100)), "b")])
+def test_id_sets_round_trip_in_the_shorter_encoding(ids: tuple, kind: str) -> None:
+    encoded = id_sets.encode(ids)
+    assert id_sets.decode(encoded) == list(ids)
+    assert encoded[:1] == kind
+
+
+def test_identical_id_sets_are_shipped_once() -> None:
+    pool = id_sets.IdPool()
+    first = pool.add("userid", ["u2", "u1"])
+    assert pool.add("userid", ["u1", "u2", "u1"]) == first != pool.add("userid", ["u1"])
+    assert pool.add("username", ["u1", "u2"]) != first, "another column has its own dictionary"
+    payload = pool.payload()
+    assert payload["sizes"] == {"userid": 2, "username": 2} and len(payload["sets"]) == 3
+
+
+def _fixture() -> Dict[str, Any]:
+    return json.loads((ROOT / "tests" / "fixtures" / "controls_dashboard.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("where, change, message", [
+    (("Sheets", 0, "FilterControls"), [{"Dropdown": {"FilterControlId": "f", "Title": "T", "SourceFilterId": "x"}}],
+     "FilterControls are not supported"),
+    (("Sheets", 0, "ParameterControls", 2), {"Slider": {"ParameterControlId": "s", "Title": "S",
+                                                        "SourceParameterName": "Tier"}}, "Slider, not supported"),
+    (("Sheets", 0, "ParameterControls", 2, "Dropdown", "SourceParameterName"), "Nope", "parameter 'Nope'"),
+    (("Sheets", 0, "ParameterControls", 3, "Dropdown", "Type"), "MULTI_SELECT", "parameter Client is SINGLE_VALUED"),
+    (("FilterGroups", 2, "Filters", 0, "CategoryFilter", "Configuration", "CustomFilterConfiguration",
+      "MatchOperator"), "CONTAINS", "MatchOperator CONTAINS"),
+    (("FilterGroups", 2, "Filters", 0, "CategoryFilter", "Configuration", "CustomFilterConfiguration",
+      "ParameterName"), "Nope", "bound to parameter 'Nope'"),
+    (("Sheets", 0, "Visuals", 3, "TableVisual", "Actions", 0, "ActionOperations", 1, "NavigationOperation",
+      "LocalNavigationConfiguration", "TargetSheetId"), "nowhere", "navigates to sheet 'nowhere'"),
+    (("Sheets", 0, "Visuals", 3, "TableVisual", "Actions", 0, "ActionOperations", 0), {"URLOperation": {
+        "URLTemplate": "https://example.com", "URLTarget": "NEW_TAB"}}, "URLOperation is not supported"),
+    (("Sheets", 0, "Visuals", 3, "TableVisual", "Actions", 0, "ActionOperations", 0, "SetParametersOperation",
+      "ParameterValueConfigurations", 0, "Value", "SourceField"), "fx-users.consumption_credits",
+     "not a dimension of the visual"),
+])
+def test_controls_filters_and_actions_the_page_cannot_honour_are_refused(built: Dict[str, Any], where: tuple,
+                                                                        change: Any, message: str) -> None:
+    document = _fixture()
+    node: Any = document["Definition"]
+    for key in where[:-1]:
+        node = node[key]
+    node[where[-1]] = change
+    with pytest.raises(InputError, match=re.escape(message)):
+        html_dashboard.render_document(document, built["db"], built["tmp"] / "refused.html", "en")
+
+
+def test_controls_reach_the_page_with_their_choices_and_filters(built: Dict[str, Any]) -> None:
+    out = html_dashboard.render_document(_fixture(), built["db"], built["tmp"] / "controls.html", "en")
+    payload = payload_of(out.read_text(encoding="utf-8"))
+    con = duckdb.connect(str(built["db"]), read_only=True)
+    try:
+        tiers = sorted(t for (t,) in con.execute("SELECT DISTINCT subscription_tier FROM user_daily_detail").fetchall())
+    finally:
+        con.close()
+    tier, client = payload["controls"]["main"]
+    assert (tier["param"], tier["multi"], tier["values"]) == ("Tier", True, tiers)
+    assert (client["param"], client["multi"], client["values"]) == ("Client", False, ["KIRO_CLI", "KIRO_IDE", "PLUGIN"])
+    assert payload["params"]["DetailUser"] == {"multi": False, "defaults": []}
+    visuals = payload["visuals"]
+    # The tier filter reaches user_daily_detail visuals of the main sheet only; the user filter the detail sheet's.
+    assert [f["param"] for f in visuals["fx-credits"]["filters"]] == ["Tier"]
+    assert [f["param"] for f in visuals["fx-messages"]["filters"]] == ["Client"]
+    assert [f["param"] for f in visuals["fx-detail-credits"]["filters"]] == ["DetailUser"]
+    assert visuals["fx-users"]["actions"] == [{"id": "open-user", "name": "Open the user's detail", "target": "detail",
+                                               "set": [["DetailUser", 0]]}]

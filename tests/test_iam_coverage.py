@@ -798,27 +798,51 @@ def test_sync_role_allows_every_call_the_facts_refresh_makes(stack, monkeypatch)
                 answer = lambda_handler.run_facts(dict(os.environ), None, today=_date(2025, 6, 2))
         finally:
             state_manager.unset_transition(model_name="athena::execution")
-    assert answer["days_loaded"] == ["2025-06-01"]
+    assert answer["days_loaded"] == ["2025-06-01"] and answer["optimized"] == 1 and answer["vacuumed"] is True
     operations = {(service, operation) for service, operation, _ in recorder.calls}
-    assert operations == {("s3", "ListObjectsV2"), ("athena", "StartQueryExecution"), ("athena", "GetQueryExecution"),
+    # S3: the listing, and the loader's note of files without lines (read, then written: the answer above says the
+    # facts hold no file, so the day's file is noted).
+    assert operations == {("s3", "ListObjectsV2"), ("s3", "GetObject"), ("s3", "PutObject"),
+                          ("athena", "StartQueryExecution"), ("athena", "GetQueryExecution"),
                           ("athena", "GetQueryResults")}
     needs: List[Need] = []
     fact_table, (fact_bucket, fact_prefix) = "report_line_facts", stack.table_locations()["report_line_facts"]
+    kinds = []
     for service, operation, params in recorder.calls:
         needs += _sync_call_needs(stack, service, operation, params)
         if (service, operation) == ("athena", "StartQueryExecution"):
-            sql = params["QueryString"]
-            objects = _reached_objects(stack, tables_in(sql))
-            needs += athena_query_needs(stack, objects, "a facts refresh query")
-            if re.search(r"^(INSERT INTO|DELETE FROM)", sql, re.M):
-                why = "Iceberg commit"
+            sql = "\n".join(line for line in params["QueryString"].splitlines() if not line.startswith("--"))
+            kind = sql.split()[0]
+            kinds.append(kind)
+            # sqlglot reads neither OPTIMIZE nor VACUUM; both work on the fact table alone.
+            maintenance = kind in ("OPTIMIZE", "VACUUM")
+            objects = [fact_table] if maintenance else _reached_objects(stack, tables_in(sql))
+            needs += athena_query_needs(stack, objects, f"a facts refresh {kind}")
+            if kind in ("INSERT", "DELETE", "OPTIMIZE", "VACUUM"):
+                # Every one of them commits a new snapshot: metadata in Glue, files under the table's location.
+                why = f"Iceberg commit ({kind})"
                 needs += [Need("glue:UpdateTable", arn, why) for arn in (
                     stack.glue("catalog"), stack.glue("database"), stack.glue("table", fact_table))]
                 needs += [Need(action, _s3(fact_bucket, fact_prefix + key), why)
                           for key in FACT_OBJECTS for action in ("s3:PutObject", "s3:DeleteObject")]
+            if kind == "VACUUM":
+                # Orphan removal lists the table's folder; without s3:DeleteObject VACUUM succeeds and deletes nothing
+                # (https://docs.aws.amazon.com/athena/latest/ug/vacuum-statement.html).
+                needs.append(Need("s3:ListBucket", _s3(fact_bucket), "VACUUM lists the table's files",
+                                  (("s3:prefix", fact_prefix),)))
+    assert kinds == ["SELECT", "DELETE", "INSERT", "OPTIMIZE", "VACUUM", "SELECT"]
     assert any(n.action == "glue:UpdateTable" for n in needs)
     assert_allowed(stack.template, "SyncRole", needs)
-    # Least privilege: the commit is allowed on the fact table only, and file removal under facts/ only.
+    # Least privilege: the commit is allowed on the fact table only (not another table, not a name that merely
+    # starts like it), and file removal under facts/ only: not the query results, the function's code, a folder
+    # whose name starts with "facts", or the report bucket.
     statements = stack.template.statements("SyncRole")
-    assert unmet(statements, [Need("glue:UpdateTable", stack.glue("table", "user_report_raw"), "t")])
-    assert unmet(statements, [Need("s3:DeleteObject", _s3(results_bucket, "lambda/x.zip"), "t")])
+    for table in ("user_report_raw", "report_lines", "report_line_facts_old", "discovered_user_report"):
+        assert unmet(statements, [Need("glue:UpdateTable", stack.glue("table", table), "t")]), table
+    for bucket, key in ((results_bucket, "lambda/x.zip"), (results_bucket, "athena/q.csv"),
+                        (results_bucket, "factsx/report_line_facts/data/a.parquet"),
+                        (config.bucket_name, "facts/report_line_facts/data/a.parquet"),
+                        (config.bucket_name, root + SAMPLE_OBJECT)):
+        assert unmet(statements, [Need("s3:DeleteObject", _s3(bucket, key), "t")]), key
+    for action in ("glue:DeleteTable", "glue:CreateTable", "glue:DeleteDatabase"):
+        assert unmet(statements, [Need(action, stack.glue("table", fact_table), "t")]), action

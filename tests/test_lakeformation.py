@@ -254,8 +254,8 @@ def test_preflight_names_what_a_non_admin_deployer_lacks(aws, cfg):
     aws["glue"].delete_database(Name=cfg.database)
     gaps = deployer_gaps(aws["lf"], aws["sts"], aws["iam"], aws["glue"], cfg, names, tables)
     assert gaps == ["CREATE_DATABASE on the Data Catalog (CloudFormation creates the database as you)",
-                    f"DATA_LOCATION_ACCESS with grant option on arn:aws:s3:::{cfg.bucket_name} (step 1 creates "
-                    "tables there, step 2 grants it to the crawler role)"]
+                    f"DATA_LOCATION_ACCESS with grant option on arn:aws:s3:::{cfg.bucket_name} (steps 1 and 5 "
+                    "create tables there, steps 2 and 5 grant it to the crawler and sync roles)"]
     deployer = {"DataLakePrincipalIdentifier": f"arn:aws:iam::{ACCOUNT}:role/deployer"}
     aws["lf"].grant_permissions(Principal=deployer, Resource={"Catalog": {}}, Permissions=["CREATE_DATABASE"])
     aws["lf"].grant_permissions(Principal=deployer, Resource={"DataLocation": {
@@ -264,3 +264,51 @@ def test_preflight_names_what_a_non_admin_deployer_lacks(aws, cfg):
     assert deployer_gaps(aws["lf"], aws["sts"], aws["iam"], aws["glue"], cfg, names, tables) == []
     _take_charge(aws["lf"], admin=deployer["DataLakePrincipalIdentifier"])
     assert deployer_gaps(aws["lf"], aws["sts"], aws["iam"], aws["glue"], cfg, names, tables) == []
+
+
+def test_the_fact_table_is_written_by_the_sync_role_and_read_by_everyone(aws, cfg):
+    """Step 5 creates the Iceberg fact table, then grants: every reader SELECT on it (QuickSight reads it through the
+    views), the daily facts run's role what its DELETE, INSERT, OPTIMIZE and VACUUM need (INSERT, DELETE; ALTER for
+    each commit's new metadata location; DESCRIBE), and data location access where the table lives when that is
+    registered (ALTER on a table in a registered location needs it)."""
+    _take_charge(aws["lf"])
+    lf, names = aws["lf"], Names(cfg)
+    facts_location = f"arn:aws:s3:::{names.results_bucket}/facts"
+    lf.register_resource(ResourceArn=facts_location, UseServiceLinkedRole=True)
+    sync = f"arn:aws:iam::{ACCOUNT}:role/{names.sync_role}"
+    fact = f"table {cfg.database}.report_line_facts"
+
+    # Step 2 of a first deploy: the fact table does not exist yet, so nothing is granted on it (a grant on a missing
+    # table fails); step 5 makes these grants once it has created it.
+    _grant_all(aws, cfg, Recorder())
+    assert not any(label == fact for _, label, _ in _listed(lf))
+    assert (sync, f"location {facts_location}", "DATA_LOCATION_ACCESS") not in _listed(lf)
+
+    aws["glue"].create_table(DatabaseName=cfg.database, TableInput={
+        "Name": "report_line_facts", "TableType": "EXTERNAL_TABLE", "Parameters": {"table_type": "ICEBERG"}})
+    recorder = Recorder()
+    result = _grant_all(aws, cfg, recorder)
+    listed = _listed(lf)
+    on_fact = {(who, permission) for who, label, permission in listed if label == fact}
+    assert on_fact == {(who, "SELECT") for who in _people(cfg)} | {
+        (sync, permission) for permission in ("ALTER", "DELETE", "DESCRIBE", "INSERT")}
+    assert (sync, f"location {facts_location}", "DATA_LOCATION_ACCESS") in listed
+    # Only the writer writes: no reader (QuickSight's user and role, the crawler) may change the facts.
+    assert not {(who, p) for who, p in on_fact if p != "SELECT" and who != sync}
+    assert {who for who, label, p in listed if label == f"location {facts_location}"} == {sync}
+    assert f"ALTER,DELETE,DESCRIBE,INSERT on Table {cfg.database}.report_line_facts to {sync}" in result.granted
+    again = Recorder()
+    _grant_all(aws, cfg, again)
+    assert again.calls == []
+
+
+def test_a_non_admin_deployer_gets_location_access_where_step_5_creates_the_facts(aws, cfg):
+    _take_charge(aws["lf"])
+    names = Names(cfg)
+    facts_location = f"arn:aws:s3:::{names.results_bucket}/facts"
+    aws["lf"].register_resource(ResourceArn=facts_location, UseServiceLinkedRole=True)
+    deployer = f"arn:aws:iam::{ACCOUNT}:role/deployer"
+    gaps = deployer_gaps(aws["lf"], aws["sts"], aws["iam"], aws["glue"], cfg, names, load_tables(cfg))
+    assert any(gap.startswith(f"DATA_LOCATION_ACCESS with grant option on {facts_location} ") for gap in gaps)
+    result = prepare_tables(aws["lf"], aws["sts"], aws["iam"], Recorder(), cfg, names, load_tables(cfg))
+    assert f"DATA_LOCATION_ACCESS on DataLocation {facts_location} to {deployer}" in result.granted

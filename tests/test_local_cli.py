@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Dict, List
 
@@ -30,7 +31,8 @@ from test_local_insights import ACCOUNT
 from test_local_insights import make_bucket as make_insights_bucket
 
 EXAMPLE = str(ROOT / "config.example.yaml")  # aws.account_id 123456789012, s3.prefix ""
-PAIR = (engine.DB_NAME, html_dashboard.OUTPUT_NAME)
+# Everything one build publishes: the database, dashboard.html and one page per analysis, in publishing order.
+PAIR = (engine.DB_NAME, *html_dashboard.page_names().values())
 
 
 def digests(out: Path) -> Dict[str, str]:
@@ -251,12 +253,24 @@ def test_ctrl_c_between_the_two_renames_is_held_until_both_are_done(built, tmp_p
     def replace_then_ctrl_c(source, target):
         real(source, target)
         done.append(Path(target).name)
-        if len(done) == 1 and other_thread:
+        if len(done) != 1:
+            return
+        # Wait until the handler publish() holds has seen the signal, not for a delay: a signal sent to another
+        # thread reaches Python when that thread is next scheduled, which on a loaded machine came after the
+        # renames, so the test's own Ctrl-C then landed in a later test.
+        held, seen = signal.getsignal(signal.SIGINT), threading.Event()
+        signal.signal(signal.SIGINT, lambda signum, frame: (seen.set(), held(signum, frame)))
+        if other_thread:
             # Where the kernel may put a process-directed SIGINT: the other thread (chosen here, so every run meets
             # that case rather than some).
             signal.pthread_kill(bystander.ident, signal.SIGINT)
-        elif len(done) == 1:
+        else:
             os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(1000):  # Python runs the handler in this (the main) thread, between two bytecodes
+            if seen.is_set():
+                break
+            time.sleep(0.01)
+        assert seen.is_set(), "SIGINT never reached the handler"
 
     monkeypatch.setattr(publish.os, "replace", replace_then_ctrl_c)
     data = tmp_path / "second"

@@ -67,9 +67,11 @@ def test_cli_builds_sample_and_reports(tmp_path, capsys):
     # What it is doing, before each long part; and nothing staged left behind.
     assert [line.split(" (")[0].split(" under ")[0] for line in captured.err.splitlines()] == [
         "generating sample data", "reading the report files", f"building {len(load_views(CONFIG))} views ...",
-        "rendering dashboard.html ..."]
+        "rendering dashboard.html and 4 analysis pages ..."]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        "dashboard.html", "kiro_analytics.duckdb", "sample-data", "sample-seat-roster.csv", "sample-user-map.csv"]
+        "analysis-admin-overview.html", "analysis-cost-optimization.html", "analysis-feature-adoption.html",
+        "analysis-user-behavior.html", "dashboard.html", "kiro_analytics.duckdb", "sample-data",
+        "sample-seat-roster.csv", "sample-user-map.csv"]
 
 
 def test_cli_bad_data_folder_exit_code(tmp_path, capsys):

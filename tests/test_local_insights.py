@@ -138,6 +138,23 @@ def test_team_counts_with_two_groups_none_and_unknown(hand):
         "web": (1, 400.0), "ml": (1, 400.0), "(no group)": (1, 100.0), "(unknown)": (1, 50.0)}
 
 
+def test_per_user_views_carry_one_team_label_and_the_days_tier(hand):
+    """The Team control on per-user views: one label per person (the map's groups joined with ' + ', as listed), so
+    joining it repeats no row; '(no group)' and '(unknown)' as team_daily has them. The tier of active_user_days is
+    the day's credit-report tier."""
+    teams = {r["userid"]: r["team"] for r in _rows(hand, "SELECT DISTINCT userid, team FROM user_daily_detail")}
+    assert teams == {A: "web + ml", B: "(no group)", C: "(unknown)"}
+    assert {r["userid"]: r["team"] for r in _rows(hand, "SELECT * FROM user_teams")} == {A: "web + ml", B: "(no group)"}
+    assert sum(r["credits_used"] for r in _rows(hand, "SELECT credits_used FROM user_daily_detail "
+                                                      "WHERE activity_date = DATE '2026-05-10'")) == 55.0
+    active = {r["userid"]: (r["subscription_tier"], r["team"]) for r in _rows(
+        hand, "SELECT * FROM active_user_days WHERE activity_date = DATE '2026-05-10'")}
+    detail = {r["userid"]: r["subscription_tier"] for r in _rows(
+        hand, "SELECT userid, subscription_tier FROM user_daily_detail WHERE activity_date = DATE '2026-05-10'")}
+    assert {user: tier for user, (tier, _) in active.items()} == detail and detail[A] == "PRO"
+    assert active[A][1] == "web + ml"
+
+
 def test_resent_and_split_exports_in_freshness(hand):
     rows = {(r["activity_date"], r["source"], r["client_type"]): r
             for r in _rows(hand, "SELECT * FROM report_freshness")}
@@ -216,8 +233,6 @@ def _rows_of(sample, view):
     ("admin-overview", ["ao-team-credits", "ao-team-summary", "ao-report-freshness"])])
 def test_insight_visuals_render_locally(sample, tmp_path, name, visual_ids):
     """The same analysis JSON QuickSight gets draws locally, each new visual under its dataset's date filter."""
-    import json
-    import re
 
     from kiro_analytics.local import html_dashboard
     from kiro_analytics.quicksight import definitions
@@ -228,6 +243,6 @@ def test_insight_visuals_render_locally(sample, tmp_path, name, visual_ids):
     document = definitions.load_definition(name, "en", values)
     page = html_dashboard.render_document(document, sample.result.db_path, tmp_path / "x.html", "en").read_text(
         encoding="utf-8")
-    payload = json.loads(re.search(r'id="dashboard-data">(.*?)</script>', page, re.S).group(1))
+    payload = html_dashboard.read_payload(page)
     for visual_id in visual_ids:
         assert payload["visuals"][visual_id]["date"] == 0, visual_id  # its date column leads every row key

@@ -240,14 +240,15 @@ def test_user_daily_and_behavior_detail(sample):
         acc[1] += r["total_messages"]
         acc[2].add(client)
         acc[3] += r["overage_credits_used"]
+    price = sample.config.overage_price_per_credit
     rows = sample.query("SELECT activity_date, userid, username, clients, credits_used, total_messages, "
-                        "overage_credits_used, consumption_credits FROM user_daily_detail")
+                        "overage_credits_used, consumption_credits, overage_cost FROM user_daily_detail")
     assert {(r[0], r[1]) for r in rows} == set(per_day)
-    for day, user, name, clients, credits, messages, overage, consumption in rows:
+    for day, user, name, clients, credits, messages, overage, consumption, cost in rows:
         acc = per_day[(day, user)]
         assert name == sample.names.get(user, user)
         assert clients == len(acc[2]) and _close(credits, acc[0]) and messages == acc[1]
-        assert _close(overage, acc[3]) and _close(consumption, acc[0] + acc[3])
+        assert _close(overage, acc[3]) and _close(consumption, acc[0] + acc[3]) and _close(cost, acc[3] * price)
     active = {(r[0], r[1]) for r in sample.query("SELECT activity_date, userid FROM active_user_days")}
     assert active == {(day, user) for day, users in user_days(sample.expected).items() for user in users}
     rows = sample.query("SELECT activity_date, userid, ai_code_lines, chat_messages_sent, "
@@ -259,6 +260,36 @@ def test_user_daily_and_behavior_detail(sample):
         assert values == [sum(m[k] for k in AI_CODE_LINES), m["chat_messagessent"], m["chat_messagesinteracted"],
                           m["inline_suggestionscount"], m["inline_acceptancecount"],
                           sum(m[k] for k in CODE_GENERATION_LINES)]
+    # The legacy report names no tier: the behaviour row takes the day's credit-report tier, UNKNOWN without one.
+    tiers = defaultdict(set)
+    for day, user, tier in sample.query("SELECT activity_date, userid, subscription_tier FROM user_daily_detail"):
+        tiers[(day, user)].add(tier)
+    seen = defaultdict(int)
+    for day, user, tier in sample.query("SELECT activity_date, userid, subscription_tier FROM user_behavior_detail"):
+        assert tier in tiers[(day, user)] if (day, user) in tiers else tier == "UNKNOWN", (day, user, tier)
+        seen[tier == "UNKNOWN"] += 1
+    assert seen[True] and seen[False]  # the sample has both kinds of day
+
+
+def test_per_user_day_totals_equal_daily_summary(sample):
+    # The dashboard's day totals read the per-user views (so the tier and user controls filter them); under "all"
+    # they must be daily_summary's numbers, day by day.
+    totals = sample.query("SELECT activity_date, sum(credits_used), sum(overage_credits_used), "
+                          "sum(consumption_credits), sum(total_messages), sum(overage_cost) "
+                          "FROM user_daily_detail GROUP BY activity_date")
+    summary = {r[0]: r[1:] for r in sample.query(
+        "SELECT activity_date, credits_used, overage_credits_used, consumption_credits, total_messages, overage_cost "
+        "FROM daily_summary")}
+    assert totals and all(any(v) for _, *v in totals)
+    for day, *values in totals:
+        assert all(_close(a, b) for a, b in zip(values, summary[day])), day
+    with_credits = {t[0] for t in totals}
+    for day, values in summary.items():
+        if day not in with_credits:
+            assert not any(values), day  # a day with activity only: no credits to miss
+    people = dict(sample.query("SELECT activity_date, count(DISTINCT userid) FROM active_user_days "
+                               "GROUP BY activity_date"))
+    assert people == dict(sample.query("SELECT activity_date, active_users FROM daily_summary"))
 
 
 def test_model_usage_detail_and_client_mix(sample):

@@ -35,12 +35,14 @@ def test_all_definitions_pass_the_cross_reference_checker():
     assert references.check_all() == []
 
 
-def test_dashboard_has_three_sheets_and_a_date_range_on_every_dated_dataset():
+def test_dashboard_has_four_sheets_and_a_date_range_on_every_dated_dataset():
     body = definitions.load_raw("dashboard")["Definition"]
-    assert [s["SheetId"] for s in body["Sheets"]] == ["overview", "user-behavior", "cost-analysis"]
-    declared = [p["DateTimeParameterDeclaration"]["Name"] for p in body["ParameterDeclarations"]]
+    assert [s["SheetId"] for s in body["Sheets"]] == ["overview", "user-behavior", "cost-analysis", "user-detail"]
+    declared = [p["DateTimeParameterDeclaration"]["Name"] for p in body["ParameterDeclarations"]
+                if "DateTimeParameterDeclaration" in p]
     assert declared == ["StartDate", "EndDate"]
-    filtered = {g["Filters"][0]["TimeRangeFilter"]["Column"]["DataSetIdentifier"]: g for g in body["FilterGroups"]}
+    filtered = {g["Filters"][0]["TimeRangeFilter"]["Column"]["DataSetIdentifier"]: g for g in body["FilterGroups"]
+                if "TimeRangeFilter" in g["Filters"][0]}
     for view in definitions.dataset_views(body):
         columns = references.dataset_columns(view)
         date_column = "activity_date" if "activity_date" in columns else "month"
@@ -51,7 +53,8 @@ def test_dashboard_has_three_sheets_and_a_date_range_on_every_dated_dataset():
         assert time_filter["RangeMaximumValue"] == {"Parameter": "EndDate"}
         assert group["ScopeConfiguration"] == {"AllSheets": {}}
     for sheet in body["Sheets"]:
-        sources = sorted(c["DateTimePicker"]["SourceParameterName"] for c in sheet["ParameterControls"])
+        sources = sorted(c["DateTimePicker"]["SourceParameterName"] for c in sheet["ParameterControls"]
+                         if "DateTimePicker" in c)
         assert sources == ["EndDate", "StartDate"]
 
 

@@ -12,6 +12,14 @@ permission on it):
 - step 2: DESCRIBE and SELECT for every principal that reads, and for the crawler role CREATE_TABLE and ALTER on
   the database plus data location access where it crawls, since it creates and updates its discovery tables;
 - preflight: the deployer's missing permissions, named (deployer_gaps).
+The Iceberg fact tables (sql/facts/) are written after they exist: step 5 creates them as the deployer (who needs data
+location access where they live, when it is registered), and the daily {"action": "facts"} run writes them as the
+sync role, which then needs, besides SELECT, INSERT and DELETE on the table (the data access permissions of a table
+in a registered location, access-control-underlying-data.html above), ALTER (every Iceberg commit, OPTIMIZE and
+VACUUM included, updates the table's metadata location in the catalog) and DESCRIBE
+(https://docs.aws.amazon.com/lake-formation/latest/dg/lf-permissions-reference.html), plus data location access on
+the registered location holding it: ALTER on a table there needs it (access-control-underlying-data.html). The
+readers' SELECT on it is the same as on every table; step 5 grants it once the table exists.
 Grants go to the registered location that covers a path, which may be a sub-path rather than the bucket root: a
 grant needs a registered location (https://docs.aws.amazon.com/lake-formation/latest/dg/granting-location-permissions.html).
 """
@@ -23,10 +31,12 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from .config import Config
 from .errors import StepFailed, error_code
-from .names import CRAWLER_FOLDERS, Names
+from .names import CRAWLER_FOLDERS, FACT_TABLES, FACTS_FOLDER, Names
 
 IAM_ALLOWED = "IAM_ALLOWED_PRINCIPALS"
 CRAWLER_DATABASE_PERMISSIONS = ["ALTER", "CREATE_TABLE", "DESCRIBE"]
+# What the facts' writer (the sync role) needs on each fact table beyond the SELECT every reader gets.
+FACT_WRITER_PERMISSIONS = ["ALTER", "DELETE", "DESCRIBE", "INSERT"]
 Grant = Tuple[str, Dict, List[str]]
 
 
@@ -120,6 +130,11 @@ def table_locations(tables: Iterable[Any]) -> List[str]:
     return [parse_table_ddl(table.sql).location for table in tables]
 
 
+def fact_locations(names: Names, tables: Iterable[str] = FACT_TABLES) -> List[str]:
+    """Where each fact table's data and metadata live (sql/facts/<name>.sql's LOCATION)."""
+    return [f"s3://{names.results_bucket}/{FACTS_FOLDER}{name}/" for name in tables]
+
+
 def crawl_paths(config: Config) -> List[str]:
     return [f"s3://{config.bucket_name}/{config.report_root}{folder}" for folder in CRAWLER_FOLDERS.values()]
 
@@ -142,8 +157,14 @@ def _wanted(config: Config, names: Names, objects: List[str], people: List[str],
             wanted.append((principal, {"Table": {"DatabaseName": names.database, "Name": name}}, ["SELECT"]))
     crawler = names.role_arn(names.crawler_role)
     wanted.append((crawler, {"Database": {"Name": names.database}}, list(CRAWLER_DATABASE_PERMISSIONS)))
+    facts = [name for name in FACT_TABLES if name in objects]  # grants need the table: step 5 creates it
+    writer = names.role_arn(names.sync_role)
+    for name in facts:
+        table = {"Table": {"DatabaseName": names.database, "Name": name}}
+        wanted.append((writer, table, list(FACT_WRITER_PERMISSIONS)))
     # An unregistered location is read with IAM permissions; Lake Formation refuses grants on it.
-    return wanted + _location_grants(crawler, registered, crawl_paths(config))
+    return (wanted + _location_grants(crawler, registered, crawl_paths(config))
+            + _location_grants(writer, registered, fact_locations(names, facts)))
 
 
 def _held(lakeformation: Any, principal: str, resource: Dict) -> set:
@@ -191,8 +212,9 @@ def prepare_tables(lakeformation: Any, sts: Any, iam: Any, recorder: Any, config
     deployer = caller_role_arn(sts, iam)
     result = GrantResult(in_charge=True, principals=[deployer])
     if not _is_admin(lakeformation, deployer):  # administrators have data location access everywhere
+        # The fact tables too: step 5 creates them as the deployer.
         _grant(lakeformation, recorder, _location_grants(deployer, registered_locations(lakeformation),
-                                                         table_locations(tables)), result)
+                                                         table_locations(tables) + fact_locations(names)), result)
     return result
 
 
@@ -226,11 +248,11 @@ def deployer_gaps(lakeformation: Any, sts: Any, iam: Any, glue: Any, config: Con
             lakeformation, deployer, {"Catalog": {}}):
         gaps.append("CREATE_DATABASE on the Data Catalog (CloudFormation creates the database as you)")
     registered = registered_locations(lakeformation)
-    paths = table_locations(tables) + crawl_paths(config)
+    paths = table_locations(tables) + crawl_paths(config) + fact_locations(names)
     for arn in sorted({arn for arn in (covering_location(registered, path) for path in paths) if arn}):
         if "DATA_LOCATION_ACCESS" not in _grantable(lakeformation, deployer, {"DataLocation": {"ResourceArn": arn}}):
-            gaps.append(f"DATA_LOCATION_ACCESS with grant option on {arn} (step 1 creates tables there, step 2 "
-                        "grants it to the crawler role)")
+            gaps.append(f"DATA_LOCATION_ACCESS with grant option on {arn} (steps 1 and 5 create tables there, "
+                        "steps 2 and 5 grant it to the crawler and sync roles)")
     return gaps
 
 

@@ -17,6 +17,9 @@ RAW_TABLES: Tuple[str, ...] = ("user_report_raw", "kiro_by_user_analytic_raw", "
 # in the results bucket, which teardown empties before the stack goes.
 FACT_TABLES: Tuple[str, ...] = ("report_line_facts",)
 FACTS_FOLDER = "facts/"
+# The facts loader's note of report files without lines (facts.py): beside the tables' folders, never inside one,
+# where VACUUM's orphan-file removal would delete it.
+FACTS_STATE_KEY = FACTS_FOLDER + "_loader/files_without_lines.json"
 USER_MAPPING_TABLE = "user_mapping"
 SEAT_ROSTER_TABLE = "seat_roster"
 # Report family → the folder under the report root its discovery crawler reads. The raw tables project their

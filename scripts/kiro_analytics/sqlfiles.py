@@ -17,7 +17,7 @@ from typing import Dict, FrozenSet, List, Mapping, Set, Tuple
 from .config import FREE_TIER, Config
 from .errors import InputError
 from .facts import FactSources
-from .names import FACTS_FOLDER, Names
+from .names import FACTS_FOLDER, FACTS_STATE_KEY, Names
 from .seat_roster import seat_roster_key
 from .tables import parse_table_ddl
 from .templating import render
@@ -144,7 +144,8 @@ def fact_sources(config: Config) -> FactSources:
     locations = tuple(spec.location for spec in specs
                       if dict(spec.table_parameters).get("projection.day.type") == "date")
     return FactSources(locations=locations, regions=tuple(config.report_regions or (config.region,)),
-                       first_day=date.fromisoformat(config.first_report_day))
+                       first_day=date.fromisoformat(config.first_report_day),
+                       state=f"s3://{Names(config).results_bucket}/{FACTS_STATE_KEY}")
 
 
 def split_at_facts(views: List[SqlObject], facts: List[SqlObject]) -> Tuple[List[SqlObject], List[SqlObject]]:

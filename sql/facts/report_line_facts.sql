@@ -9,6 +9,10 @@
 -- source_day, the day folder a file sits in, which is what a load replaces: a re-sent export lands in the day
 -- folder of the day it reports (.../YYYY/MM/DD/00/), so reloading that day replaces its facts. Its data lives in the
 -- stack's results bucket under facts/ (outside the expiring athena/ prefix); destroy.sh removes it.
+-- Snapshots are kept 3 days (vacuum_max_snapshot_age_seconds, default 5; VACUUM after each load expires older ones
+-- and removes orphan files older than that, https://docs.aws.amazon.com/athena/latest/ug/vacuum-statement.html):
+-- nothing reads old snapshots (the raw files are the source of truth), and no write runs for days, so the orphan
+-- removal never meets a file a running load is still writing.
 CREATE TABLE IF NOT EXISTS ${database}.report_line_facts (
     family string,
     source_rank int,
@@ -85,5 +89,6 @@ LOCATION '${facts_location}report_line_facts/'
 TBLPROPERTIES (
     'table_type' = 'ICEBERG',
     'format' = 'parquet',
-    'write_compression' = 'zstd'
+    'write_compression' = 'zstd',
+    'vacuum_max_snapshot_age_seconds' = '259200'
 )

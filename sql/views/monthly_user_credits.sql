@@ -1,6 +1,6 @@
 -- Dashboard: per user, region and calendar month (one row per seat, as user_month_usage), consumption against the
 -- allowance, what the month costs, and tier advice by cost (sql/README.md, Plans). The numbers come from
--- user_month_usage, the tier costs from tier_month_costs.
+-- user_month_usage, the tier costs from tier_month_costs; team is the user's groups (user_teams), for the Team control.
 --   overage_cost  = the overage credits Kiro reported x plans.overage_price_per_credit (what Kiro bills);
 --   month_cost    = the tier's price + overage_cost (NULL for a tier plans.tiers does not price);
 --   implied_overage_credits / overage_difference / overage_check: consumption beyond the allowance against the
@@ -86,8 +86,10 @@ SELECT
     CASE WHEN u.period_status = 'COMPLETE' THEN 'FINAL' ELSE 'PROVISIONAL' END AS advice_status,
     CASE WHEN u.tier_priced THEN c.tier END AS recommended_tier,
     CASE WHEN u.tier_priced THEN c.tier_cost END AS recommended_tier_cost,
-    CASE WHEN u.tier_priced THEN k.tier_cost - c.tier_cost END AS advice_saving
+    CASE WHEN u.tier_priced THEN k.tier_cost - c.tier_cost END AS advice_saving,
+    COALESCE(t.team, '(unknown)') AS team
 FROM ${database}.user_month_usage AS u
 LEFT JOIN chosen AS c ON c.month = u.month AND c.userid = u.userid AND c.region = u.region
 LEFT JOIN current_tier AS k ON k.month = u.month AND k.userid = u.userid AND k.region = u.region
 LEFT JOIN ${database}.user_names AS n ON n.userid = u.userid
+LEFT JOIN ${database}.user_teams AS t ON t.userid = u.userid

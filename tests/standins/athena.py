@@ -37,6 +37,12 @@ ICEBERG = re.compile(r"^\s*CREATE\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?(?:(\w+)\.)?(
                      re.I | re.S)
 DROP = re.compile(r"^\s*DROP\s+TABLE\s+(IF\s+EXISTS\s+)?(?:(\w+)\.)?(\w+)\s*;?\s*$", re.I)
 DML = re.compile(r"^\s*(INSERT\s+INTO|DELETE\s+FROM)\s+(?:(\w+)\.)?(\w+)\b", re.I)
+# Iceberg maintenance, Iceberg tables only: OPTIMIZE's WHERE may name partition columns only
+# (https://docs.aws.amazon.com/athena/latest/ug/optimize-statement.html); VACUUM takes no WHERE
+# (https://docs.aws.amazon.com/athena/latest/ug/vacuum-statement.html).
+OPTIMIZE = re.compile(r"^\s*OPTIMIZE\s+(?:(\w+)\.)?(\w+)\s+REWRITE\s+DATA\s+USING\s+BIN_PACK"
+                      r"(?:\s+WHERE\s+(.*?))?\s*;?\s*$", re.I | re.S)
+VACUUM = re.compile(r"^\s*VACUUM\s+(?:(\w+)\.)?(\w+)\s*;?\s*$", re.I)
 _COLUMN = re.compile(r"^\s*(\w+)\s+([a-z]+(?:<[a-z<>, ]+>)?)\s*,?\s*$", re.I)
 _PROPERTY = re.compile(r"'([^']+)'\s*=\s*'([^']*)'")
 # A qualified name: [awsdatacatalog.]schema.object, not the tail of a longer dotted name.
@@ -70,6 +76,8 @@ class AthenaCatalogStandIn:
         self.sql: List[str] = []
         self.answers: List[Answer] = []
         self.failures: Dict[str, str] = {}  # execution id -> StateChangeReason
+        # (database, table) -> partition columns of each Iceberg table (Glue does not list them for Iceberg).
+        self.partitions: Dict[tuple, List[str]] = {}
 
     def answer(self, responder: Answer, first: bool = False) -> None:
         """Add a responder; ``first`` puts it before the others, e.g. to give one deliberately wrong answer."""
@@ -106,7 +114,12 @@ class AthenaCatalogStandIn:
             return None
         iceberg = ICEBERG.match(code)
         if iceberg:
-            return self._create_iceberg(glue, iceberg, database)
+            return self._create_iceberg(glue, iceberg, database, self.partitions)
+        maintenance = OPTIMIZE.match(code) or VACUUM.match(code)
+        if maintenance:
+            return self._maintain(glue, maintenance, database)
+        if re.match(r"^\s*(OPTIMIZE|VACUUM)\b", code, re.I):
+            return f"line 1:1: mismatched input: {' '.join(code.split())[:80]!r}"
         drop = DROP.match(code)
         if drop:
             if_exists, db, name = drop.groups()
@@ -144,8 +157,26 @@ class AthenaCatalogStandIn:
             raise ValueError(f"stand-in does not understand this DDL: {code[:120]!r}")
         return None
 
+    def _maintain(self, glue, match, database: str) -> Optional[str]:
+        db, name = (match.group(1) or database).lower(), match.group(2).lower()
+        if name not in glue.get_database(db).tables:
+            return f"TABLE_NOT_FOUND: line 1:1: Table 'awsdatacatalog.{db}.{name}' does not exist"
+        if glue.get_table(db, name).as_dict().get("Parameters", {}).get("table_type", "").upper() != "ICEBERG":
+            return "NOT_SUPPORTED: OPTIMIZE and VACUUM are only supported for Iceberg tables"
+        where = match.group(3) if match.re is OPTIMIZE else None
+        # A table created before this stand-in started (another process) has unknown partitions: not checked.
+        if where and (db, name) in self.partitions:
+            code = _blank_comments_and_strings(where)
+            named = {word.lower() for word in re.findall(r"\b([A-Za-z_]\w*)\b", code)}
+            named -= {"and", "or", "not", "between", "in", "is", "null", "date", "timestamp", "true", "false"}
+            others = sorted(named - set(self.partitions.get((db, name), [])))
+            if others:
+                return (f"INVALID_ARGUMENT: OPTIMIZE's WHERE may name partition columns only, not "
+                        f"{', '.join(others)}")
+        return None
+
     @staticmethod
-    def _create_iceberg(glue, match, database: str) -> Optional[str]:
+    def _create_iceberg(glue, match, database: str, partitions: Dict[tuple, List[str]]) -> Optional[str]:
         if_not_exists, db, name, body, partitioned, location, properties = match.groups()
         db, name = (db or database).lower(), name.lower()
         columns = []
@@ -160,13 +191,15 @@ class AthenaCatalogStandIn:
         if params.get("table_type", "").upper() != "ICEBERG":
             return "INVALID_TABLE_PROPERTY: CREATE TABLE without EXTERNAL needs 'table_type'='ICEBERG'"
         names = {column for column, _ in columns}
-        for part in (p.strip().lower() for p in partitioned.split(",")):
-            if re.sub(r"^\w+\((\w+)\)$", r"\1", part) not in names:
+        keys = [re.sub(r"^\w+\((\w+)\)$", r"\1", p.strip().lower()) for p in partitioned.split(",")]
+        for part in keys:
+            if part not in names:
                 return f"COLUMN_NOT_FOUND: partition column {part} is not a column of {name}"
         if not location.startswith("s3://") or not location.endswith("/"):
             return f"INVALID_LOCATION: {location}"
         if name in glue.get_database(db).tables:
             return None if if_not_exists else f"TABLE_ALREADY_EXISTS: Table 'awsdatacatalog.{db}.{name}' already exists"
+        partitions[(db, name)] = keys
         # Athena registers an Iceberg table in Glue with table_type ICEBERG and its metadata file's location.
         glue.create_table(db, name, {
             "Name": name, "TableType": "EXTERNAL_TABLE",

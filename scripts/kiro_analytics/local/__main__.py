@@ -6,8 +6,8 @@
 Without --data the sample also gets a seat roster listing the members of every sample group (the sample's
 directory has its own groups; seats.groups names the real directory's, for the user-name sync).
 
-The database and dashboard.html of one build are replaced together or not at all (local/publish.py); Ctrl-C at
-any point exits 130 with "interrupted" and leaves the previous pair as it was.
+The database, dashboard.html and the analysis-<name>.html pages of one build are replaced together or not at
+all (local/publish.py); Ctrl-C at any point exits 130 with "interrupted" and leaves the previous set as it was.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def _build(args: argparse.Namespace) -> List[str]:
     """Build, render and publish; the lines to print. Every piece is staged until the last step."""
     from ..config import load_config
     from .engine import DB_NAME, build, staged_path
-    from .html_dashboard import OUTPUT_NAME, render_definition
+    from .html_dashboard import OUTPUT_NAME, page_names, render_all
     from .publish import discard, publish
 
     config = load_config(str(_config_path(args.config)))
@@ -99,13 +99,16 @@ def _build(args: argparse.Namespace) -> List[str]:
         roster_csv = roster_csv or sample_roster
         lines.append(f"sample data: {args.users_count} users x {args.days} days in {data}")
     result = build(data, args.out, config, users_csv, roster_csv=roster_csv, stage=True, progress=_progress)
-    page = staged_path(args.out / OUTPUT_NAME)
+    targets = {name: args.out / file_name for name, file_name in page_names().items()}
+    staged = {name: staged_path(target) for name, target in targets.items()}
     try:
-        _progress("rendering dashboard.html")
-        render_definition(result.db_path, page, config)
-        db, dashboard = publish([(result.db_path, args.out / DB_NAME), (page, args.out / OUTPUT_NAME)])
+        _progress(f"rendering {OUTPUT_NAME} and {len(targets) - 1} analysis pages")
+        render_all(result.db_path, staged, config)
+        # The database and every page of one build replace the previous ones together, or none of them does.
+        db, dashboard, *_pages = publish([(result.db_path, args.out / DB_NAME),
+                                          *((staged[name], targets[name]) for name in targets)])
     except BaseException:
-        discard([result.db_path, page])
+        discard([result.db_path, *staged.values()])
         raise
     lines += [f"note: {note}" for note in result.notes]
     lines.append(f"DuckDB: {db}")

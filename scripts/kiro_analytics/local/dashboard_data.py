@@ -10,6 +10,7 @@ first checked against the view's real columns; no SQL text lives here.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from decimal import Decimal
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
@@ -19,6 +20,8 @@ from sqlglot import exp
 
 from kiro_analytics.errors import InputError
 
+from .controls import CategoryFilter, Control
+from .id_sets import IdPool
 from .visual_specs import Field, SheetSpec, VisualSpec
 
 IDENTIFIER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -37,6 +40,7 @@ PART_SQL: Dict[str, Callable[[exp.Expression], exp.Expression]] = {
     "max": lambda c: exp.Max(this=c),
     "ids": lambda c: exp.ArrayAgg(this=exp.Distinct(expressions=[c])),
 }
+# Every shipped number is rounded to this many decimals (shorter page); a sum over n rows may drift n x 5e-7.
 DECIMALS = 6
 
 
@@ -55,8 +59,9 @@ class StringTable:
 
 
 def build_payload(con: duckdb.DuckDBPyConnection, sheets: Sequence[SheetSpec]) -> Dict[str, Any]:
-    """{"visuals": {id: ...}, "strings": [...], "range": [first, last]} for every visual of every sheet."""
+    """{"visuals": {id: ...}, "strings": [...], "idsets": ..., "controls": ..., "range": [first, last]}."""
     strings = StringTable()
+    pool = IdPool()
     columns: Dict[str, Dict[str, str]] = {}
     visuals: Dict[str, Any] = {}
     dates: Dict[bool, List[str]] = {True: [], False: []}
@@ -64,12 +69,67 @@ def build_payload(con: duckdb.DuckDBPyConnection, sheets: Sequence[SheetSpec]) -
         for visual in sheet.visuals:
             if visual.dataset not in columns:
                 columns[visual.dataset] = view_columns(con, visual.dataset, visual.visual_id)
-            payload, seen = _visual_payload(con, visual, columns[visual.dataset], strings)
+            payload, seen = _visual_payload(con, visual, columns[visual.dataset], strings, pool)
             visuals[visual.visual_id] = payload
             dates[payload["dateGran"] == "DAY"].extend(seen)
     # Monthly rows are keyed by the 1st of the month; they must not stretch the range back to it.
     days = dates[True] or dates[False]
-    return {"visuals": visuals, "strings": strings.values, "range": [min(days), max(days)] if days else None}
+    controls = {sheet.sheet_id: [_control_payload(con, control, sheet, columns) for control in sheet.controls]
+                for sheet in sheets}
+    return {"visuals": visuals, "strings": strings.values, "idsets": pool.payload(), "controls": controls,
+            "arrays": share_arrays(visuals), "range": [min(days), max(days)] if days else None}
+
+
+def share_arrays(visuals: Dict[str, Any]) -> List[List[Any]]:
+    """Replace each key column and part by an index into one list of distinct arrays, which is returned.
+
+    Visuals of one dataset with the same row keys (date + the filtered tier and user columns, say) have the same
+    key columns in the same order, and often the same measure: KPI, trend and table each carried a copy."""
+    arrays: List[List[Any]] = []
+    seen: Dict[str, int] = {}
+
+    def index(values: List[Any]) -> int:
+        text = json.dumps(values, separators=(",", ":"))
+        if text not in seen:
+            seen[text] = len(arrays)
+            arrays.append(values)
+        return seen[text]
+
+    for visual in visuals.values():
+        for column in visual["keys"]:
+            column["v"] = index(column["v"])
+        visual["parts"] = [index(part) for part in visual["parts"]]
+    return arrays
+
+
+def resolve_arrays(payload: Dict[str, Any]) -> Dict[str, Any]:
+    """The inverse of share_arrays, in place (dashboard.js does the same when the page opens)."""
+    arrays = payload.get("arrays", [])
+    for visual in payload["visuals"].values():
+        for column in visual["keys"]:
+            column["v"] = arrays[column["v"]]
+        visual["parts"] = [arrays[part] for part in visual["parts"]]
+    return payload
+
+
+def _control_payload(con: duckdb.DuckDBPyConnection, control: Control, sheet: SheetSpec,
+                     columns: Dict[str, Dict[str, str]]) -> Dict[str, Any]:
+    """A control and its choices: static Values, the linked column's values, else those of the filters it drives."""
+    sources = [control.link] if control.link else [
+        (visual.dataset, f.column) for visual in sheet.visuals for f in visual.category_filters
+        if f.parameter == control.parameter and f.column in columns.get(visual.dataset, {})]
+    choices = set(control.values)
+    if not control.values:
+        for view, column in dict.fromkeys(sources):
+            known = columns.get(view) or view_columns(con, view, control.control_id)
+            if column not in known:
+                raise InputError(f"control {control.control_id}: column {column} is not in view {view}")
+            query = exp.select(exp.column(column, quoted=True)).distinct().from_(
+                exp.Table(this=exp.to_identifier(view, quoted=True)))
+            choices.update(_text(row[0]) for row in con.execute(query.sql(dialect="duckdb")).fetchall()
+                           if row[0] is not None)
+    return {"id": control.control_id, "kind": control.kind, "param": control.parameter, "title": control.title,
+            "multi": control.multi, "values": sorted(choices), "col": sources[0][1] if sources else ""}
 
 
 def view_columns(con: duckdb.DuckDBPyConnection, view: str, visual_id: str) -> Dict[str, str]:
@@ -81,6 +141,19 @@ def view_columns(con: duckdb.DuckDBPyConnection, view: str, visual_id: str) -> D
     except duckdb.Error as exc:
         raise InputError(f"visual {visual_id}: view {view} is not in the local database ({exc})") from None
     return {name: str(kind).upper() for name, kind in zip(relation.columns, relation.types)}
+
+
+def _category_filters(visual: VisualSpec, columns: Dict[str, str]) -> List[CategoryFilter]:
+    """The category filters that reach this visual's rows: its own dataset's, or cross-dataset ones it has."""
+    found = []
+    for category in visual.category_filters:
+        same_dataset = category.dataset == visual.dataset
+        if same_dataset and category.column not in columns:
+            raise InputError(f"visual {visual.visual_id}: filter {category.filter_id} column {category.column} is "
+                             f"not in view {visual.dataset}")
+        if same_dataset or (category.all_datasets and category.column in columns):
+            found.append(category)
+    return found
 
 
 def _date_filter(visual: VisualSpec, columns: Dict[str, str]) -> Optional[Tuple[str, str]]:
@@ -95,15 +168,18 @@ def _date_filter(visual: VisualSpec, columns: Dict[str, str]) -> Optional[Tuple[
 
 
 def _visual_payload(con: duckdb.DuckDBPyConnection, visual: VisualSpec, columns: Dict[str, str],
-                    strings: StringTable) -> Tuple[Dict[str, Any], List[str]]:
+                    strings: StringTable, pool: IdPool) -> Tuple[Dict[str, Any], List[str]]:
     for item in visual.dimensions + visual.measures:
         for name in _source_columns(item):
             if name not in columns:
                 raise InputError(f"visual {visual.visual_id}: column {name} is not in view {visual.dataset} "
                                  f"(columns: {', '.join(columns)})")
     date_filter = _date_filter(visual, columns)
+    filters = _category_filters(visual, columns)
     keys: List[str] = []
-    for name in ([date_filter[0]] if date_filter else []) + [d.column for d in visual.dimensions]:
+    # Filtered columns join the row key, so the page can drop rows by them without another query.
+    for name in ([date_filter[0]] if date_filter else []) + [d.column for d in visual.dimensions] + \
+            [f.column for f in filters]:
         if name not in keys:
             keys.append(name)
     date_columns = {name for name in keys if columns[name].startswith(DATE_TYPES)}
@@ -122,7 +198,7 @@ def _visual_payload(con: duckdb.DuckDBPyConnection, visual: VisualSpec, columns:
         indexes = []
         for part in PARTS[measure.kind]:
             indexes.append(len(parts))
-            parts.append([_part_value(row[position], part, strings) for row in rows])
+            parts.append([_part_value(row[position], part, strings, pool, measure.column) for row in rows])
             position += 1
         measures.append(_measure_payload(measure, indexes))
     seen: List[str] = []
@@ -137,6 +213,11 @@ def _visual_payload(con: duckdb.DuckDBPyConnection, visual: VisualSpec, columns:
         "other": visual.other, "top": visual.top,
         "date": 0 if date_filter else -1, "dateGran": date_filter[1] if date_filter else "",
         "keys": key_columns, "parts": parts,
+        "filters": [{"id": f.filter_id, "key": keys.index(f.column), "param": f.parameter,
+                     "values": list(f.values), "nulls": f.include_nulls} for f in filters],
+        "actions": [{"id": a.action_id, "name": a.name, "target": a.target_sheet,
+                     "set": [[name, [d.field_id for d in visual.dimensions].index(source)]
+                             for name, source in a.set_parameters]} for a in visual.actions],
     }
     return payload, seen
 
@@ -166,7 +247,8 @@ def _source_columns(item: Field) -> Tuple[str, ...]:
 
 
 def _dimension_payload(item: Field, key: int) -> Dict[str, Any]:
-    return {"id": item.field_id, "label": item.label or item.column, "role": item.role, "kind": item.kind,
+    return {"id": item.field_id, "col": item.column, "label": item.label or item.column, "role": item.role,
+            "kind": item.kind,
             "gran": item.granularity, "key": key, "fmt": dict(item.number_format)}
 
 
@@ -204,9 +286,9 @@ def _key_value(value: Any, kind: str, strings: StringTable) -> Any:
     return strings.code(text)
 
 
-def _part_value(value: Any, part: str, strings: StringTable) -> Any:
+def _part_value(value: Any, part: str, strings: StringTable, pool: IdPool, column: str) -> Any:
     if part == "ids":
-        return sorted(strings.code(_text(v)) for v in (value or []) if v is not None)
+        return pool.add(column, (_text(v) for v in (value or []) if v is not None))
     if isinstance(value, (dt.date, dt.datetime, str)):
         return _text(value)
     return _number(value)

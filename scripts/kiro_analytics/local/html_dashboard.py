@@ -1,35 +1,48 @@
-"""Render the QuickSight dashboard definition as one self-contained `dashboard.html` over the local DuckDB.
+"""Render the QuickSight dashboard and analyses as self-contained HTML pages over the local DuckDB.
 
-The second renderer of `quicksight/dashboard.json` (the first is the QuickSight deploy): same sheets,
-visuals, titles and numbers. The page has no network access at all (inline CSS, JS and SVG, and a
-Content-Security-Policy that forbids fetching anything); the date-range control re-aggregates rows
-that were pre-grouped by date, so every sheet follows it like QuickSight's StartDate/EndDate.
+The second renderer of `quicksight/dashboard.json` and `quicksight/analyses/*.json` (the first is the
+QuickSight deploy): same sheets, visuals, titles, controls and numbers; `dashboard.html` and one
+`analysis-<name>.html` per analysis, each linking to the others in its header. A page has no network
+access at all (inline CSS, JS and SVG, and a Content-Security-Policy that forbids fetching anything); the
+date-range and parameter controls re-aggregate rows that were pre-grouped by date and by every filtered
+column, so every sheet follows them like QuickSight's StartDate/EndDate and parameter-bound filters.
 """
 
 from __future__ import annotations
 
+import base64
+import gzip
 import html
 import json
 import re
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import duckdb
 
 from kiro_analytics.errors import InputError
 from kiro_analytics.quicksight import definitions
 
-from .dashboard_data import build_payload
-from .visual_specs import SUPPORTED_VISUALS, SheetSpec, parse_dashboard
+from .dashboard_data import build_payload, resolve_arrays
+from .visual_specs import SUPPORTED_VISUALS, SheetSpec, parse_definition
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 OUTPUT_NAME = "dashboard.html"
+CODES = definitions.ROOT / "labels" / "codes.json"
 _MARKER_RE = re.compile(r"@@(LANG|TITLE|CSS|BODY|DATA|JS)@@")
-# JSON inside <script> must not be able to close the element or open a comment, whatever the data holds.
-_SCRIPT_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_DATA_RE = re.compile(r'<script type="application/octet-stream" id="dashboard-data"[^>]*>([A-Za-z0-9+/=]*)</script>')
 
-__all__ = ["SUPPORTED_VISUALS", "local_values", "render", "render_definition", "render_document"]
+__all__ = ["OUTPUT_NAME", "SUPPORTED_VISUALS", "local_values", "page_names", "read_payload", "render", "render_all",
+           "render_definition", "render_document"]
+# (file name, title) of every page, for the links in each page's header.
+Links = Sequence[Tuple[str, str]]
+
+
+def page_names() -> Dict[str, str]:
+    """Definition name -> the page it renders to: dashboard.html, analysis-<name>.html."""
+    return {name: OUTPUT_NAME if name == definitions.DASHBOARD else f"analysis-{name}.html"
+            for name in definitions.definition_names()}
 
 
 def render(db_path: Path, out_dir: Path, config: Any, generated_at: Optional[datetime] = None) -> Path:
@@ -37,24 +50,37 @@ def render(db_path: Path, out_dir: Path, config: Any, generated_at: Optional[dat
     return render_definition(db_path, Path(out_dir) / OUTPUT_NAME, config, generated_at)
 
 
-def render_definition(db_path: Path, out_path: Path, config: Any, generated_at: Optional[datetime] = None) -> Path:
-    """Write `quicksight/dashboard.json` in the configured language to ``out_path`` (any name: the CLI stages it)."""
-    document = definitions.load_definition(definitions.DASHBOARD, config.language, local_values())
+def render_all(db_path: Path, targets: Mapping[str, Path], config: Any,
+               generated_at: Optional[datetime] = None) -> Dict[str, Path]:
+    """Render every definition (name -> where to write it; the CLI passes staged names), linked together."""
+    stamp = generated_at or datetime.now(timezone.utc)
+    documents = {name: definitions.load_definition(name, config.language, local_values(name)) for name in targets}
+    files = page_names()
+    links = [(files[name], str(document.get("Name", name))) for name, document in documents.items()]
+    return {name: render_document(document, Path(db_path), Path(targets[name]), config.language, stamp,
+                                  links=links, current=files[name])
+            for name, document in documents.items()}
+
+
+def render_definition(db_path: Path, out_path: Path, config: Any, generated_at: Optional[datetime] = None,
+                      name: str = definitions.DASHBOARD) -> Path:
+    """Write one definition in the configured language to ``out_path`` (any name: the CLI stages it)."""
+    document = definitions.load_definition(name, config.language, local_values(name))
     return render_document(document, Path(db_path), Path(out_path), config.language, generated_at)
 
 
-def local_values() -> Dict[str, str]:
+def local_values(name: str = definitions.DASHBOARD) -> Dict[str, str]:
     """Fill the definition's non-label placeholders (dataset ARNs) with `local:<key>`: nothing here calls AWS."""
-    raw = definitions.load_raw(definitions.DASHBOARD)
+    raw = definitions.load_raw(name)
     keys = [key for key in definitions.placeholders(raw) if not key.startswith("label:")]
     return {key: "local:" + key.split(":", 1)[-1] for key in keys}
 
 
 def render_document(document: Mapping[str, Any], db_path: Path, out_path: Path, language: str,
-                    generated_at: Optional[datetime] = None) -> Path:
-    """Render a filled dashboard document ({"Name", "Definition"}) against a DuckDB file; returns the path."""
+                    generated_at: Optional[datetime] = None, links: Links = (), current: str = "") -> Path:
+    """Render a filled dashboard or analysis document ({"Name", "Definition"}) against a DuckDB file."""
     ui = _ui_strings(language)
-    name, sheets = parse_dashboard(document)
+    name, sheets, parameters = parse_definition(document)
     if not Path(db_path).is_file():
         raise InputError(f"{db_path}: local database not found; build it first")
     con = duckdb.connect(str(db_path), read_only=True)
@@ -66,14 +92,16 @@ def render_document(document: Mapping[str, Any], db_path: Path, out_path: Path, 
     definition = document.get("Definition", document)
     payload: Dict[str, Any] = {
         "lang": language, "ui": ui, "weekStart": definition.get("Options", {}).get("WeekStart", "SUNDAY"),
-        "generatedAt": stamp, **data,
+        "generatedAt": stamp, "codes": _codes(language),
+        "params": {p.name: {"multi": p.multi, "defaults": list(p.defaults)} for p in parameters.values()},
+        **data,
     }
     pieces = {
         "LANG": "zh-CN" if language == "zh" else "en",
         "TITLE": html.escape(name),
         "CSS": (ASSETS / "dashboard.css").read_text(encoding="utf-8"),
-        "BODY": _body(name, sheets, ui, stamp, data.get("range")),
-        "DATA": _script_json(payload),
+        "BODY": _body(name, sheets, ui, stamp, data.get("range"), links, current),
+        "DATA": _script_data(payload),
         "JS": (ASSETS / "dashboard.js").read_text(encoding="utf-8"),
     }
     template = (ASSETS / "dashboard.html").read_text(encoding="utf-8")
@@ -92,9 +120,27 @@ def _ui_strings(language: str) -> Dict[str, str]:
     return dict(table[language])
 
 
-def _script_json(payload: Mapping[str, Any]) -> str:
+def _codes(language: str) -> Dict[str, Any]:
+    """Labels of the codes the views write (UPGRADE, PRO_PLUS, MONTH_TO_DATE, ...) and the columns that hold them."""
+    table = json.loads(CODES.read_text(encoding="utf-8"))
+    if language not in table:
+        raise InputError(f"{CODES}: no code labels for language {language!r}")
+    return {"labels": table[language], "columns": table["columns"]}
+
+
+def _script_data(payload: Mapping[str, Any]) -> str:
+    """The payload as gzip-compressed JSON in base64: about a third of the JSON at 20k users (issue 12), and
+    nothing in it can close the <script> element whatever the data holds (base64 has no < > &)."""
     text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return re.sub("[<>&\u2028\u2029]", lambda match: _SCRIPT_ESCAPES[match.group(0)], text)
+    return base64.b64encode(gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)).decode("ascii")
+
+
+def read_payload(page: str) -> Dict[str, Any]:
+    """The data embedded in a rendered page (tests and benchmarks read it back)."""
+    match = _DATA_RE.search(page)
+    if not match:
+        raise InputError("no embedded dashboard data in the page")
+    return resolve_arrays(json.loads(gzip.decompress(base64.b64decode(match.group(1))).decode("utf-8")))
 
 
 def _attrs(**values: Any) -> str:
@@ -102,7 +148,8 @@ def _attrs(**values: Any) -> str:
                    for key, value in values.items())
 
 
-def _body(name: str, sheets: List[SheetSpec], ui: Mapping[str, str], stamp: str, data_range: Any) -> str:
+def _body(name: str, sheets: List[SheetSpec], ui: Mapping[str, str], stamp: str, data_range: Any,
+          links: Links, current: str) -> str:
     e = html.escape
     titles = {}
     for sheet in sheets:
@@ -113,6 +160,7 @@ def _body(name: str, sheets: List[SheetSpec], ui: Mapping[str, str], stamp: str,
         f"<h1>{e(name)}</h1>",
         f'<p class="meta"><span id="generated">{e(ui["generated"])}: {e(stamp)}</span> · '
         f'<span id="data-range">{e(ui["dataRange"])}: {e(range_text)}</span></p>',
+        _page_links(links, current, ui),
         '</div><div class="controls">',
         f'<label>{e(titles.get("StartDate", ui["start"]))}<input type="date" id="start-date"></label>',
         f'<label>{e(titles.get("EndDate", ui["end"]))}<input type="date" id="end-date"></label>',
@@ -137,3 +185,12 @@ def _body(name: str, sheets: List[SheetSpec], ui: Mapping[str, str], stamp: str,
         lines.append("</div></section>")
     lines.append(f'</main><footer>{e(ui["footer"])}</footer>')
     return "\n".join(lines)
+
+
+def _page_links(links: Links, current: str, ui: Mapping[str, str]) -> str:
+    if len(links) < 2:
+        return ""
+    items = [f'<a{_attrs(href=href, aria_current="page" if href == current else "false")}>{html.escape(title)}</a>'
+             for href, title in links]
+    return f'<nav class="pages"{_attrs(aria_label=ui["pages"])}>{"".join(items)}</nav>'
+

@@ -15,6 +15,17 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from kiro_analytics.errors import InputError
 from kiro_analytics.quicksight.references import SUPPORTED_EXPRESSIONS, parse_ratio
 
+from .controls import (
+    CategoryFilter,
+    ClickAction,
+    Control,
+    Parameter,
+    parse_actions,
+    parse_category_filter,
+    parse_controls,
+    parse_parameters,
+)
+
 # QuickSight visual type -> (short kind used by the JS renderer, field-wells key or None for KPI).
 SUPPORTED_VISUALS: Dict[str, Tuple[str, Optional[str]]] = {
     "KPIVisual": ("kpi", None),
@@ -29,7 +40,7 @@ NUMERIC_AGGREGATIONS = {"SUM": "SUM", "AVERAGE": "AVG", "MIN": "MIN", "MAX": "MA
 CATEGORICAL_AGGREGATIONS = {"COUNT": "COUNT", "DISTINCT_COUNT": "DISTINCT_COUNT"}
 DATE_AGGREGATIONS = {"COUNT": "COUNT", "DISTINCT_COUNT": "DISTINCT_COUNT", "MIN": "MIN", "MAX": "MAX"}
 GRANULARITIES = ("DAY", "WEEK", "MONTH", "QUARTER", "YEAR")
-FILTER_KINDS = ("TimeRangeFilter", "TopBottomFilter")
+FILTER_KINDS = ("TimeRangeFilter", "TopBottomFilter", "CategoryFilter")
 _TAG_RE = re.compile(r"<[^>]+>")
 # (DataSetIdentifier, Name) -> Expression of the definition's CalculatedFields.
 Calculated = Mapping[Tuple[str, str], str]
@@ -75,6 +86,9 @@ class VisualSpec:
     date_filters: List[DateFilter] = field(default_factory=list)
     options: Dict[str, Any] = field(default_factory=dict)
     span: int = 36
+    category_filters: List[CategoryFilter] = field(default_factory=list)
+    actions: List[ClickAction] = field(default_factory=list)
+    action_bodies: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -83,21 +97,34 @@ class SheetSpec:
     name: str
     visuals: List[VisualSpec]
     control_titles: Dict[str, str]
+    controls: List[Control] = field(default_factory=list)
 
 
 def parse_dashboard(document: Mapping[str, Any]) -> Tuple[str, List[SheetSpec]]:
     """(dashboard name, sheets) from a dashboard document or a bare DashboardVersionDefinition."""
+    name, sheets, _parameters = parse_definition(document)
+    return name, sheets
+
+
+def parse_definition(document: Mapping[str, Any]) -> Tuple[str, List[SheetSpec], Dict[str, Parameter]]:
+    """(name, sheets, string parameters) of a dashboard or analysis document, controls and actions resolved."""
     definition = document.get("Definition", document)
     name = str(document.get("Name", ""))
     calculated = {(str(item.get("DataSetIdentifier", "")), str(item.get("Name", ""))): str(item.get("Expression", ""))
                   for item in definition.get("CalculatedFields", [])}
-    sheets = [_sheet(sheet, calculated) for sheet in definition.get("Sheets", [])]
+    parameters = parse_parameters(definition)
+    sheets = [_sheet(sheet, calculated, parameters) for sheet in definition.get("Sheets", [])]
     if not sheets:
         raise InputError("dashboard definition has no Sheets")
+    sheet_ids = [sheet.sheet_id for sheet in sheets]
+    for sheet in sheets:
+        for visual in sheet.visuals:
+            dims = [d.field_id for d in visual.dimensions]
+            visual.actions = parse_actions(visual.action_bodies, visual.visual_id, dims, parameters, sheet_ids)
     by_id = {visual.visual_id: (sheet.sheet_id, visual) for sheet in sheets for visual in sheet.visuals}
     for group in definition.get("FilterGroups", []):
-        _apply_filter_group(group, sheets, by_id)
-    return name, sheets
+        _apply_filter_group(group, sheets, by_id, parameters)
+    return name, sheets, parameters
 
 
 def plain_text(label: Optional[Mapping[str, Any]]) -> str:
@@ -110,7 +137,7 @@ def plain_text(label: Optional[Mapping[str, Any]]) -> str:
     return _TAG_RE.sub("", str(text.get("RichText", ""))).strip()
 
 
-def _sheet(sheet: Mapping[str, Any], calculated: Calculated) -> SheetSpec:
+def _sheet(sheet: Mapping[str, Any], calculated: Calculated, parameters: Mapping[str, Parameter]) -> SheetSpec:
     spans = _layout_spans(sheet)
     visuals = []
     for entry in sheet.get("Visuals", []):
@@ -124,7 +151,8 @@ def _sheet(sheet: Mapping[str, Any], calculated: Calculated) -> SheetSpec:
         for body in control.values():
             if isinstance(body, Mapping) and body.get("SourceParameterName"):
                 titles[str(body["SourceParameterName"])] = str(body.get("Title", ""))
-    return SheetSpec(str(sheet.get("SheetId", "")), str(sheet.get("Name", "")), visuals, titles)
+    return SheetSpec(str(sheet.get("SheetId", "")), str(sheet.get("Name", "")), visuals, titles,
+                     parse_controls(sheet, parameters))
 
 
 def _grid_elements(sheet: Mapping[str, Any]) -> List[Mapping[str, Any]]:
@@ -197,6 +225,7 @@ def _visual(entry: Mapping[str, Any], calculated: Calculated) -> VisualSpec:
         "donut": bool(config.get("DonutOptions", {}).get("ArcOptions", {}).get("ArcThickness")),
         "pageSize": int(config.get("SortConfiguration", {}).get("PaginationConfiguration", {}).get("PageSize", 0)),
     }
+    spec.action_bodies = {"Actions": body.get("Actions", [])}
     return spec
 
 
@@ -340,7 +369,8 @@ def _scoped_visuals(group: Mapping[str, Any], sheets: List[SheetSpec]) -> List[V
     return chosen
 
 
-def _apply_filter_group(group: Mapping[str, Any], sheets: List[SheetSpec], by_id: Mapping[str, Any]) -> None:
+def _apply_filter_group(group: Mapping[str, Any], sheets: List[SheetSpec], by_id: Mapping[str, Any],
+                        parameters: Mapping[str, Parameter]) -> None:
     if group.get("Status", "ENABLED") != "ENABLED":
         return
     group_id = group.get("FilterGroupId", "?")
@@ -357,6 +387,10 @@ def _apply_filter_group(group: Mapping[str, Any], sheets: List[SheetSpec], by_id
                                      str(body.get("TimeGranularity", "DAY")), all_datasets)
             for visual in visuals:
                 visual.date_filters.append(date_filter)
+        elif kind == "CategoryFilter":
+            category = parse_category_filter(body, group_id, all_datasets, parameters)
+            for visual in visuals:
+                visual.category_filters.append(category)
         else:
             for visual in visuals:
                 _top_bottom(visual, body, group_id)

@@ -1,4 +1,4 @@
-"""Step 8: the four analyses, created or updated from quicksight/analyses/*.json, skipped when unchanged."""
+"""Step 8: the four analyses, created or updated from quicksight/sheets/<analysis>.json, skipped when unchanged."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """Load the QuickSight definitions in ``quicksight/`` and fill their placeholders, strictly.
 
 The JSON files are the single source of truth for both renderers: the QuickSight deploy (steps 7-9) and the local
-HTML dashboard. This module therefore imports no boto3. Placeholders:
+HTML dashboard. The dashboard and the analyses are expanded from the visual catalogue (``catalogue.py``); the
+datasets and labels are read as written. This module therefore imports no boto3. Placeholders:
 
 - ``${label:<key>}``   a visible string, from ``quicksight/labels/<language>.json``;
 - ``${<name>}`` / ``${<kind>:<key>}`` anything else (``${dataset_arn:daily_summary}``, ``${database}``), from the
@@ -13,7 +14,6 @@ so a typo in a definition fails before any request is built.
 
 from __future__ import annotations
 
-import json
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +21,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
 from ..errors import InputError
 from ..names import ANALYSES
+from . import catalogue
 
 ROOT = Path(__file__).resolve().parents[3] / "quicksight"
 LANGUAGES: Tuple[str, ...] = ("zh", "en")
@@ -39,10 +40,9 @@ def definition_names() -> Tuple[str, ...]:
 
 
 def definition_path(name: str) -> Path:
-    if name == DASHBOARD:
-        return ROOT / "dashboard.json"
-    if name in ANALYSES:
-        return ROOT / "analyses" / f"{name}.json"
+    """The sheet list the definition is expanded from (errors in an expanded definition name this file)."""
+    if name == DASHBOARD or name in ANALYSES:
+        return catalogue.sheets_path(name)
     raise InputError(f"unknown QuickSight definition {name!r}; known: {', '.join(definition_names())}")
 
 
@@ -55,22 +55,22 @@ def dataset_files() -> Tuple[str, ...]:
     return tuple(sorted(path.stem for path in (ROOT / "datasets").glob("*.json")))
 
 
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not valid JSON: {exc}") from None
+_read_json = catalogue.read_json
 
 
 def load_raw(name: str) -> Dict[str, Any]:
-    """The definition file as written: {"Name": ..., "Definition": ...} with placeholders unfilled."""
-    path = definition_path(name)
-    data = _read_json(path)
-    if not isinstance(data, dict) or set(data) != {"Name", "Definition"}:
-        raise InputError(f"{path}: expected an object with exactly the keys Name and Definition")
-    return data
+    """The expanded definition: {"Name": ..., "Definition": ...} with placeholders unfilled (a fresh copy)."""
+    definition_path(name)  # an unknown name is an error naming the known ones
+    columns = {view: dataset_column_names(view) for view in dataset_files()}
+    return catalogue.expand(name, columns)
+
+
+def dataset_column_names(view: str) -> Tuple[str, ...]:
+    """The column names a dataset file declares (its first physical table's InputColumns)."""
+    tables = load_raw_dataset(view)["PhysicalTableMap"].values()
+    for table in tables:
+        return tuple(column["Name"] for column in table.get("RelationalTable", {}).get("InputColumns", []))
+    return ()
 
 
 def load_raw_dataset(view: str) -> Dict[str, Any]:

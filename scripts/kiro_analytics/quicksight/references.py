@@ -4,7 +4,8 @@ botocore (plus request_validation) checks shapes, enums, lengths and patterns. Q
 renders as broken visuals, definitions whose parts do not refer to each other correctly. This module checks those,
 collecting every problem with its JSON path: declared dataset identifiers, columns present in their dataset with a
 type that fits how they are used, unique ids, references to fields, parameters, sheets and layout elements, the
-visual types both renderers support, and the service limits. No boto3 here: the local renderer may use it too.
+visual types both renderers support, and the service limits; ``bindings`` adds the parameters, their controls,
+the filters bound to them and the click actions. No boto3 here: the local renderer may use it too.
 
 Calculated fields are supported in exactly one form, the ratio of two sums over whatever the visual groups by
 (``sum({a}) / sum({b})``, optionally guarded as ``ifelse(sum({b}) = 0, NULL, sum({a}) / sum({b}))``): a view
@@ -17,7 +18,7 @@ import re
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Set, Tuple
 
 from ..errors import InputError
-from . import definitions
+from . import bindings, definitions
 
 MAX_SHEETS = 20
 MAX_VISUALS_PER_SHEET = 75
@@ -150,6 +151,7 @@ def check_definition(document: Mapping[str, Any], columns: Columns, source: str 
                 problems.append(f"{source}: {path} scopes unknown sheet {target.get('SheetId')!r} (#{s_index})")
     for kind, found in ids.items():
         _unique(problems, source, kind, found)
+    problems.extend(bindings.check(body, declared, columns, source))
     return problems
 
 
