@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import sqlglot
+from kiro_analytics.local.translate import zip_unnests
 from sqlglot import exp
 
 
@@ -37,6 +38,9 @@ def duckdb_answers(db_path: Path, database: str, paths: Optional[Tuple[str, str]
         for table in tree.find_all(exp.Table):
             if table.db == database:
                 table.set("db", None)
+        # Trino's multi-array UNNEST (model_usage_daily, active_users_daily) has no DuckDB spelling in FROM: written
+        # as the local engine writes it.
+        tree = zip_unnests(tree)
         with duckdb.connect(str(db_path), read_only=True) as con:
             cursor = con.execute(tree.sql(dialect="duckdb"))
             columns = [column[0] for column in cursor.description]

@@ -413,6 +413,8 @@ def test_running_total_reading(running):
     # is daily data, and the falling "total" says so.
     june = month(running, "2026-06-01", S)
     assert (june["overage_credits_used"], june["overage_check"]) == (100.0, "RUNNING_TOTAL_DECREASED")
+    # Each month starts afresh: S's July opens at a total of 0 (June ended at 100), not at 0 - 100.
+    assert month(running, "2026-07-01", S)["overage_credits_used"] == 1000.0
     (overage,), = running.execute("SELECT sum(overage_credits_used) FROM daily_summary "
                                   "WHERE activity_date = DATE '2026-07-30'").fetchall()
     assert overage == 60.0

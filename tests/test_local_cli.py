@@ -196,12 +196,12 @@ def test_ctrl_c_during_the_view_build_exits_130_and_keeps_the_old_pair(built, ot
     capsys.readouterr()
     real, seen = engine.to_duckdb, []
 
-    def interrupt_at_view(view, database, materialise=False):
+    def interrupt_at_view(view, database, materialise=False, inline_ctes=False):
         if len(seen) == at:
             raise {"sigint": RuntimeError("Query interrupted"), "interrupt": duckdb.InterruptException("INTERRUPT"),
                    "python": KeyboardInterrupt()}[kind]
         seen.append(view.name)
-        return real(view, database, materialise)
+        return real(view, database, materialise, inline_ctes)
 
     monkeypatch.setattr(engine, "to_duckdb", interrupt_at_view)
     code = main(["--config", EXAMPLE, "--data", str(other_account), "--out", str(built)])

@@ -65,6 +65,20 @@ CASES = [
     ("GENERATE_SERIES", "SELECT sum(k) FROM (VALUES 1) AS t (x) CROSS JOIN UNNEST(sequence(0, 29)) AS s (k)", 435),
     ("UNNEST", "SELECT count(*) FROM (VALUES (ARRAY['a', 'b']), (ARRAY['c'])) AS t (a) CROSS JOIN UNNEST(a) AS u (v)",
      3),
+    # active_users_daily: an array of dates (one NULL) zipped with an array of numbers, in order.
+    ("ARRAY", "SELECT element_at(ARRAY[DATE '2026-02-10', NULL, DATE '2026-03-01'], 3)", date(2026, 3, 1)),
+    ("ARRAY", "SELECT sum(t.s) FROM (VALUES DATE '2026-02-10') AS v (d) CROSS JOIN UNNEST(ARRAY[v.d, NULL, v.d], "
+              "ARRAY[1, -1, 5]) AS t (x, s) WHERE t.x IS NOT NULL", 6),
+    # model_usage_daily: two arrays zipped; Trino pads the shorter with NULL and a NULL or empty array adds no row
+    # (https://trino.io/docs/current/sql/select.html#unnest).
+    ("UNNEST", "SELECT count(*) FROM (VALUES (ARRAY['a', 'b', 'c'], ARRAY[10, 20])) AS v (a, b) "
+               "CROSS JOIN UNNEST(v.a, v.b) AS t (x, y)", 3),
+    ("UNNEST", "SELECT count(*) FROM (VALUES (ARRAY['a', 'b', 'c'], ARRAY[10, 20])) AS v (a, b) "
+               "CROSS JOIN UNNEST(v.a, v.b) AS t (x, y) WHERE t.y IS NULL AND t.x = 'c'", 1),
+    ("UNNEST", "SELECT sum(t.y) FROM (VALUES (ARRAY['a', 'b'], ARRAY[10, 20]), (ARRAY['c'], ARRAY[5])) AS v (a, b) "
+               "CROSS JOIN UNNEST(v.a, v.b) AS t (x, y) WHERE t.x <> 'a'", 25),
+    ("UNNEST", "SELECT count(*) FROM (VALUES (TRY_CAST(NULL AS ARRAY(varchar)), ARRAY[5]), (ARRAY[], ARRAY[])) "
+               "AS v (a, b) CROSS JOIN UNNEST(v.a, v.b) AS t (x, y)", 1),
     ("GREATEST", "SELECT greatest(3.5e0 - 5, 0)", 0.0),
     ("GREATEST", "SELECT greatest(TRY_CAST(NULL AS DOUBLE), 0)", None),  # Trino: NULL if any argument is NULL
     ("LENGTH", "SELECT length('claude_opus_4.6_messages')", 24),

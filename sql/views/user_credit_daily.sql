@@ -20,27 +20,26 @@
 -- subscription_tier is the day's highest plan (two clients on different tiers pay the higher tier once);
 -- usage_limit the day's Usage_Limit (NULL when no file of the day has the column).
 CREATE OR REPLACE VIEW ${database}.user_credit_daily AS
-WITH numbered AS (
-    SELECT
-        *,
-        row_number() OVER (PARTITION BY userid, region, month ORDER BY activity_date) AS day_number
-    FROM ${database}.user_credit_reported
-),
+WITH
+-- The previous active day's reading in the same month, by LAG (one sort of the per-day rows, no self-join).
 readings AS (
     SELECT
         d.*,
         CASE
-            WHEN '${overage_reading}' = 'running_total' THEN d.overage_reported - COALESCE(b.overage_reported, 0)
+            WHEN '${overage_reading}' = 'running_total' THEN d.overage_reported - COALESCE(d.previous_reported, 0)
             ELSE d.overage_reported
         END AS overage_credits_used,
-        COALESCE('${overage_reading}' = 'running_total' AND d.overage_reported < b.overage_reported, false)
+        COALESCE('${overage_reading}' = 'running_total' AND d.overage_reported < d.previous_reported, false)
             AS overage_total_decreased,
-        COALESCE(d.overage_reported > b.overage_reported AND b.overage_reported > 0, false) AS overage_rose,
+        COALESCE(d.overage_reported > d.previous_reported AND d.previous_reported > 0, false) AS overage_rose,
         d.overage_rows >= 2 AND d.overage_low = d.overage_high AS overage_clients_equal,
         d.overage_rows >= 2 AND d.overage_low < d.overage_high AS overage_clients_differ
-    FROM numbered AS d
-    LEFT JOIN numbered AS b
-        ON b.userid = d.userid AND b.region = d.region AND b.month = d.month AND b.day_number = d.day_number - 1
+    FROM (
+        SELECT
+            *,
+            lag(overage_reported) OVER (PARTITION BY userid, region, month ORDER BY activity_date) AS previous_reported
+        FROM ${database}.user_credit_reported
+    ) AS d
 )
 SELECT
     activity_date,

@@ -309,7 +309,8 @@ def build(data_dir: Path, out_dir: Path, config: Config, users_csv: Optional[Pat
         parse_views = {name for fact in facts for name in fact_load_reads(fact, views)}
         progress(f"building {len(views)} views")
         for view in before:
-            _create_view(con, view, config, materialise and view.name not in parse_views)
+            _create_view(con, view, config, materialise and view.name not in parse_views,
+                         inline_ctes=view.name in parse_views)
         for fact in facts:
             _load_fact(con, fact, config)
         for view in after:
@@ -362,9 +363,10 @@ def _not_projected_note(table: SqlObject, skipped: Dict[str, int]) -> str:
     return f"{table.name}: not read, as Athena's partition projection would not read them either: {reasons}"
 
 
-def _create_view(con: duckdb.DuckDBPyConnection, view: SqlObject, config: Config, materialise: bool) -> None:
+def _create_view(con: duckdb.DuckDBPyConnection, view: SqlObject, config: Config, materialise: bool,
+                 inline_ctes: bool = False) -> None:
     try:
-        con.execute(to_duckdb(view, config.database, materialise))
+        con.execute(to_duckdb(view, config.database, materialise, inline_ctes))
     except duckdb.Error as exc:
         _reraise_interrupt(exc)
         raise InputError(f"{view.path}: DuckDB rejected the translated view: {exc}") from None

@@ -21,6 +21,7 @@ from ..sqlfiles import SqlObject
 # for the way the views use them. Each has parity cases in tests/test_sql_parity.py; a view that
 # calls anything else is refused rather than silently computed differently.
 SUPPORTED_FUNCTIONS: Dict[str, str] = {
+    "ARRAY": "ARRAY[a, b] literal: DuckDB's [a, b], the same elements in the same order (NULLs kept)",
     "ARRAY_POSITION": "0 (Trino) vs NULL (DuckDB) when absent: views wrap it in NULLIF(..., 0)",
     "ARRAY_SIZE": "cardinality()",
     "ARG_MAX": "max_by(); views give it a non-NULL key",
@@ -61,7 +62,8 @@ SUPPORTED_FUNCTIONS: Dict[str, str] = {
     "TIMESTAMP_TRUNC": "date_trunc(): DuckDB returns TIMESTAMP: views wrap it in TRY_CAST(... AS DATE)",
     "TRIM": "one-argument trim() of spaces",
     "TRY_CAST": "",
-    "UNNEST": "CROSS JOIN UNNEST of one array",
+    "UNNEST": "CROSS JOIN UNNEST of one array, or of several zipped (written for DuckDB as a LATERAL select of one "
+              "unnest() per array: both pad the shorter arrays with NULL, and an empty or NULL array adds no rows)",
     "UPPER": "",
     "CONTAINS": "contains(array, element)",
     "FILTER": "filter(array, x -> ...): list_filter(array, lambda x: ...), order kept, in both",
@@ -112,12 +114,38 @@ def _unqualify(tree: exp.Expression, database: str) -> exp.Expression:
     return tree
 
 
-def to_duckdb(view: SqlObject, database: str, materialise: bool = False) -> str:
+def zip_unnests(tree: exp.Expression) -> exp.Expression:
+    """Trino's CROSS JOIN UNNEST(a, b) AS t (x, y) zips the arrays: as many rows as the longest, the others padded
+    with NULL (https://trino.io/docs/current/sql/select.html#unnest). DuckDB has no multi-array UNNEST in FROM, but
+    unnest() calls in one SELECT list zip the same way (https://duckdb.org/docs/sql/query_syntax/unnest), so it is
+    written as CROSS JOIN LATERAL (SELECT unnest(a) AS x, unnest(b) AS y) AS t. Unnesting each array there, rather
+    than a sequence of positions with element_at, keeps DuckDB from copying the arrays onto every row it yields."""
+    for unnest in list(tree.find_all(exp.Unnest)):
+        arrays = unnest.expressions
+        alias = unnest.args.get("alias")
+        if len(arrays) < 2 or not isinstance(unnest.parent, exp.Join) or alias is None:
+            continue
+        columns = alias.columns
+        if len(columns) != len(arrays) or unnest.args.get("offset"):
+            raise InputError(f"UNNEST of {len(arrays)} arrays needs one column name per array and no ORDINALITY")
+        select = exp.select(*[exp.alias_(exp.Explode(this=array.copy()), column.copy())
+                              for array, column in zip(arrays, columns)])
+        unnest.replace(exp.Lateral(this=exp.Subquery(this=select),
+                                   alias=exp.TableAlias(this=alias.this.copy())))
+    return tree
+
+
+def to_duckdb(view: SqlObject, database: str, materialise: bool = False, inline_ctes: bool = False) -> str:
     """DuckDB text of one rendered view; InputError naming the file if it cannot be translated faithfully.
 
     materialise=True writes CREATE OR REPLACE TABLE ... AS with the same query: the local database
     is a snapshot that never changes after the build, so the result is the same rows, computed once
     instead of once per reader (views on views would recompute the whole chain for every query).
+
+    inline_ctes=True writes every WITH query NOT MATERIALIZED: each reference is evaluated where it is read, as
+    Trino does (it inlines WITH queries). For the parse view that matters: its `lines` feed both the per-file header
+    aggregate and the per-line join, and DuckDB holding every line until the aggregate is done spills past
+    memory_limit (20k users: a third of the build); inlined, it reads the raw tables twice instead.
     """
     tree = parse_athena(view.sql, str(view.path))
     if not isinstance(tree, exp.Create) or str(tree.args.get("kind", "")).upper() != "VIEW":
@@ -127,7 +155,10 @@ def to_duckdb(view: SqlObject, database: str, materialise: bool = False) -> str:
         raise InputError(f"{view.path}: uses {', '.join(unknown)}, which has no verified DuckDB translation "
                          "(add a parity case in tests/test_sql_parity.py and list it in "
                          "kiro_analytics/local/translate.py)")
-    tree = _unqualify(tree, database)
+    tree = zip_unnests(_unqualify(tree, database))
+    if inline_ctes:
+        for cte in tree.find_all(exp.CTE):
+            cte.set("materialized", False)
     if materialise and not pass_through(tree):
         tree.set("kind", "TABLE")
     try:
@@ -166,7 +197,7 @@ def fact_to_duckdb(sql: str, source: str, database: str) -> str:
     unknown = sorted(functions_used(tree) - set(SUPPORTED_FUNCTIONS))
     if unknown:
         raise InputError(f"{source}: uses {', '.join(unknown)}, which has no verified DuckDB translation")
-    tree = _unqualify(tree, database)
+    tree = zip_unnests(_unqualify(tree, database))
     try:
         return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
     except SqlglotError as exc:
@@ -175,7 +206,8 @@ def fact_to_duckdb(sql: str, source: str, database: str) -> str:
 
 def expression_to_duckdb(athena_sql: str) -> str:
     """Translate one Athena expression or query (used by the parity tests)."""
-    return sqlglot.transpile(athena_sql, read="athena", write="duckdb", unsupported_level=ErrorLevel.RAISE)[0]
+    tree = zip_unnests(parse_athena(athena_sql, "expression"))
+    return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
 
 
 def table_columns(table: SqlObject) -> Tuple[List[str], List[str]]:
