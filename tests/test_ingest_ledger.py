@@ -81,6 +81,12 @@ def make_bad_bucket(root: Path) -> Dict[str, Path]:
     add("reordered", "user_report", 2, ur(2, "KIRO_CLI"),
         [f" {header} ", line([row("2026-05-02", A, "KIRO_CLI", "7.5")[i] for i in order])], (1, 1, 0, {}))
     CREDITS[("2026-05-02", A, "KIRO_CLI", REGION)] = 7.5
+    # UserId as the last column (no comma after its name): still a header, bound by name.
+    last = [i for i in range(len(NAMES)) if NAMES[i] != "UserId"] + [NAMES.index("UserId")]
+    add("userid_last", "user_report", 20, ur(20), [",".join(NAMES[i] for i in last),
+                                                 line([row("2026-05-20", B, credits="3.5")[i] for i in last])],
+        (1, 1, 0, {}))
+    CREDITS[("2026-05-20", B, "KIRO_IDE", REGION)] = 3.5
     # MM-DD-YYYY (the legacy report's format) is read; anything else is a bad date, not a vanished file.
     add("dates", "user_report", 3, ur(3), [FIXED, line(row("05-03-2026", A, credits="5.0")),
                                          line(row("2026/05/03", B, credits="6.0"))], (2, 1, 0, {"bad date": 1}))
@@ -246,9 +252,9 @@ def test_the_ledger_accounts_for_every_line_of_every_file(bad):
         assert got["lines_read"] == got["rows_used"] + got["rows_superseded"] + got["rows_rejected"], key
         assert got["lines_read"] + got["header_lines"] == non_blank_lines(path), key
     totals = result.ledger
-    assert totals.files == len(files) == 31 and totals.balanced
-    assert totals.lines_read == sum(e[0] for e in EXPECTED.values()) == 57
-    assert (totals.rows_used, totals.rows_superseded, totals.rows_rejected) == (26, 1, 30)
+    assert totals.files == len(files) == 32 and totals.balanced
+    assert totals.lines_read == sum(e[0] for e in EXPECTED.values()) == 58
+    assert (totals.rows_used, totals.rows_superseded, totals.rows_rejected) == (27, 1, 30)
     assert dict(totals.by_reason) == dict(sum((Counter(e[3]) for e in EXPECTED.values()), Counter()))
     assert totals.files_with_rejections == 16 and len(totals.worst_files) == 5
 
@@ -319,7 +325,7 @@ def test_the_local_build_names_the_bad_byte_and_what_it_skipped(bad):
 def test_summary_line_names_the_reasons_and_the_worst_files(bad):
     _, result, files = bad
     text = result.ledger.summary()
-    assert text.startswith("read 31 files, 57 lines: 26 used, 1 superseded by re-sent exports, rejected 30 lines "
+    assert text.startswith("read 32 files, 58 lines: 27 used, 1 superseded by re-sent exports, rejected 30 lines "
                            "in 16 files (")
     assert "12 bad number" in text and "2 truncated line" in text and "6 no header" in text
     assert "2 extra fields (a comma in a field)" in text
