@@ -343,7 +343,7 @@ def test_rejected_lines_are_a_warning_with_the_totals_and_the_bad_byte_is_named(
     code = main(["--config", str(config), "--data", str(tmp_path / "data"), "--out", str(tmp_path / "out")])
     captured = capsys.readouterr()
     assert code == EXIT_OK
-    assert "warning: ingest ledger: read 31 files, 57 lines: 26 used, 1 superseded by re-sent exports, rejected 30 " \
+    assert "warning: ingest ledger: read 32 files, 58 lines: 27 used, 1 superseded by re-sent exports, rejected 30 " \
            "lines in 16 files (" in captured.err
     assert f"note: {files['latin1']}: line 2 is not UTF-8 (byte 0xe9 at column " in captured.err
     assert "ingest ledger" not in captured.out and "Traceback" not in captured.err
