@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/local_build.py [--sizes 1000,5000,20000] [--days 365] [--threads 2]
                                           [--cache /tmp/kiro-bench] [--tree /path/to/other/checkout]
-                                          [--scan | --scan-only]
+                                          [--scan | --scan-only] [--profile]
 
 For each size: generate N users x D days of sample reports (kept under --cache and reused: the generator is
 deterministic), then, each in a fresh child process (so one's memory is not counted in the other's):
@@ -13,6 +13,8 @@ deterministic), then, each in a fresh child process (so one's memory is not coun
 
 CPU seconds (user + system of the child, DuckDB's threads included) are the figure compared: on a shared
 machine they are steadier than wall time. Peak memory is the child's ru_maxrss (DuckDB allocates outside Python).
+With --profile the build also prints its CPU-s per object (each raw table, fact table and view is built by one
+statement, one after the other), largest first: what to cut next.
 Printed: build / floor as a ratio, and the targets (issue 12): at 20k users within 4x the floor and under 2 GiB;
 1k no slower than before (compare with --tree pointing at the previous checkout, e.g. /work/main).
 
@@ -60,7 +62,27 @@ def _pin_threads(engine, threads: int) -> None:  # type: ignore[no-untyped-def]
     engine.duckdb.connect = connect
 
 
-def _child_build(tree: str, data: str, out: str, users_csv: str, threads: int) -> None:
+# The engine's steps timed by --profile: each creates one object (a raw table, the fact table, a view).
+_PROFILED = ("_load_reports", "_load_fact", "_create_view")
+
+
+def _time_steps(engine, steps: list) -> None:  # type: ignore[no-untyped-def]
+    """Wrap the engine's per-object steps so each appends (CPU-s, wall s, object name) to ``steps``: where the
+    build's CPU goes, statement by statement (the objects are built one at a time, so the figures add up)."""
+    for name in _PROFILED:
+        original = getattr(engine, name)
+
+        def timed(con, obj, *args, _original=original, **kwargs):  # type: ignore[no-untyped-def]
+            cpu, started = _cpu_seconds(), time.perf_counter()
+            try:
+                return _original(con, obj, *args, **kwargs)
+            finally:
+                steps.append((_cpu_seconds() - cpu, time.perf_counter() - started, obj.name))
+
+        setattr(engine, name, timed)
+
+
+def _child_build(tree: str, data: str, out: str, users_csv: str, threads: int, profile: bool = False) -> None:
     sys.path.insert(0, str(Path(tree) / "scripts"))
     import duckdb  # noqa: F401  (imported before timing, as a real run has it loaded)
     from kiro_analytics.config import load_config
@@ -68,11 +90,15 @@ def _child_build(tree: str, data: str, out: str, users_csv: str, threads: int) -
 
     config = load_config(str(Path(tree) / "config.example.yaml"))
     _pin_threads(engine, threads)
+    steps: list = []
+    if profile:
+        _time_steps(engine, steps)
     cpu, started = _cpu_seconds(), time.perf_counter()
     result = engine.build(Path(data), Path(out), config, Path(users_csv))
     print(json.dumps({"seconds": time.perf_counter() - started, "cpu": _cpu_seconds() - cpu,
                       "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "rows": result.row_counts,
-                      "users": result.users, "credits": result.total_credits}))
+                      "users": result.users, "credits": result.total_credits,
+                      "steps": sorted(steps, reverse=True)}))
 
 
 _TEXT_COLUMNS = {"date", "userid", "client_type", "profileid", "subscription_tier", "user_email", "overage_enabled",
@@ -187,12 +213,14 @@ def main() -> int:
     parser.add_argument("--tree", default=str(ROOT), help="the checkout whose engine builds (default: this one)")
     parser.add_argument("--scan", action="store_true", help="also estimate the Athena daily refresh scan")
     parser.add_argument("--scan-only", action="store_true", help="the Athena estimate alone (no floor, no build)")
+    parser.add_argument("--profile", action="store_true",
+                        help="also print the build's CPU-s per object (raw table, fact table, view), largest first")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         kind, *rest = args.child
         if kind == "build":
-            _child_build(*rest, threads=args.threads)
+            _child_build(*rest, threads=args.threads, profile=args.profile)
         elif kind == "floor":
             _child_floor(*rest, threads=args.threads)
         else:
@@ -213,8 +241,8 @@ def main() -> int:
             continue
         floor = _run("--threads", str(args.threads), "--child", "floor", str(folder / "data"))
         with tempfile.TemporaryDirectory(prefix="kiro-bench-") as tmp:
-            build = _run("--threads", str(args.threads), "--child", "build", args.tree, str(folder / "data"),
-                         str(Path(tmp) / "out"), str(folder / "users.csv"))
+            build = _run("--threads", str(args.threads), *(["--profile"] if args.profile else []), "--child",
+                         "build", args.tree, str(folder / "data"), str(Path(tmp) / "out"), str(folder / "users.csv"))
         raw = sum(build["rows"][t] for t in ("user_report_raw", "kiro_by_user_analytic_raw",
                                              "qdev_by_user_analytic_raw"))
         ratio = build["cpu"] / floor["cpu"]
@@ -227,6 +255,10 @@ def main() -> int:
             f"  target <= {FLOOR_RATIO_TARGET:.0f}x and < {RSS_TARGET_MIB} MiB: "
             + ("MET" if ratio <= FLOOR_RATIO_TARGET and rss < RSS_TARGET_MIB else "NOT MET"))
         print(f"ratio:  build = {ratio:.1f}x the floor{verdict}")
+        if args.profile:
+            top = build["steps"][:8]
+            print("steps:  " + ", ".join(f"{name} {cpu:.1f}" for cpu, _, name in top)
+                  + f"; the other {len(build['steps']) - len(top)} {sum(s[0] for s in build['steps'][8:]):.1f} CPU-s")
         print(f"views:  user_activity_daily {build['rows']['user_activity_daily']:,} rows, "
               f"model_usage_daily {build['rows']['model_usage_daily']:,}; {build['users']} users", flush=True)
         if args.scan:
