@@ -83,6 +83,7 @@ def main() -> int:
     parser.add_argument("--keep", type=Path, help="folder for the generated sample and build (default: temporary)")
     parser.add_argument("--repeats", type=int, default=3, help="median of this many draws (default 3)")
     parser.add_argument("--pages", nargs="+", help="definitions to render (default: the dashboard and every analysis)")
+    parser.add_argument("--out", type=Path, help="keep the rendered pages in this folder (default: temporary)")
     args = parser.parse_args()
 
     from kiro_analytics.config import load_config
@@ -92,7 +93,7 @@ def main() -> int:
         db = args.db or _build(args.users, args.days, args.keep or Path(tmp))
         config = load_config(str(ROOT / "config.example.yaml"))
         started = time.perf_counter()
-        targets = {name: Path(tmp) / "pages" / file for name, file in html_dashboard.page_names().items()
+        targets = {name: (args.out or Path(tmp) / "pages") / file for name, file in html_dashboard.page_names().items()
                    if not args.pages or name in args.pages}
         pages = html_dashboard.render_all(db, targets, config)
         print(f"rendered {len(pages)} pages from {db} in {time.perf_counter() - started:.1f} s")

@@ -18,7 +18,7 @@ import duckdb
 import pytest
 from dashboard_build import build_with_name
 from kiro_analytics.errors import InputError
-from kiro_analytics.local import dashboard_data, html_dashboard, id_sets
+from kiro_analytics.local import dashboard_data, html_dashboard, id_sets, payload_codec
 from kiro_analytics.quicksight import definitions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -309,9 +309,16 @@ def test_date_filter_and_grain_follow_the_definition(built: Dict[str, Any]) -> N
     # One row per day and value of each control's column (the row key), days in order: the page sums a day's rows
     # that the controls keep.
     assert [f["param"] for f in trend["filters"]] == ["Tier", "Team", "User"]
-    days = [strings[v] for v in trend["keys"][0]["v"]]
-    assert days == sorted(days), "a daily trend's rows are in day order"
     rows = list(zip(*(key["v"] for key in trend["keys"])))
+    # Rows in reverse key order (dashboard_data._query): each control-value combination's days are one run, in day
+    # order, so the packed user and date columns are runs and small steps.
+    runs: Dict[tuple, List[str]] = {}
+    previous = None
+    for day, *rest in rows:
+        assert tuple(rest) == previous or tuple(rest) not in runs, f"{rest}: its days are not one run"
+        runs.setdefault(tuple(rest), []).append(strings[day])
+        previous = tuple(rest)
+    assert all(days == sorted(days) for days in runs.values()), "each run's days are in day order"
     assert len(rows) == len(set(rows)), "a daily trend is grouped once per day and control value"
     assert len(trend["keys"]) == 1 + len(trend["filters"])
     assert payload["range"][1] == "2026-11-25"
@@ -476,3 +483,25 @@ def test_a_near_copy_of_a_measure_is_shipped_as_its_differences() -> None:
     assert resolved["b"]["parts"] == [consumed, used] and resolved["a"]["parts"] == [used]
     mostly_different = [v + 1 for v in used[:-2]] + used[-2:]
     assert dashboard_data.share_arrays({"c": {"keys": [], "parts": [used, mostly_different]}})[1] == mostly_different
+
+
+@pytest.mark.parametrize("values, packed", [
+    ([0.1, 2.25, None, -3.5, 12.345678] * 4, True),         # 6 decimals, nulls and negatives: exact integers / 10^6
+    (list(range(1000, 1040)), True),                        # sorted codes: written as differences
+    ([2**53 + 2] * 20, False),                              # not exact in a JavaScript number: stays JSON
+    (["2026-11-01"] * 20, False),                           # text stays JSON
+    ([1.0000001234] * 20, False),                           # more decimals than dashboard_data.DECIMALS: stays JSON
+    ([1, 2, 3], False)])                                    # short arrays stay JSON
+def test_packed_columns_read_back_exactly(values: list, packed: bool) -> None:
+    """A value the page reads (integer / 10^scale, the IEEE division JavaScript does too) equals the one shipped."""
+    pool = {"sizes": {"userid": 300}, "sets": [["userid", [3, 200, 299]], ["userid", list(range(0, 300, 2))]]}
+    near = {"like": 0, "at": list(range(1, 41)), "v": [float(v) for v in range(40)]}
+    payload = {"visuals": {}, "arrays": [values, near], "idsets": pool}
+    data = payload_codec.pack(payload)
+    header = json.loads(data[4:4 + int.from_bytes(data[:4], "little")])
+    assert isinstance(header["arrays"][0], dict) == packed
+    back = payload_codec.unpack(data)
+    assert back["arrays"][0] == values and all(type(a) is type(b) for a, b in zip(back["arrays"][0], values))
+    assert back["arrays"][1] == near
+    assert back["idsets"]["sets"] == [("userid", [3, 200, 299]), ("userid", list(range(0, 300, 2)))]
+    assert [kind for _, kind, _, _ in header["idsets"]["sets"]] == ["d", "b"]

@@ -20,12 +20,18 @@
     consoleError.apply(null, arguments);
   };
 
-  // The data is gzip-compressed JSON in base64 (html_dashboard.py): a third of the size of the JSON.
+  // The data is gzip-compressed in base64 (html_dashboard.py): a JSON header, then typed columns and id sets as
+  // bytes (payload_codec.py), which main() reads from P.blob.
   function decodePayload(node) {
     var raw = atob(node.textContent.trim()), bytes = new Uint8Array(raw.length);
     for (var i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
     var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
-    return new Response(stream).text().then(JSON.parse);
+    return new Response(stream).arrayBuffer().then(function (buffer) {
+      var size = new DataView(buffer).getUint32(0, true);
+      var header = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, size)));
+      header.blob = new Uint8Array(buffer, 4 + size);
+      return header;
+    });
   }
   if (typeof DecompressionStream === 'undefined') {
     report('This browser cannot open the page (no DecompressionStream): use a current Chrome, Edge, Firefox or Safari.');
@@ -36,13 +42,31 @@
   });
 
   function main(P) {
+    // A packed column (payload_codec.py): rows x width byte planes of zig-zag codes + 1 (0 = null), optionally
+    // differences from the previous value, over 10^scale.
+    var SCALES = [1, 10, 100, 1000, 10000, 100000, 1000000];
+    function unpackColumn(entry) {
+      if (!entry || Array.isArray(entry)) return entry;
+      var blob = P.blob, offset = entry.c[0], rows = entry.c[1], width = entry.c[2], factor = SCALES[entry.s];
+      var values = new Array(rows), previous = 0;
+      for (var i = 0; i < rows; i++) {
+        var code = 0;
+        for (var k = width - 1; k >= 0; k--) code = code * 256 + blob[offset + k * rows + i];
+        if (code === 0) { values[i] = null; continue; }
+        var zig = code - 1, value = zig % 2 === 0 ? zig / 2 : -(zig + 1) / 2;
+        if (entry.d) { value += previous; previous = value; }
+        values[i] = entry.s ? value / factor : value;
+      }
+      return values;
+    }
     // Key columns and parts shared by several visuals are shipped once (dashboard_data.share_arrays); an array
     // close to an earlier one is shipped as that one's index and the rows where it differs.
-    P.arrays = (P.arrays || []).map(function (entry, position, arrays) {
-      if (Array.isArray(entry)) return entry;
-      var values = arrays[entry.like].slice(), row = -1;
-      for (var k = 0; k < entry.at.length; k++) { row += entry.at[k]; values[row] = entry.v[k]; }
-      return values;
+    P.arrays = P.arrays || [];
+    P.arrays.forEach(function (entry, position) {
+      if (entry.like === undefined) { P.arrays[position] = unpackColumn(entry); return; }
+      var values = P.arrays[entry.like].slice(), row = -1, at = unpackColumn(entry.at), changed = unpackColumn(entry.v);
+      for (var k = 0; k < at.length; k++) { row += at[k]; values[row] = changed[k]; }
+      P.arrays[position] = values;
     });
     Object.keys(P.visuals).forEach(function (id) {
       var vis = P.visuals[id];
@@ -111,15 +135,13 @@
       return hit;
     }
 
-    // ---- distinct ids (id_sets.py writes them: "b" + base64 bitmap, or "d" + base64 LEB128 gaps) -------
+    // ---- distinct ids (id_sets.encode_bytes: "b" bitmap, or "d" LEB128 gaps, bytes in P.blob) --------
     var POPCOUNT = new Uint8Array(256), decodedSets = [];
     for (var pc = 1; pc < 256; pc++) POPCOUNT[pc] = POPCOUNT[pc >> 1] + (pc & 1);
     function idSet(index) {
       if (decodedSets[index]) return decodedSets[index];
-      var entry = IDS.sets[index], text = entry[1], raw = text ? atob(text.slice(1)) : '', set;
-      var bytes = new Uint8Array(raw.length);
-      for (var i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
-      if (text.charAt(0) === 'b') set = {bits: bytes, column: entry[0]};
+      var entry = IDS.sets[index], bytes = P.blob.subarray(entry[2], entry[2] + entry[3]), set;
+      if (entry[1] === 'b') set = {bits: bytes, column: entry[0]};
       else {
         var ids = [], value = 0, scale = 1, previous = -1;
         for (var k = 0; k < bytes.length; k++) {
