@@ -157,6 +157,47 @@ def test_duckdb_a_resent_old_day_replaces_that_days_facts(tmp_path):
     con.close()
 
 
+def _month_figures(con):
+    return con.execute("SELECT userid, credits_used, active_days FROM monthly_user_credits "
+                       "WHERE month = DATE '2026-05-01' ORDER BY userid").fetchall()
+
+
+def test_duckdb_a_resent_old_day_reloads_the_aggregates_of_its_month(tmp_path):
+    # The aggregates (user_month_facts, user_active_days) hold months: the re-sent 05-01 changes May's sums, which
+    # the monthly views read from them, so the month is deleted and loaded again after the day's facts.
+    config = _config()
+    data = tmp_path / "data"
+    _write(data, FIRST)
+    result = engine.build(data, tmp_path / "out", config, materialise=False)
+    con = duckdb.connect(str(result.db_path))
+    assert _month_figures(con) == [(A, 17.5, 2), (B, 2.0, 1)]  # A: 10.5 + 7.0 over two days
+    assert con.execute("SELECT credits_used FROM tier_summary WHERE subscription_tier = 'PRO'").fetchall() == [(19.5,)]
+
+    _write(data, [RESENT])
+    path = str(data / RESENT[0])
+    for line in RESENT[1].splitlines():
+        con.execute('INSERT INTO user_report_raw VALUES (?, ?, ?, ?)', [line, REGION, "2026/05/01", path])
+    by_name = {fact.name: fact for fact in load_facts(config)}
+    day = fact_statements(by_name["report_line_facts"], config, date(2026, 5, 1), date(2026, 5, 1))
+    for kind in ("delete", "load"):
+        con.execute(fact_to_duckdb(day[kind], kind, config.database))
+    assert _month_figures(con) == [(A, 17.5, 2), (B, 2.0, 1)]  # the day alone: May's sums are not yet renewed
+
+    months = facts.month_ranges(facts.touched_months([date(2026, 5, 1)]))
+    assert months == [(date(2026, 5, 1), date(2026, 5, 31))]
+    for _ in range(2):  # a second reload of the month changes nothing: the delete removes what the load adds
+        for name in facts.aggregate_names():
+            month = fact_statements(by_name[name], config, *months[0])
+            for kind in ("delete", "load"):
+                con.execute(fact_to_duckdb(month[kind], kind, config.database))
+        assert _month_figures(con) == [(A, 19.25, 2), (B, 2.0, 1)]  # 12.25 (re-sent) + 7.0, counted once
+        assert con.execute("SELECT credits_used FROM tier_summary WHERE subscription_tier = 'PRO'").fetchall() == [
+            (21.25,)]
+        assert con.execute("SELECT count(*) FROM user_active_days").fetchall() == [(3,)]  # A twice, B once
+        assert con.execute("SELECT count(*) FROM user_month_facts").fetchall() == [(2,)]
+    con.close()
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Athena: the stand-in receives the same statements, for the changed days only
 # ---------------------------------------------------------------------------------------------------------------
@@ -190,6 +231,15 @@ def athena_env():
             yield {"config": config, "s3": s3, "glue": glue, "athena": athena, "standin": standin}
     finally:
         state_manager.unset_transition(model_name="athena::execution")
+
+
+def _views_over_facts(env) -> None:
+    """Every other view, once the fact tables exist: the aggregates' loads read views over the line facts."""
+    from kiro_analytics.sqlfiles import load_views
+    from kiro_analytics.views import apply_views
+
+    views = [view for view in load_views(env["config"]) if view.name != "report_lines"]
+    apply_views(env["glue"], env["athena"], Recorder(), views, env["config"].database, env["config"].workgroup)
 
 
 def _noted(env):
@@ -245,12 +295,23 @@ def _ranges(sent):
     return dml
 
 
+def _month_ranges(sent):
+    """(aggregate, delete | load, first, last) of the aggregate statements sent."""
+    found = []
+    for sql in sent:
+        match = re.search(r"^(DELETE FROM|INSERT INTO) \w+\.(user_\w+) .*(?:month|activity_date) BETWEEN DATE '([-0-9]+)' AND "
+                          r"DATE '([-0-9]+)'", sql)
+        if match:
+            found.append((match.group(2), "delete" if match.group(1) == "DELETE FROM" else "load", *match.groups()[2:]))
+    return found
+
+
 def test_athena_backfill_then_a_resent_old_day_reloads_that_day_only(athena_env):
     env = athena_env
     config = env["config"]
     created = ensure_facts(env["glue"], env["athena"], Recorder().call, load_facts(config), config.database,
                            config.workgroup)
-    assert created == {"report_line_facts": "created"}
+    assert created == {"report_line_facts": "created", "user_active_days": "created", "user_month_facts": "created"}
     table = env["glue"].get_table(DatabaseName=config.database, Name="report_line_facts")["Table"]
     assert table["Parameters"]["table_type"] == "ICEBERG"
     assert table["StorageDescriptor"]["Location"] == (
@@ -258,8 +319,9 @@ def test_athena_backfill_then_a_resent_old_day_reloads_that_day_only(athena_env)
     # A second deploy leaves the table alone.
     env["standin"].sql.clear()
     assert ensure_facts(env["glue"], env["athena"], Recorder().call, load_facts(config), config.database,
-                        config.workgroup) == {"report_line_facts": "unchanged"}
+                        config.workgroup) == dict.fromkeys(created, "unchanged")
     assert env["standin"].sql == []
+    _views_over_facts(env)
 
     # Backfill: nothing loaded yet, two day folders listed: one range, delete then load, then the maintenance:
     # OPTIMIZE of the days just loaded, one VACUUM, and a second look at which files the facts now hold.
@@ -268,12 +330,19 @@ def test_athena_backfill_then_a_resent_old_day_reloads_that_day_only(athena_env)
     result, sent = _refresh(env, [], after=loaded)
     assert result.days_loaded == [date(2026, 5, 1), date(2026, 5, 2)]
     assert _ranges(sent) == [("delete", "2026-05-01", "2026-05-02"), ("load", "2026/05/01", "2026/05/02")]
-    assert [sql.split()[0] for sql in sent] == ["SELECT", "DELETE", "INSERT", "OPTIMIZE", "VACUUM", "SELECT"]
-    assert sent[3] == (f"OPTIMIZE {config.database}.report_line_facts REWRITE DATA USING BIN_PACK "
+    # The aggregates reloaded for the month the range reports on (delete, load, optimize each), then a second look
+    # at which files the facts now hold (and the months their lines report on), and one VACUUM per table.
+    assert [sql.split()[0] for sql in sent] == ["SELECT", "DELETE", "INSERT", *["DELETE", "INSERT", "OPTIMIZE"] * 2,
+                                                "OPTIMIZE", "SELECT", *["VACUUM"] * 3]
+    assert sent[9] == (f"OPTIMIZE {config.database}.report_line_facts REWRITE DATA USING BIN_PACK "
                               "WHERE source_day BETWEEN DATE '2026-05-01' AND DATE '2026-05-02'")
-    assert sent[4] == f"VACUUM {config.database}.report_line_facts"
+    assert _month_ranges(sent) == [("user_active_days", "delete", "2026-05-01", "2026-05-31"),
+                                   ("user_active_days", "load", "2026-05-01", "2026-05-31"),
+                                   ("user_month_facts", "delete", "2026-05-01", "2026-05-31"),
+                                   ("user_month_facts", "load", "2026-05-01", "2026-05-31")]
+    assert sent[-3:] == [f"VACUUM {config.database}.{name}" for name in created]
     assert result.summary() == ("facts: 2 day(s) loaded (2026-05-01..2026-05-02) of 2; optimized 1 range(s); "
-                                "vacuumed")
+                                "vacuumed; aggregates reloaded for 2026-05")
     assert result.files_without_lines == 0 and not _noted(env)  # every file had lines: no note written
 
     # Both days loaded: the next daily run sends the small fact_files query and nothing else (no maintenance).
@@ -286,6 +355,9 @@ def test_athena_backfill_then_a_resent_old_day_reloads_that_day_only(athena_env)
     result, sent = _refresh(env, loaded)
     assert result.days_loaded == [date(2026, 5, 1)]
     assert _ranges(sent) == [("delete", "2026-05-01", "2026-05-01"), ("load", "2026/05/01", "2026/05/01")]
+    # ... and the aggregates of its month (the monthly sums it changes: tested on DuckDB above).
+    assert _month_ranges(sent) == [(name, kind, "2026-05-01", "2026-05-31")
+                                   for name in ("user_active_days", "user_month_facts") for kind in ("delete", "load")]
 
 
 def test_athena_refuses_dml_on_a_table_that_is_not_iceberg(athena_env):
@@ -366,6 +438,7 @@ def test_report_files_without_lines_are_not_reloaded_on_every_run(athena_env):
     env = athena_env
     config = env["config"]
     ensure_facts(env["glue"], env["athena"], Recorder().call, load_facts(config), config.database, config.workgroup)
+    _views_over_facts(env)
     loaded = [("2026-05-01", FIRST[0][0]), ("2026-05-02", FIRST[1][0])]
     _put(env, [*FIRST, EMPTY, BLANK])
 
@@ -434,6 +507,7 @@ def test_the_lambda_stops_before_its_deadline_and_leaves_the_rest_for_the_next_r
     env = athena_env
     config = env["config"]
     ensure_facts(env["glue"], env["athena"], Recorder().call, load_facts(config), config.database, config.workgroup)
+    _views_over_facts(env)
     # Three day folders in three ranges (not consecutive): 05-01, 05-03, 05-05.
     reports = [FIRST[0], _report("2026-05-03", "202605040205", [(A, 1.0, 1, 1)]),
                _report("2026-05-05", "202605060205", [(B, 3.0, 2, 2)])]
@@ -445,20 +519,21 @@ def test_the_lambda_stops_before_its_deadline_and_leaves_the_rest_for_the_next_r
     held = []
     env["standin"].answers[:] = [lambda sql: [{"source_day": d, "source_path": f"s3://{config.bucket_name}/{k}"}
                                               for d, k in held] if "FROM report_line_facts" in sql else None]
-    # 40 s a query, 380 s left: fact_files (t=40), 05-01's delete, load and optimize (t=160: 120 s for one day).
-    # 05-03 would need 120 s + RESERVE (120) but 220 are left: it is not started. VACUUM and the second look fit.
-    context = _Context(env["athena"], budget=380, per_query=40)
+    # 40 s a query, 600 s left: fact_files (t=40), 05-01's delete and load, the two aggregates' delete, load and
+    # optimize for 2026-05, the day's optimize (t=400: 360 s for one day). 05-03 would need 360 s + RESERVE (120)
+    # but 200 are left: it is not started. The second look and the three VACUUMs fit (t=560).
+    context = _Context(env["athena"], budget=600, per_query=40)
     answer = lambda_handler.run_facts(dict(__import__("os").environ), context, today=date(2026, 5, 6))
     assert answer["days_loaded"] == ["2026-05-01"]
     assert answer["days_left"] == ["2026-05-03", "2026-05-05"]
     assert answer["summary"] == ("facts: 1 day(s) loaded (2026-05-01) of 3; optimized 1 range(s); vacuumed; "
-                                 "2 day(s) left for the next run (2026-05-03, 2026-05-05): the function's time ran out")
+                                 "aggregates reloaded for 2026-05; 2 day(s) left for the next run (2026-05-03, 2026-05-05): the function's time ran out")
     assert context.now <= context.budget - 30  # ended with time to spare, not killed at 900 s
     assert answer["vacuumed"] is True
 
-    # The next run (a new invocation, a new 380 s) finds the two days still changed and loads one more.
+    # The next run (a new invocation, a new 600 s) finds the two days still changed and loads one more.
     held[:] = [("2026-05-01", reports[0][0])]
-    context = _Context(env["athena"], budget=380, per_query=40)
+    context = _Context(env["athena"], budget=600, per_query=40)
     answer = lambda_handler.run_facts(dict(__import__("os").environ), context, today=date(2026, 5, 6))
     assert answer["days_loaded"] == ["2026-05-03"] and answer["days_left"] == ["2026-05-05"]
 

@@ -14,13 +14,13 @@ import base64
 import json
 import logging
 import re
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any, Callable, Dict, List, Optional, Set
 
 from .athena import run_query
 from .cli import StepContext
 from .errors import InputError
-from .facts import fact_drop, refresh_facts
+from .facts import fact_drop, refresh_facts, reload_aggregates
 from .lakeformation import grant_missing
 from .request_validation import validate_request
 from .sqlfiles import fact_sources, load_facts, load_views, split_at_facts
@@ -138,14 +138,21 @@ def deploy(ctx: StepContext) -> str:
     def before_facts() -> Set[str]:
         # The facts' loads read report_lines, created above; every view below reads the facts.
         created = ensure_facts(glue, athena, ctx.recorder.call, facts, config.database, config.workgroup)
+        # The aggregates' loads read views created below: they are reloaded after them (reload_aggregates).
         refresh = refresh_facts(athena, clients.client("s3"), config.database, config.workgroup,
-                                fact_sources(config), datetime.now(timezone.utc).date(),
-                                call=ctx.recorder.call)
+                                fact_sources(config), today, call=ctx.recorder.call, with_aggregates=False)
         loaded.append(refresh.summary())
         return {name for name, state in created.items() if state != "unchanged"}
 
+    today = datetime.now(timezone.utc).date()
     result = apply_views(glue, athena, ctx.recorder, views, config.database, config.workgroup, execute,
                          before_facts, {view.name for view in readers})
+    # Every month of the aggregates, from the views just applied: they hold what those compute with this config
+    # (plans.tiers, plans.overage_reading), so a changed config or view never leaves old figures there. One read of
+    # the facts' columns they need, per deploy.
+    months = reload_aggregates(athena, config.database, config.workgroup,
+                               date.fromisoformat(config.first_report_day), today, call=ctx.recorder.call)
+    loaded.append(f"aggregates reloaded for {len(months)} month range(s)")
     # Views exist only from here on, so their Lake Formation SELECT grants (when LF governs) follow them here.
     grants = grant_missing(clients.client("lakeformation"), clients.client("sts"), clients.client("glue"),
                            ctx.recorder, config, ctx.names, clients.client("iam"))
