@@ -146,6 +146,12 @@ def test_duckdb_a_resent_old_day_replaces_that_days_facts(tmp_path):
     assert _day_figures(con, "2026-05-02") == [(A, 7.0, 2)]  # the other day untouched
     assert con.execute("SELECT sum(messages) FROM model_usage_daily WHERE activity_date = DATE '2026-05-01'"
                        ).fetchall() == [(6,)]  # auto: 5 (A, re-sent) + 1 (B), not 3 + 5 + 1 + 1
+    # The ledger's counts are an aggregate per file and month (source_file_facts): the month is reloaded after the
+    # day, as the facts job does (facts.touched_months).
+    by_name = {each.name: each for each in load_facts(config)}
+    month = fact_statements(by_name["source_file_facts"], config, date(2026, 5, 1), date(2026, 5, 31))
+    for kind in ("delete", "load"):
+        con.execute(fact_to_duckdb(month[kind], kind, config.database))
     assert con.execute("SELECT export_stamp, rows_used, rows_superseded FROM ingest_ledger "
                        "WHERE activity_date = DATE '2026-05-01' ORDER BY export_stamp").fetchall() == [
         ("202605020205", 0, 2), ("202605040930", 2, 0)]
@@ -299,8 +305,8 @@ def _month_ranges(sent):
     """(aggregate, delete | load, first, last) of the aggregate statements sent."""
     found = []
     for sql in sent:
-        match = re.search(r"^(DELETE FROM|INSERT INTO) \w+\.(user_\w+) .*(?:month|activity_date) BETWEEN DATE '([-0-9]+)' AND "
-                          r"DATE '([-0-9]+)'", sql)
+        match = re.search(r"^(DELETE FROM|INSERT INTO) \w+\.((?!report_line_facts)\w+) .*"
+                          r"(?:month|activity_date|source_day) BETWEEN DATE '([-0-9]+)' AND DATE '([-0-9]+)'", sql)
         if match:
             found.append((match.group(2), "delete" if match.group(1) == "DELETE FROM" else "load", *match.groups()[2:]))
     return found
@@ -311,7 +317,8 @@ def test_athena_backfill_then_a_resent_old_day_reloads_that_day_only(athena_env)
     config = env["config"]
     created = ensure_facts(env["glue"], env["athena"], Recorder().call, load_facts(config), config.database,
                            config.workgroup)
-    assert created == {"report_line_facts": "created", "user_active_days": "created", "user_month_facts": "created"}
+    assert created == dict.fromkeys(["report_line_facts", "source_file_facts", "user_active_days", "user_month_facts"],
+                                    "created")
     table = env["glue"].get_table(DatabaseName=config.database, Name="report_line_facts")["Table"]
     assert table["Parameters"]["table_type"] == "ICEBERG"
     assert table["StorageDescriptor"]["Location"] == (
@@ -332,15 +339,17 @@ def test_athena_backfill_then_a_resent_old_day_reloads_that_day_only(athena_env)
     assert _ranges(sent) == [("delete", "2026-05-01", "2026-05-02"), ("load", "2026/05/01", "2026/05/02")]
     # The aggregates reloaded for the month the range reports on (delete, load, optimize each), then a second look
     # at which files the facts now hold (and the months their lines report on), and one VACUUM per table.
-    assert [sql.split()[0] for sql in sent] == ["SELECT", "DELETE", "INSERT", *["DELETE", "INSERT", "OPTIMIZE"] * 2,
-                                                "OPTIMIZE", "SELECT", *["VACUUM"] * 3]
-    assert sent[9] == (f"OPTIMIZE {config.database}.report_line_facts REWRITE DATA USING BIN_PACK "
+    assert [sql.split()[0] for sql in sent] == ["SELECT", "DELETE", "INSERT", *["DELETE", "INSERT", "OPTIMIZE"] * 3,
+                                                "OPTIMIZE", "SELECT", *["VACUUM"] * 4]
+    assert sent[12] == (f"OPTIMIZE {config.database}.report_line_facts REWRITE DATA USING BIN_PACK "
                               "WHERE source_day BETWEEN DATE '2026-05-01' AND DATE '2026-05-02'")
-    assert _month_ranges(sent) == [("user_active_days", "delete", "2026-05-01", "2026-05-31"),
+    assert _month_ranges(sent) == [("source_file_facts", "delete", "2026-05-01", "2026-05-31"),
+                                   ("source_file_facts", "load", "2026-05-01", "2026-05-31"),
+                                   ("user_active_days", "delete", "2026-05-01", "2026-05-31"),
                                    ("user_active_days", "load", "2026-05-01", "2026-05-31"),
                                    ("user_month_facts", "delete", "2026-05-01", "2026-05-31"),
                                    ("user_month_facts", "load", "2026-05-01", "2026-05-31")]
-    assert sent[-3:] == [f"VACUUM {config.database}.{name}" for name in created]
+    assert sent[-4:] == [f"VACUUM {config.database}.{name}" for name in created]
     assert result.summary() == ("facts: 2 day(s) loaded (2026-05-01..2026-05-02) of 2; optimized 1 range(s); "
                                 "vacuumed; aggregates reloaded for 2026-05")
     assert result.files_without_lines == 0 and not _noted(env)  # every file had lines: no note written
@@ -357,7 +366,8 @@ def test_athena_backfill_then_a_resent_old_day_reloads_that_day_only(athena_env)
     assert _ranges(sent) == [("delete", "2026-05-01", "2026-05-01"), ("load", "2026/05/01", "2026/05/01")]
     # ... and the aggregates of its month (the monthly sums it changes: tested on DuckDB above).
     assert _month_ranges(sent) == [(name, kind, "2026-05-01", "2026-05-31")
-                                   for name in ("user_active_days", "user_month_facts") for kind in ("delete", "load")]
+                                   for name in ("source_file_facts", "user_active_days", "user_month_facts")
+                                   for kind in ("delete", "load")]
 
 
 def test_athena_refuses_dml_on_a_table_that_is_not_iceberg(athena_env):
@@ -519,10 +529,10 @@ def test_the_lambda_stops_before_its_deadline_and_leaves_the_rest_for_the_next_r
     held = []
     env["standin"].answers[:] = [lambda sql: [{"source_day": d, "source_path": f"s3://{config.bucket_name}/{k}"}
                                               for d, k in held] if "FROM report_line_facts" in sql else None]
-    # 40 s a query, 600 s left: fact_files (t=40), 05-01's delete and load, the two aggregates' delete, load and
-    # optimize for 2026-05, the day's optimize (t=400: 360 s for one day). 05-03 would need 360 s + RESERVE (120)
-    # but 200 are left: it is not started. The second look and the three VACUUMs fit (t=560).
-    context = _Context(env["athena"], budget=600, per_query=40)
+    # 40 s a query, 800 s left: fact_files (t=40), 05-01's delete and load, the three aggregates' delete, load and
+    # optimize for 2026-05, the day's optimize (t=520: 480 s for one day). 05-03 would need 480 s + RESERVE (120)
+    # but 280 are left: it is not started. The second look and the four VACUUMs fit (t=720).
+    context = _Context(env["athena"], budget=800, per_query=40)
     answer = lambda_handler.run_facts(dict(__import__("os").environ), context, today=date(2026, 5, 6))
     assert answer["days_loaded"] == ["2026-05-01"]
     assert answer["days_left"] == ["2026-05-03", "2026-05-05"]
@@ -531,9 +541,9 @@ def test_the_lambda_stops_before_its_deadline_and_leaves_the_rest_for_the_next_r
     assert context.now <= context.budget - 30  # ended with time to spare, not killed at 900 s
     assert answer["vacuumed"] is True
 
-    # The next run (a new invocation, a new 600 s) finds the two days still changed and loads one more.
+    # The next run (a new invocation, a new 800 s) finds the two days still changed and loads one more.
     held[:] = [("2026-05-01", reports[0][0])]
-    context = _Context(env["athena"], budget=600, per_query=40)
+    context = _Context(env["athena"], budget=800, per_query=40)
     answer = lambda_handler.run_facts(dict(__import__("os").environ), context, today=date(2026, 5, 6))
     assert answer["days_loaded"] == ["2026-05-03"] and answer["days_left"] == ["2026-05-05"]
 
