@@ -169,12 +169,13 @@ def _print_scan(scan: dict, cutoff: int) -> None:
           f"{met}): SPICE refreshes {refreshes / facts:.2f}x + facts job upkeep {upkeep / facts:.2f}x; "
           f"{scan['full_refresh_day'].lower()} (+ full refreshes) {weekly / facts:.2f}x; a week's average "
           f"{average / facts:.2f}x; all full: {sum(scan['full'].values()) / facts:.2f}x")
-    print("        upkeep: " + ", ".join(f"{part} {size / mib:.2f} MiB" for part, size in scan["upkeep"].items()))
-    # Over two years a full refresh reads twice the days; an incremental one the same window; the upkeep's
-    # fact_files query twice the days (the rest is one day or one month).
+    print("        upkeep: " + ", ".join(f"{part} {size / mib:.2f} MiB" + (" (every day folder)" if part in
+                                          scan["upkeep_every_day"] else "") for part, size in scan["upkeep"].items()))
+    # Over two years a full refresh reads twice the days; an incremental one the same window; the upkeep's parts
+    # that read every day folder twice the days (the rest is one day or one month).
     scale = years / days
     two_daily = (sum(scan["daily"][v] * (1 if v in incremental else scale) for v in scan["daily"])
-                 + upkeep + (scale - 1) * scan["upkeep"].get("fact_files query", 0))
+                 + upkeep + (scale - 1) * sum(scan["upkeep"][part] for part in scan["upkeep_every_day"]))
     print(f"        at {years} days: daily ~{two_daily / (facts * scale):.2f}x the facts")
     print("        heaviest daily: " + ", ".join(
         f"{view} {scan['daily'][view] / facts:.2f}x" for view, _ in

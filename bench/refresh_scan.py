@@ -43,8 +43,8 @@ class Scan(NamedTuple):
 
 # Each fact table: its partition column and the date column whose bounds Iceberg keeps per data file (the newest
 # value of a partition decides whether a date predicate skips it).
-TABLES = {"report_line_facts": ("source_day", "activity_date"), "source_file_facts": ("month", "first_activity_date"), "user_active_days": ("month", "activity_date"),
-          "user_month_facts": ("month", "last_active")}
+TABLES = {"report_line_facts": ("source_day", "activity_date"), "source_file_facts": ("month", "first_activity_date"),
+          "user_active_days": ("month", "activity_date"), "user_month_facts": ("month", "last_active")}
 Sizes = Dict[str, Dict[str, int]]
 
 
@@ -139,19 +139,25 @@ def _table_bytes(sizes: Mapping[str, Mapping[str, int]], partitions: Optional[Se
                for column, size in by_column.items() if columns is None or column in columns)
 
 
-def upkeep(con: Any, tables: Tables, aggregate_loads: Mapping[str, str], raw_day_bytes: int) -> Dict[str, int]:
-    """What the daily facts job reads for one new day folder (the newest), by part: see the module's text.
-    ``aggregate_loads``: each aggregate's load SELECT (DuckDB text) for the newest day's month."""
+def upkeep(con: Any, tables: Tables, aggregate_loads: Mapping[str, str],
+           raw_day_bytes: int) -> Tuple[Dict[str, int], List[str]]:
+    """What the daily facts job reads for one new day folder (the newest), by part (see the module's text), and
+    the parts that read every day folder (they grow with the history). ``aggregate_loads``: each aggregate's load
+    SELECT (DuckDB text) for the newest day's month."""
     facts, _ = tables["report_line_facts"]
     day = max(facts)
     month = day[:8] + "01"
     parts = {"fact_files query": _table_bytes(facts, columns={"source_day", "source_path", "activity_date"}),
              "raw files of the day (the load)": raw_day_bytes,
              "the day's facts (delete + optimize)": 2 * _table_bytes(facts, {day})}
+    every_day = ["fact_files query"]
     for name, query in aggregate_loads.items():
-        parts[f"{name} load"] = query_bytes(plan_scans(con, query), tables, month)
+        scans = plan_scans(con, query)
+        parts[f"{name} load"] = query_bytes(scans, tables, month)
+        if any(scan.table == "report_line_facts" and lower_bound(scan, month) is None for scan in scans):
+            every_day.append(f"{name} load")  # no date bound reaches a fact scan: it reads every day folder
         parts[f"{name} month (delete + optimize)"] = 2 * _table_bytes(tables[name][0], {month})
-    return parts
+    return parts, every_day
 
 
 def estimate(con: Any, folder: Path, views: Iterable[str], incremental: Mapping[str, str],
@@ -177,10 +183,10 @@ def estimate(con: Any, folder: Path, views: Iterable[str], incremental: Mapping[
         # A fact column by its name; an aggregate's as <table>.<column>.
         unpruned[view] = sorted({c if scan.table == "report_line_facts" else f"{scan.table}.{c}"
                                  for scan in scans if not is_pruned(scan, since) for c in scan[0]})
-    loads = dict(aggregate_loads or {})
+    parts, every_day = upkeep(con, tables, dict(aggregate_loads), raw_day_bytes) if aggregate_loads else ({}, [])
     return {"facts_bytes": _table_bytes(tables["report_line_facts"][0]), "full": full, "daily": daily,
             "aggregates_bytes": {name: _table_bytes(tables[name][0]) for name in TABLES if name != "report_line_facts"},
-            "upkeep": upkeep(con, tables, loads, raw_day_bytes) if loads else {},
+            "upkeep": parts, "upkeep_every_day": every_day,
             "rebuild": {name: query_bytes(plan_scans(con, query), tables, "9999-12-31")
                         for name, query in (aggregate_rebuilds or {}).items()},
             "unpruned_columns": unpruned, "since": since}

@@ -73,6 +73,28 @@ def test_day_ranges_join_consecutive_days_and_split_at_ninety():
     assert facts.day_ranges([]) == []
 
 
+def test_month_ranges_join_consecutive_months_and_split_at_ninety():
+    assert facts.month_ranges([date(2026, 1, 5), date(2026, 2, 1), date(2026, 4, 30)]) == [
+        (date(2026, 1, 1), date(2026, 2, 28)), (date(2026, 4, 1), date(2026, 4, 30))]
+    months = [date(2018 + n // 12, n % 12 + 1, 1) for n in range(100)]  # 2018-01 .. 2026-04
+    assert facts.month_ranges(months) == [(date(2018, 1, 1), date(2025, 6, 30)), (date(2025, 7, 1), date(2026, 4, 30))]
+    assert facts.month_end(date(2024, 2, 3)) == date(2024, 2, 29) and facts.month_end(date(9999, 12, 1)) == date(
+        9999, 12, 31)
+
+
+def test_touched_months_are_the_folders_and_every_month_their_lines_report_on_before_or_after():
+    folder = "2026-05-01"
+    before = [{"source_day": folder, "source_path": "s3://b/old", "first_activity_date": "2026-04-30",
+               "last_activity_date": "2026-05-01"},
+              {"source_day": "2026-07-01", "source_path": "s3://b/other", "first_activity_date": "2026-07-01",
+               "last_activity_date": "2026-07-01"}]  # a folder not loaded: its months are not reloaded
+    after = [{"source_day": folder, "source_path": "s3://b/new", "first_activity_date": "2026-06-02",
+              "last_activity_date": "2026-06-02"}]
+    assert facts.touched_months([date(2026, 5, 1)], before, after) == [date(2026, 4, 1), date(2026, 5, 1),
+                                                                       date(2026, 6, 1)]
+    assert facts.touched_months([date(2026, 5, 1)]) == [date(2026, 5, 1)]  # rows without spans: the folder's
+
+
 def test_changed_days_are_new_resent_or_removed_files():
     d1, d2, d3, d4 = (date(2026, 5, n) for n in (1, 2, 3, 4))
     listed = {d1: {"s3://b/x1"}, d2: {"s3://b/x2", "s3://b/x2-resent"}, d3: {"s3://b/x3"}}

@@ -151,7 +151,9 @@ def month_start(day: date) -> date:
 
 
 def month_end(day: date) -> date:
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    if day.month == 12:  # also keeps 9999-12 (an open end) from overflowing
+        return day.replace(day=31)
+    return day.replace(month=day.month + 1, day=1) - timedelta(days=1)
 
 
 def month_ranges(months: Iterable[date], max_months: int = MAX_DAYS) -> List[Tuple[date, date]]:
