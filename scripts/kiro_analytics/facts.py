@@ -113,6 +113,8 @@ class FactsRefresh:
     files_without_lines: int = 0
     # The months the aggregate facts were reloaded for, as (first day, last day) ranges.
     month_ranges: List[Tuple[date, date]] = field(default_factory=list)
+    # The months the loaded folders touch (facts.touched_months), reloaded or not: step 5 reloads them itself.
+    months_touched: List[date] = field(default_factory=list)
 
     def summary(self) -> str:
         if not self.days_loaded and not self.days_left:
@@ -406,7 +408,8 @@ def refresh_facts(athena: Any, s3: Any, database: str, workgroup: str, sources: 
         raise StepFailed(f"facts: not even {_spans(ranges[:1])} could be loaded before the function's time ran out "
                          f"({len(left)} changed day(s) wait: {_spans(day_ranges(left))}); load them with step 5 "
                          "(./deploy.sh --only 5), which has no time limit")
-    held = _held_after(runner) if loaded and (aggregates or sources.state) else None
+    held = _held_after(runner) if loaded else None
+    touched = touched_months(loaded, rows, held or [])
     if held and aggregates:
         # A loaded folder whose new lines report on a month no range reloaded (a file in another day's folder).
         extra = sorted(set(touched_months(loaded, held)) - set(reloaded))
@@ -418,19 +421,26 @@ def refresh_facts(athena: Any, s3: Any, database: str, workgroup: str, sources: 
     noted = _note_without_lines(runner, s3, sources, listing, state, without, loaded, held, call)
     return FactsRefresh(days_listed=len(listing), days_loaded=loaded, ranges=done, days_left=left,
                         left_ranges=day_ranges(left), optimized=optimized, vacuumed=vacuumed,
-                        files_without_lines=noted, month_ranges=months)
+                        files_without_lines=noted, month_ranges=months, months_touched=touched)
 
 
 def reload_aggregates(athena: Any, database: str, workgroup: str, first: date, last: date, timeout: float = 600,
                       clock: Clock = DEFAULT_CLOCK, call: Optional[Call] = None) -> List[Tuple[date, date]]:
     """Reload every month of the aggregate facts from ``first`` to ``last`` (step 5, after it replaced the views:
     they hold what the views compute with the deployed config), then VACUUM them. Returns the month ranges."""
+    return reload_aggregates_months(athena, database, workgroup, _month_days(first, last), timeout, clock, call)
+
+
+def reload_aggregates_months(athena: Any, database: str, workgroup: str, months: Iterable[date],
+                             timeout: float = 600, clock: Clock = DEFAULT_CLOCK,
+                             call: Optional[Call] = None) -> List[Tuple[date, date]]:
+    """Reload the aggregate facts for these months (any day of each), then VACUUM them. Returns the month ranges."""
     runner = _Runner(athena, database, workgroup, timeout, clock, call, None)
     names = aggregate_names()
-    months = month_ranges(_month_days(first, last))
-    _load_aggregates(runner, names, database, months)
+    ranges = month_ranges(months)
+    _load_aggregates(runner, names, database, ranges)
     _vacuum(runner, names, database)
-    return months
+    return ranges
 
 
 def _month_days(first: date, last: date) -> List[date]:
