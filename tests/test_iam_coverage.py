@@ -858,5 +858,8 @@ def test_sync_role_allows_every_call_the_facts_refresh_makes(stack, monkeypatch)
                         (config.bucket_name, "facts/report_line_facts/data/a.parquet"),
                         (config.bucket_name, root + SAMPLE_OBJECT)):
         assert unmet(statements, [Need("s3:DeleteObject", _s3(bucket, key), "t")]), key
+    # Writes go to the query results and the facts' folder only: not over the function's code.
+    for key in ("lambda/x.zip", "factsx/a.parquet", "other/a.csv"):
+        assert unmet(statements, [Need("s3:PutObject", _s3(results_bucket, key), "t")]), key
     for action in ("glue:DeleteTable", "glue:CreateTable", "glue:DeleteDatabase"):
         assert unmet(statements, [Need(action, stack.glue("table", fact_table), "t")]), action

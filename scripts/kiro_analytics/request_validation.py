@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import botocore.session
 from botocore.model import OperationModel, Shape
@@ -21,6 +21,11 @@ from .errors import InputError
 @lru_cache(maxsize=None)
 def _service_model(service: str) -> Any:
     return botocore.session.get_session().get_service_model(service)
+
+
+def enum_values(service: str, shape: str) -> Tuple[str, ...]:
+    """The values the service model allows for an enum shape (e.g. quicksight's DayOfWeek)."""
+    return tuple(_service_model(service).shape_for(shape).enum)
 
 
 @lru_cache(maxsize=None)

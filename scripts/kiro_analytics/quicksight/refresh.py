@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
 
 from ..errors import InputError
+from ..request_validation import enum_values
 from . import assets, definitions
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -35,8 +36,9 @@ OUR_SCHEDULES = (DAILY_SCHEDULE_ID, FULL_SCHEDULE_ID)
 # Minutes between the refreshes of consecutive datasets, so they do not all queue on SPICE at once.
 STAGGER_MINUTES = 2
 _KEYS = {"LookbackWindow", "FullRefreshDay", "FullRefreshDelayMinutes", "Incremental"}
-_DAYS = ("SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY")
-_UNITS = ("HOUR", "DAY", "WEEK")
+# What the requests will carry: read from the service model, so the check cannot drift from what QuickSight takes.
+_DAYS = enum_values("quicksight", "DayOfWeek")
+_UNITS = enum_values("quicksight", "LookbackWindowSizeUnit")
 
 
 @dataclass(frozen=True)
