@@ -226,6 +226,43 @@ def test_duckdb_a_resent_old_day_reloads_the_aggregates_of_its_month(tmp_path):
     con.close()
 
 
+@pytest.mark.parametrize("reading", ["daily", "running_total"])
+def test_the_month_sums_equal_the_daily_view_summed_per_month(tmp_path, reading):
+    # user_month_facts.load.sql restates user_credit_daily's per-day readings over the filtered days (so the date
+    # range reaches the facts): on the sample, under either plans.overage_reading, its rows are that view's days
+    # summed per month.
+    from dataclasses import replace
+
+    from kiro_analytics.config import load_config
+    from kiro_analytics.local import sample_data
+    from local_expected import ROOT, SAMPLE_DAYS, SAMPLE_END, SAMPLE_USERS
+
+    manifest = sample_data.generate(tmp_path / "data", users=SAMPLE_USERS, days=SAMPLE_DAYS, end=SAMPLE_END)
+    users = sample_data.write_user_map(manifest, tmp_path / "users.csv")
+    config = replace(load_config(str(ROOT / "config.example.yaml")), overage_reading=reading)
+    result = engine.build(tmp_path / "data", tmp_path / "out", config, users, materialise=False)
+    con = duckdb.connect(str(result.db_path), read_only=True)
+    columns = ("month, userid, region, first_active, last_active, active_days, round(credits_used, 6), "
+               "round(overage_credits_used, 6), overage_total_decreased, overage_clients_equal, "
+               "overage_clients_differ, overage_days, overage_rising_days, total_messages")
+    kept = con.execute(f"SELECT {columns} FROM user_month_facts ORDER BY ALL").fetchall()
+    daily = con.execute(
+        f"SELECT {columns} FROM (SELECT month, userid, region, min(activity_date) AS first_active, "
+        "max(activity_date) AS last_active, count(*) AS active_days, sum(credits_used) AS credits_used, "
+        "sum(overage_credits_used) AS overage_credits_used, "
+        "bool_or(overage_total_decreased) AS overage_total_decreased, "
+        "bool_or(overage_clients_equal) AS overage_clients_equal, "
+        "bool_or(overage_clients_differ) AS overage_clients_differ, "
+        "count(CASE WHEN overage_reported > 0 THEN 1 END) AS overage_days, "
+        "count(CASE WHEN overage_rose THEN 1 END) AS overage_rising_days, "
+        "TRY_CAST(sum(total_messages) AS BIGINT) AS total_messages "
+        "FROM user_credit_daily GROUP BY month, userid, region) ORDER BY ALL").fetchall()
+    con.close()
+    assert len(kept) > 50 and kept == daily
+    if reading == "running_total":
+        assert any(row[8] for row in kept) or any(row[12] for row in kept)  # the readings were exercised
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Athena: the stand-in receives the same statements, for the changed days only
 # ---------------------------------------------------------------------------------------------------------------
@@ -559,7 +596,8 @@ def test_the_lambda_stops_before_its_deadline_and_leaves_the_rest_for_the_next_r
     assert answer["days_loaded"] == ["2026-05-01"]
     assert answer["days_left"] == ["2026-05-03", "2026-05-05"]
     assert answer["summary"] == ("facts: 1 day(s) loaded (2026-05-01) of 3; optimized 1 range(s); vacuumed; "
-                                 "aggregates reloaded for 2026-05; 2 day(s) left for the next run (2026-05-03, 2026-05-05): the function's time ran out")
+                                 "aggregates reloaded for 2026-05; 2 day(s) left for the next run "
+                                 "(2026-05-03, 2026-05-05): the function's time ran out")
     assert context.now <= context.budget - 30  # ended with time to spare, not killed at 900 s
     assert answer["vacuumed"] is True
 

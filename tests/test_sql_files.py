@@ -64,7 +64,7 @@ def test_a_fact_whose_load_reads_a_view_over_itself_is_refused(tmp_path):
     (looped / "user_month_facts.load.sql").write_text(
         "INSERT INTO ${database}.user_month_facts (month) SELECT month FROM ${database}.user_month_usage\n")
     bad = dataclasses.replace(fact, path=looped / "user_month_facts.sql")
-    with pytest.raises(InputError, match="user_month_facts.sql: reads user_month_usage, which cannot be built"):
+    with pytest.raises(InputError, match=r"user_month_facts\.sql: reads user_month_usage, which cannot be built"):
         build_order(views, [f if f.name != fact.name else bad for f in facts])
 
 
