@@ -132,53 +132,85 @@ def _child_floor(data: str, threads: int) -> None:
                       "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
 
 
+def _aggregate_loads(con, config, first, last) -> dict:
+    """Each aggregate's load SELECT (sql/facts/<name>.load.sql) for first .. last, as DuckDB runs it."""
+    import sqlglot
+    from kiro_analytics.facts import aggregate_names
+    from kiro_analytics.local.translate import fact_to_duckdb
+    from kiro_analytics.sqlfiles import fact_statements, load_facts
+
+    facts = {fact.name: fact for fact in load_facts(config)}
+    loads = {}
+    for name in aggregate_names():
+        insert = fact_to_duckdb(fact_statements(facts[name], config, first, last)["load"], name, config.database)
+        loads[name] = sqlglot.parse_one(insert, read="duckdb").expression.sql(dialect="duckdb")
+    return loads
+
+
 def _child_scan(data: str, users_csv: str, cutoff_days: int, days: int) -> None:
     """The Athena estimate (bench/refresh_scan.py says how it is modelled), from a build over plain
     views, for the refresh quicksight/refresh.json chooses."""
     sys.path.insert(0, str(ROOT / "scripts"))
     import duckdb
     from kiro_analytics.config import load_config
+    from kiro_analytics.facts import month_end, month_start
     from kiro_analytics.local import engine
     from kiro_analytics.quicksight import refresh
     from refresh_scan import estimate as scan_estimate
 
     config = load_config(str(ROOT / "config.example.yaml"))
     plan = refresh.load_plan()
+    raw = sum(path.stat().st_size for path in Path(data).rglob("*") if path.is_file())
     with tempfile.TemporaryDirectory(prefix="kiro-bench-scan-") as tmp:
         result = engine.build(Path(data), Path(tmp), config, Path(users_csv), materialise=False)
         con = duckdb.connect(str(result.db_path), read_only=True)
         datasets = sorted(path.stem for path in (ROOT / "quicksight" / "datasets").glob("*.json"))
-        estimate = scan_estimate(con, Path(tmp) / "facts", datasets, plan.incremental, plan.lookback_days())
+        last = con.execute("SELECT max(activity_date) FROM report_line_facts").fetchone()[0]
+        first = con.execute("SELECT min(activity_date) FROM report_line_facts").fetchone()[0]
+        estimate = scan_estimate(con, Path(tmp) / "facts", datasets, plan.incremental, plan.lookback_days(),
+                                 _aggregate_loads(con, config, month_start(last), month_end(last)), raw // days,
+                                 _aggregate_loads(con, config, month_start(first), month_end(last)))
         con.close()
     print(json.dumps({**estimate, "incremental": sorted(plan.incremental), "days": days, "two_years": cutoff_days,
                       "lookback_days": plan.lookback_days(), "full_refresh_day": plan.full_refresh_day}))
 
 
 def _print_scan(scan: dict, cutoff: int) -> None:
-    """The Athena figures: a daily refresh, the weekly full-refresh day, the week's average, the largest query."""
+    """The Athena figures: a daily refresh with the facts job's upkeep, the weekly full-refresh day, the week's
+    average, the aggregates' sizes, the largest query."""
     facts, days, years = scan["facts_bytes"], scan["days"], scan["two_years"]
     incremental = set(scan["incremental"])
-    daily = sum(scan["daily"].values())
+    refreshes = sum(scan["daily"].values())
+    upkeep = sum(scan["upkeep"].values())
+    daily = refreshes + upkeep
     weekly = daily + sum(scan["full"][view] for view in incremental)  # that day's full refreshes come on top
     average = (6 * daily + weekly) / 7
     met = "MET" if daily <= SCAN_RATIO_TARGET * facts else "NOT MET"
     mib = 2**20
-    print(f"athena: fact table {facts / mib:.1f} MiB (Parquet ZSTD, one file per day folder); {len(scan['full'])} "
-          f"datasets, {len(incremental)} refreshed incrementally ({scan['lookback_days']:g}-day lookback)")
-    print(f"        daily refresh ~{daily / mib:.1f} MiB = {daily / facts:.2f}x the facts (target <= "
-          f"{SCAN_RATIO_TARGET}x: {met}); {scan['full_refresh_day'].lower()} (+ full refreshes) "
-          f"{weekly / facts:.2f}x; a week's average {average / facts:.2f}x; all full, as before: "
-          f"{sum(scan['full'].values()) / facts:.2f}x")
-    # Over two years a full refresh reads twice the days; an incremental one the same window.
+    aggregates = ", ".join(f"{name} {size / mib:.2f} MiB" for name, size in scan["aggregates_bytes"].items())
+    print(f"athena: fact table {facts / mib:.1f} MiB (Parquet ZSTD, one file per day folder); aggregates {aggregates}; "
+          f"{len(scan['full'])} datasets, {len(incremental)} refreshed incrementally ({scan['lookback_days']:g}-day "
+          "lookback)")
+    print(f"        daily ~{daily / mib:.1f} MiB = {daily / facts:.2f}x the facts (target <= {SCAN_RATIO_TARGET}x: "
+          f"{met}): SPICE refreshes {refreshes / facts:.2f}x + facts job upkeep {upkeep / facts:.2f}x; "
+          f"{scan['full_refresh_day'].lower()} (+ full refreshes) {weekly / facts:.2f}x; a week's average "
+          f"{average / facts:.2f}x; all full: {sum(scan['full'].values()) / facts:.2f}x")
+    print("        upkeep: " + ", ".join(f"{part} {size / mib:.2f} MiB" + (" (every day folder)" if part in
+                                          scan["upkeep_every_day"] else "") for part, size in scan["upkeep"].items()))
+    # Over two years a full refresh reads twice the days; an incremental one the same window; the upkeep's parts
+    # that read every day folder twice the days (the rest is one day or one month).
     scale = years / days
-    two_daily = sum(scan["daily"][v] * (1 if v in incremental else scale) for v in scan["daily"])
+    two_daily = (sum(scan["daily"][v] * (1 if v in incremental else scale) for v in scan["daily"])
+                 + upkeep + (scale - 1) * sum(scan["upkeep"][part] for part in scan["upkeep_every_day"]))
     print(f"        at {years} days: daily ~{two_daily / (facts * scale):.2f}x the facts")
-    top = sorted(scan["full"].items(), key=lambda item: -item[1])
     print("        heaviest daily: " + ", ".join(
         f"{view} {scan['daily'][view] / facts:.2f}x" for view, _ in
         sorted(scan["daily"].items(), key=lambda item: -item[1])[:6]))
-    largest = top[0][1] * scale
-    print(f"        largest single query: {top[0][0]} (full refresh) {top[0][1] / mib:.1f} MiB; over {years} days "
+    queries = {f"{view} (full refresh)": size for view, size in scan["full"].items()}
+    queries.update({f"{name} reload of every month (step 5)": size for name, size in scan["rebuild"].items()})
+    top = max(queries.items(), key=lambda item: item[1])
+    largest = top[1] * scale
+    print(f"        largest single query: {top[0]} {top[1] / mib:.1f} MiB; over {years} days "
           f"~{largest / 2**30:.2f} GiB against the {cutoff / 2**30:.0f} GiB cap "
           f"({'under' if largest < cutoff else 'OVER'})", flush=True)
 

@@ -55,12 +55,12 @@ def _view(config, name):
 
 
 def test_a_view_over_a_missing_table_fails_with_athenas_reason_and_is_not_stored(aws, config):
-    view = _view(config, "active_users_daily")  # reads user_days only
+    view = _view(config, "active_users_daily")  # reads user_active_days only (an aggregate fact table)
     line = next(number for number, text in enumerate(view.sql.splitlines(), 1)
-                if f"{config.database}.user_days" in text)
-    column = view.sql.splitlines()[line - 1].index(f"{config.database}.user_days") + 1
+                if f"{config.database}.user_active_days" in text)
+    column = view.sql.splitlines()[line - 1].index(f"{config.database}.user_active_days") + 1
     expected = (f"TABLE_NOT_FOUND: line {line}:{column}: "
-                f"Table 'awsdatacatalog.{config.database}.user_days' does not exist")
+                f"Table 'awsdatacatalog.{config.database}.user_active_days' does not exist")
 
     with pytest.raises(StepFailed, match="failed: " + expected.replace(".", r"\.")):
         _run(aws, config, view.sql)

@@ -73,6 +73,28 @@ def test_day_ranges_join_consecutive_days_and_split_at_ninety():
     assert facts.day_ranges([]) == []
 
 
+def test_month_ranges_join_consecutive_months_and_split_at_ninety():
+    assert facts.month_ranges([date(2026, 1, 5), date(2026, 2, 1), date(2026, 4, 30)]) == [
+        (date(2026, 1, 1), date(2026, 2, 28)), (date(2026, 4, 1), date(2026, 4, 30))]
+    months = [date(2018 + n // 12, n % 12 + 1, 1) for n in range(100)]  # 2018-01 .. 2026-04
+    assert facts.month_ranges(months) == [(date(2018, 1, 1), date(2025, 6, 30)), (date(2025, 7, 1), date(2026, 4, 30))]
+    assert facts.month_end(date(2024, 2, 3)) == date(2024, 2, 29) and facts.month_end(date(9999, 12, 1)) == date(
+        9999, 12, 31)
+
+
+def test_touched_months_are_the_folders_and_every_month_their_lines_report_on_before_or_after():
+    folder = "2026-05-01"
+    before = [{"source_day": folder, "source_path": "s3://b/old", "first_activity_date": "2026-04-30",
+               "last_activity_date": "2026-05-01"},
+              {"source_day": "2026-07-01", "source_path": "s3://b/other", "first_activity_date": "2026-07-01",
+               "last_activity_date": "2026-07-01"}]  # a folder not loaded: its months are not reloaded
+    after = [{"source_day": folder, "source_path": "s3://b/new", "first_activity_date": "2026-06-02",
+              "last_activity_date": "2026-06-02"}]
+    assert facts.touched_months([date(2026, 5, 1)], before, after) == [date(2026, 4, 1), date(2026, 5, 1),
+                                                                       date(2026, 6, 1)]
+    assert facts.touched_months([date(2026, 5, 1)]) == [date(2026, 5, 1)]  # rows without spans: the folder's
+
+
 def test_changed_days_are_new_resent_or_removed_files():
     d1, d2, d3, d4 = (date(2026, 5, n) for n in (1, 2, 3, 4))
     listed = {d1: {"s3://b/x1"}, d2: {"s3://b/x2", "s3://b/x2-resent"}, d3: {"s3://b/x3"}}
@@ -146,6 +168,12 @@ def test_duckdb_a_resent_old_day_replaces_that_days_facts(tmp_path):
     assert _day_figures(con, "2026-05-02") == [(A, 7.0, 2)]  # the other day untouched
     assert con.execute("SELECT sum(messages) FROM model_usage_daily WHERE activity_date = DATE '2026-05-01'"
                        ).fetchall() == [(6,)]  # auto: 5 (A, re-sent) + 1 (B), not 3 + 5 + 1 + 1
+    # The ledger's counts are an aggregate per file and month (source_file_facts): the month is reloaded after the
+    # day, as the facts job does (facts.touched_months).
+    by_name = {each.name: each for each in load_facts(config)}
+    month = fact_statements(by_name["source_file_facts"], config, date(2026, 5, 1), date(2026, 5, 31))
+    for kind in ("delete", "load"):
+        con.execute(fact_to_duckdb(month[kind], kind, config.database))
     assert con.execute("SELECT export_stamp, rows_used, rows_superseded FROM ingest_ledger "
                        "WHERE activity_date = DATE '2026-05-01' ORDER BY export_stamp").fetchall() == [
         ("202605020205", 0, 2), ("202605040930", 2, 0)]
@@ -155,6 +183,84 @@ def test_duckdb_a_resent_old_day_replaces_that_days_facts(tmp_path):
     assert con.execute("SELECT count(*) FROM report_line_facts").fetchall() == [(8,)]
     assert _day_figures(con, "2026-05-01") == [(A, 12.25, 6), (B, 2.0, 1)]
     con.close()
+
+
+def _month_figures(con):
+    return con.execute("SELECT userid, credits_used, active_days FROM monthly_user_credits "
+                       "WHERE month = DATE '2026-05-01' ORDER BY userid").fetchall()
+
+
+def test_duckdb_a_resent_old_day_reloads_the_aggregates_of_its_month(tmp_path):
+    # The aggregates (user_month_facts, user_active_days) hold months: the re-sent 05-01 changes May's sums, which
+    # the monthly views read from them, so the month is deleted and loaded again after the day's facts.
+    config = _config()
+    data = tmp_path / "data"
+    _write(data, FIRST)
+    result = engine.build(data, tmp_path / "out", config, materialise=False)
+    con = duckdb.connect(str(result.db_path))
+    assert _month_figures(con) == [(A, 17.5, 2), (B, 2.0, 1)]  # A: 10.5 + 7.0 over two days
+    assert con.execute("SELECT credits_used FROM tier_summary WHERE subscription_tier = 'PRO'").fetchall() == [(19.5,)]
+
+    _write(data, [RESENT])
+    path = str(data / RESENT[0])
+    for line in RESENT[1].splitlines():
+        con.execute('INSERT INTO user_report_raw VALUES (?, ?, ?, ?)', [line, REGION, "2026/05/01", path])
+    by_name = {fact.name: fact for fact in load_facts(config)}
+    day = fact_statements(by_name["report_line_facts"], config, date(2026, 5, 1), date(2026, 5, 1))
+    for kind in ("delete", "load"):
+        con.execute(fact_to_duckdb(day[kind], kind, config.database))
+    assert _month_figures(con) == [(A, 17.5, 2), (B, 2.0, 1)]  # the day alone: May's sums are not yet renewed
+
+    months = facts.month_ranges(facts.touched_months([date(2026, 5, 1)]))
+    assert months == [(date(2026, 5, 1), date(2026, 5, 31))]
+    for _ in range(2):  # a second reload of the month changes nothing: the delete removes what the load adds
+        for name in facts.aggregate_names():
+            month = fact_statements(by_name[name], config, *months[0])
+            for kind in ("delete", "load"):
+                con.execute(fact_to_duckdb(month[kind], kind, config.database))
+        assert _month_figures(con) == [(A, 19.25, 2), (B, 2.0, 1)]  # 12.25 (re-sent) + 7.0, counted once
+        assert con.execute("SELECT credits_used FROM tier_summary WHERE subscription_tier = 'PRO'").fetchall() == [
+            (21.25,)]
+        assert con.execute("SELECT count(*) FROM user_active_days").fetchall() == [(3,)]  # A twice, B once
+        assert con.execute("SELECT count(*) FROM user_month_facts").fetchall() == [(2,)]
+    con.close()
+
+
+@pytest.mark.parametrize("reading", ["daily", "running_total"])
+def test_the_month_sums_equal_the_daily_view_summed_per_month(tmp_path, reading):
+    # user_month_facts.load.sql restates user_credit_daily's per-day readings over the filtered days (so the date
+    # range reaches the facts): on the sample, under either plans.overage_reading, its rows are that view's days
+    # summed per month.
+    from dataclasses import replace
+
+    from kiro_analytics.config import load_config
+    from kiro_analytics.local import sample_data
+    from local_expected import ROOT, SAMPLE_DAYS, SAMPLE_END, SAMPLE_USERS
+
+    manifest = sample_data.generate(tmp_path / "data", users=SAMPLE_USERS, days=SAMPLE_DAYS, end=SAMPLE_END)
+    users = sample_data.write_user_map(manifest, tmp_path / "users.csv")
+    config = replace(load_config(str(ROOT / "config.example.yaml")), overage_reading=reading)
+    result = engine.build(tmp_path / "data", tmp_path / "out", config, users, materialise=False)
+    con = duckdb.connect(str(result.db_path), read_only=True)
+    columns = ("month, userid, region, first_active, last_active, active_days, round(credits_used, 6), "
+               "round(overage_credits_used, 6), overage_total_decreased, overage_clients_equal, "
+               "overage_clients_differ, overage_days, overage_rising_days, total_messages")
+    kept = con.execute(f"SELECT {columns} FROM user_month_facts ORDER BY ALL").fetchall()
+    daily = con.execute(
+        f"SELECT {columns} FROM (SELECT month, userid, region, min(activity_date) AS first_active, "
+        "max(activity_date) AS last_active, count(*) AS active_days, sum(credits_used) AS credits_used, "
+        "sum(overage_credits_used) AS overage_credits_used, "
+        "bool_or(overage_total_decreased) AS overage_total_decreased, "
+        "bool_or(overage_clients_equal) AS overage_clients_equal, "
+        "bool_or(overage_clients_differ) AS overage_clients_differ, "
+        "count(CASE WHEN overage_reported > 0 THEN 1 END) AS overage_days, "
+        "count(CASE WHEN overage_rose THEN 1 END) AS overage_rising_days, "
+        "TRY_CAST(sum(total_messages) AS BIGINT) AS total_messages "
+        "FROM user_credit_daily GROUP BY month, userid, region) ORDER BY ALL").fetchall()
+    con.close()
+    assert len(kept) > 50 and kept == daily
+    if reading == "running_total":
+        assert any(row[8] for row in kept) or any(row[12] for row in kept)  # the readings were exercised
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -190,6 +296,15 @@ def athena_env():
             yield {"config": config, "s3": s3, "glue": glue, "athena": athena, "standin": standin}
     finally:
         state_manager.unset_transition(model_name="athena::execution")
+
+
+def _views_over_facts(env) -> None:
+    """Every other view, once the fact tables exist: the aggregates' loads read views over the line facts."""
+    from kiro_analytics.sqlfiles import load_views
+    from kiro_analytics.views import apply_views
+
+    views = [view for view in load_views(env["config"]) if view.name != "report_lines"]
+    apply_views(env["glue"], env["athena"], Recorder(), views, env["config"].database, env["config"].workgroup)
 
 
 def _noted(env):
@@ -245,12 +360,24 @@ def _ranges(sent):
     return dml
 
 
+def _month_ranges(sent):
+    """(aggregate, delete | load, first, last) of the aggregate statements sent."""
+    found = []
+    for sql in sent:
+        match = re.search(r"^(DELETE FROM|INSERT INTO) \w+\.((?!report_line_facts)\w+) .*"
+                          r"(?:month|activity_date|source_day) BETWEEN DATE '([-0-9]+)' AND DATE '([-0-9]+)'", sql)
+        if match:
+            found.append((match.group(2), "delete" if match.group(1) == "DELETE FROM" else "load", *match.groups()[2:]))
+    return found
+
+
 def test_athena_backfill_then_a_resent_old_day_reloads_that_day_only(athena_env):
     env = athena_env
     config = env["config"]
     created = ensure_facts(env["glue"], env["athena"], Recorder().call, load_facts(config), config.database,
                            config.workgroup)
-    assert created == {"report_line_facts": "created"}
+    assert created == dict.fromkeys(["report_line_facts", "source_file_facts", "user_active_days", "user_month_facts"],
+                                    "created")
     table = env["glue"].get_table(DatabaseName=config.database, Name="report_line_facts")["Table"]
     assert table["Parameters"]["table_type"] == "ICEBERG"
     assert table["StorageDescriptor"]["Location"] == (
@@ -258,8 +385,9 @@ def test_athena_backfill_then_a_resent_old_day_reloads_that_day_only(athena_env)
     # A second deploy leaves the table alone.
     env["standin"].sql.clear()
     assert ensure_facts(env["glue"], env["athena"], Recorder().call, load_facts(config), config.database,
-                        config.workgroup) == {"report_line_facts": "unchanged"}
+                        config.workgroup) == dict.fromkeys(created, "unchanged")
     assert env["standin"].sql == []
+    _views_over_facts(env)
 
     # Backfill: nothing loaded yet, two day folders listed: one range, delete then load, then the maintenance:
     # OPTIMIZE of the days just loaded, one VACUUM, and a second look at which files the facts now hold.
@@ -268,12 +396,21 @@ def test_athena_backfill_then_a_resent_old_day_reloads_that_day_only(athena_env)
     result, sent = _refresh(env, [], after=loaded)
     assert result.days_loaded == [date(2026, 5, 1), date(2026, 5, 2)]
     assert _ranges(sent) == [("delete", "2026-05-01", "2026-05-02"), ("load", "2026/05/01", "2026/05/02")]
-    assert [sql.split()[0] for sql in sent] == ["SELECT", "DELETE", "INSERT", "OPTIMIZE", "VACUUM", "SELECT"]
-    assert sent[3] == (f"OPTIMIZE {config.database}.report_line_facts REWRITE DATA USING BIN_PACK "
+    # The aggregates reloaded for the month the range reports on (delete, load, optimize each), then a second look
+    # at which files the facts now hold (and the months their lines report on), and one VACUUM per table.
+    assert [sql.split()[0] for sql in sent] == ["SELECT", "DELETE", "INSERT", *["DELETE", "INSERT", "OPTIMIZE"] * 3,
+                                                "OPTIMIZE", "SELECT", *["VACUUM"] * 4]
+    assert sent[12] == (f"OPTIMIZE {config.database}.report_line_facts REWRITE DATA USING BIN_PACK "
                               "WHERE source_day BETWEEN DATE '2026-05-01' AND DATE '2026-05-02'")
-    assert sent[4] == f"VACUUM {config.database}.report_line_facts"
+    assert _month_ranges(sent) == [("source_file_facts", "delete", "2026-05-01", "2026-05-31"),
+                                   ("source_file_facts", "load", "2026-05-01", "2026-05-31"),
+                                   ("user_active_days", "delete", "2026-05-01", "2026-05-31"),
+                                   ("user_active_days", "load", "2026-05-01", "2026-05-31"),
+                                   ("user_month_facts", "delete", "2026-05-01", "2026-05-31"),
+                                   ("user_month_facts", "load", "2026-05-01", "2026-05-31")]
+    assert sent[-4:] == [f"VACUUM {config.database}.{name}" for name in created]
     assert result.summary() == ("facts: 2 day(s) loaded (2026-05-01..2026-05-02) of 2; optimized 1 range(s); "
-                                "vacuumed")
+                                "vacuumed; aggregates reloaded for 2026-05")
     assert result.files_without_lines == 0 and not _noted(env)  # every file had lines: no note written
 
     # Both days loaded: the next daily run sends the small fact_files query and nothing else (no maintenance).
@@ -286,6 +423,10 @@ def test_athena_backfill_then_a_resent_old_day_reloads_that_day_only(athena_env)
     result, sent = _refresh(env, loaded)
     assert result.days_loaded == [date(2026, 5, 1)]
     assert _ranges(sent) == [("delete", "2026-05-01", "2026-05-01"), ("load", "2026/05/01", "2026/05/01")]
+    # ... and the aggregates of its month (the monthly sums it changes: tested on DuckDB above).
+    assert _month_ranges(sent) == [(name, kind, "2026-05-01", "2026-05-31")
+                                   for name in ("source_file_facts", "user_active_days", "user_month_facts")
+                                   for kind in ("delete", "load")]
 
 
 def test_athena_refuses_dml_on_a_table_that_is_not_iceberg(athena_env):
@@ -366,6 +507,7 @@ def test_report_files_without_lines_are_not_reloaded_on_every_run(athena_env):
     env = athena_env
     config = env["config"]
     ensure_facts(env["glue"], env["athena"], Recorder().call, load_facts(config), config.database, config.workgroup)
+    _views_over_facts(env)
     loaded = [("2026-05-01", FIRST[0][0]), ("2026-05-02", FIRST[1][0])]
     _put(env, [*FIRST, EMPTY, BLANK])
 
@@ -434,6 +576,7 @@ def test_the_lambda_stops_before_its_deadline_and_leaves_the_rest_for_the_next_r
     env = athena_env
     config = env["config"]
     ensure_facts(env["glue"], env["athena"], Recorder().call, load_facts(config), config.database, config.workgroup)
+    _views_over_facts(env)
     # Three day folders in three ranges (not consecutive): 05-01, 05-03, 05-05.
     reports = [FIRST[0], _report("2026-05-03", "202605040205", [(A, 1.0, 1, 1)]),
                _report("2026-05-05", "202605060205", [(B, 3.0, 2, 2)])]
@@ -445,20 +588,22 @@ def test_the_lambda_stops_before_its_deadline_and_leaves_the_rest_for_the_next_r
     held = []
     env["standin"].answers[:] = [lambda sql: [{"source_day": d, "source_path": f"s3://{config.bucket_name}/{k}"}
                                               for d, k in held] if "FROM report_line_facts" in sql else None]
-    # 40 s a query, 380 s left: fact_files (t=40), 05-01's delete, load and optimize (t=160: 120 s for one day).
-    # 05-03 would need 120 s + RESERVE (120) but 220 are left: it is not started. VACUUM and the second look fit.
-    context = _Context(env["athena"], budget=380, per_query=40)
+    # 40 s a query, 800 s left: fact_files (t=40), 05-01's delete and load, the three aggregates' delete, load and
+    # optimize for 2026-05, the day's optimize (t=520: 480 s for one day). 05-03 would need 480 s + RESERVE (120)
+    # but 280 are left: it is not started. The second look and the four VACUUMs fit (t=720).
+    context = _Context(env["athena"], budget=800, per_query=40)
     answer = lambda_handler.run_facts(dict(__import__("os").environ), context, today=date(2026, 5, 6))
     assert answer["days_loaded"] == ["2026-05-01"]
     assert answer["days_left"] == ["2026-05-03", "2026-05-05"]
     assert answer["summary"] == ("facts: 1 day(s) loaded (2026-05-01) of 3; optimized 1 range(s); vacuumed; "
-                                 "2 day(s) left for the next run (2026-05-03, 2026-05-05): the function's time ran out")
+                                 "aggregates reloaded for 2026-05; 2 day(s) left for the next run "
+                                 "(2026-05-03, 2026-05-05): the function's time ran out")
     assert context.now <= context.budget - 30  # ended with time to spare, not killed at 900 s
     assert answer["vacuumed"] is True
 
-    # The next run (a new invocation, a new 380 s) finds the two days still changed and loads one more.
+    # The next run (a new invocation, a new 800 s) finds the two days still changed and loads one more.
     held[:] = [("2026-05-01", reports[0][0])]
-    context = _Context(env["athena"], budget=380, per_query=40)
+    context = _Context(env["athena"], budget=800, per_query=40)
     answer = lambda_handler.run_facts(dict(__import__("os").environ), context, today=date(2026, 5, 6))
     assert answer["days_loaded"] == ["2026-05-03"] and answer["days_left"] == ["2026-05-05"]
 

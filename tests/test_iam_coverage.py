@@ -794,6 +794,9 @@ def test_sync_role_allows_every_call_the_facts_refresh_makes(stack, monkeypatch)
                 apply_views(glue, athena, PlanRecorder(), [v for v in load_views(config) if v.name == "report_lines"],
                             names.database, names.workgroup)
                 ensure_facts(glue, athena, PlanRecorder().call, load_facts(config), names.database, names.workgroup)
+                # The aggregates' loads read views over the line facts (step 5 creates them).
+                apply_views(glue, athena, PlanRecorder(), [v for v in load_views(config) if v.name != "report_lines"],
+                            names.database, names.workgroup)
                 standin.answer(lambda sql: [] if "FROM report_line_facts" in sql else None)
                 answer = lambda_handler.run_facts(dict(os.environ), None, today=_date(2025, 6, 2))
         finally:
@@ -806,7 +809,8 @@ def test_sync_role_allows_every_call_the_facts_refresh_makes(stack, monkeypatch)
                           ("athena", "StartQueryExecution"), ("athena", "GetQueryExecution"),
                           ("athena", "GetQueryResults")}
     needs: List[Need] = []
-    fact_table, (fact_bucket, fact_prefix) = "report_line_facts", stack.table_locations()["report_line_facts"]
+    fact_table = "report_line_facts"
+    fact_tables = [fact.name for fact in load_facts(config)]
     kinds = []
     for service, operation, params in recorder.calls:
         needs += _sync_call_needs(stack, service, operation, params)
@@ -814,15 +818,20 @@ def test_sync_role_allows_every_call_the_facts_refresh_makes(stack, monkeypatch)
             sql = "\n".join(line for line in params["QueryString"].splitlines() if not line.startswith("--"))
             kind = sql.split()[0]
             kinds.append(kind)
-            # sqlglot reads neither OPTIMIZE nor VACUUM; both work on the fact table alone.
+            # The table a write or maintenance statement works on (the line facts or an aggregate).
+            written = re.match(rf"(?:INSERT INTO|DELETE FROM|OPTIMIZE|VACUUM) {names.database}\.(\w+)", sql)
+            target = written.group(1) if written else fact_table
+            assert target in fact_tables, target
+            fact_bucket, fact_prefix = stack.table_locations()[target]
+            # sqlglot reads neither OPTIMIZE nor VACUUM; both work on their fact table alone.
             maintenance = kind in ("OPTIMIZE", "VACUUM")
-            objects = [fact_table] if maintenance else _reached_objects(stack, tables_in(sql))
+            objects = [target] if maintenance else _reached_objects(stack, tables_in(sql))
             needs += athena_query_needs(stack, objects, f"a facts refresh {kind}")
             if kind in ("INSERT", "DELETE", "OPTIMIZE", "VACUUM"):
                 # Every one of them commits a new snapshot: metadata in Glue, files under the table's location.
                 why = f"Iceberg commit ({kind})"
                 needs += [Need("glue:UpdateTable", arn, why) for arn in (
-                    stack.glue("catalog"), stack.glue("database"), stack.glue("table", fact_table))]
+                    stack.glue("catalog"), stack.glue("database"), stack.glue("table", target))]
                 needs += [Need(action, _s3(fact_bucket, fact_prefix + key), why)
                           for key in FACT_OBJECTS for action in ("s3:PutObject", "s3:DeleteObject")]
             if kind == "VACUUM":
@@ -830,14 +839,19 @@ def test_sync_role_allows_every_call_the_facts_refresh_makes(stack, monkeypatch)
                 # (https://docs.aws.amazon.com/athena/latest/ug/vacuum-statement.html).
                 needs.append(Need("s3:ListBucket", _s3(fact_bucket), "VACUUM lists the table's files",
                                   (("s3:prefix", fact_prefix),)))
-    assert kinds == ["SELECT", "DELETE", "INSERT", "OPTIMIZE", "VACUUM", "SELECT"]
+    # The day's delete and load, each aggregate's delete, load and optimize for its month, the day's optimize, the
+    # second look, one VACUUM per table.
+    assert kinds == ["SELECT", "DELETE", "INSERT", *["DELETE", "INSERT", "OPTIMIZE"] * 3, "OPTIMIZE", "SELECT",
+                     *["VACUUM"] * 4]
     assert any(n.action == "glue:UpdateTable" for n in needs)
     assert_allowed(stack.template, "SyncRole", needs)
     # Least privilege: the commit is allowed on the fact table only (not another table, not a name that merely
     # starts like it), and file removal under facts/ only: not the query results, the function's code, a folder
     # whose name starts with "facts", or the report bucket.
     statements = stack.template.statements("SyncRole")
-    for table in ("user_report_raw", "report_lines", "report_line_facts_old", "discovered_user_report"):
+    fact_bucket, fact_prefix = stack.table_locations()[fact_table]
+    for table in ("user_report_raw", "report_lines", "report_line_facts_old", "discovered_user_report",
+                  "user_month_usage"):
         assert unmet(statements, [Need("glue:UpdateTable", stack.glue("table", table), "t")]), table
     for bucket, key in ((results_bucket, "lambda/x.zip"), (results_bucket, "athena/q.csv"),
                         (results_bucket, "factsx/report_line_facts/data/a.parquet"),

@@ -345,9 +345,12 @@ def test_summary_of_a_clean_ledger():
 def test_reasons_listed_here_are_the_ones_the_sql_writes():
     lines = (ROOT / "sql" / "views" / "report_lines.sql").read_text(encoding="utf-8")
     ledger = (ROOT / "sql" / "views" / "ingest_ledger.sql").read_text(encoding="utf-8")
+    # The counts per file and month are the facts job's (source_file_facts); the ledger sums a file's months.
+    counts = (ROOT / "sql" / "facts" / "source_file_facts.load.sql").read_text(encoding="utf-8")
     for column, reason in REASONS.items():
         assert f"THEN '{reason}'" in lines, reason
-        assert f"reject_reason = '{reason}' THEN 1 END) AS {column}" in ledger, column
+        assert f"reject_reason = '{reason}' THEN 1 END) AS {column}" in counts, column
+        assert f"sum({column}) AS {column}" in ledger, column
     assert lines.count("THEN '") - lines.count("WHEN 'user_report' THEN '") >= len(REASONS)
 
 

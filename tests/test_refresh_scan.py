@@ -17,11 +17,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 import refresh_scan  # noqa: E402  (a measuring tool beside the benchmark, not part of the package)
 
 # What a view may read of every day on an incremental refresh, and why: model_usage_detail the most model columns
-# any line has (the cell positions), new_vs_returning_daily each user's first day, report_freshness each file's
-# header. Everything else a dataset refreshed incrementally reads must be of the window's days only.
+# any line has (the cell positions), new_vs_returning_daily each user's first day (from the small aggregate
+# user_active_days, no longer the fact lines), report_freshness each file's header. Everything else a dataset
+# refreshed incrementally reads must be of the window's days only.
 EVERY_DAY = {
     "model_usage_detail": ["line_status", "model_names"],
-    "new_vs_returning_daily": ["activity_date", "line_status", "userid"],
+    "new_vs_returning_daily": ["user_active_days.activity_date", "user_active_days.userid"],
     "report_freshness": ["header_text", "line_status", "source_path"],
 }
 
@@ -66,6 +67,20 @@ def test_every_incremental_dataset_reads_the_window_only(plain):
     # 7 of 60 days: every incremental refresh reads well under a full one.
     for view in plan.incremental:
         assert estimate["daily"][view] < 0.5 * estimate["full"][view], view
+
+
+def test_the_datasets_refreshed_in_full_read_the_aggregates_not_the_fact_lines(plain):
+    """Issue 12: a full refresh of a dataset whose rows depend on every day reads the small tables the facts job
+    keeps (sql/facts/: per user-month, per user-day, per file-month), never the line facts."""
+    con, _tmp = plain
+    plan = refresh.load_plan()
+    datasets = sorted(path.stem for path in (ROOT / "quicksight" / "datasets").glob("*.json"))
+    full = [name for name in datasets if name not in plan.incremental]
+    assert full == ["active_users_daily", "credit_forecast_watchlist", "idle_seats", "ingest_ledger",
+                    "monthly_credit_forecast", "monthly_user_credits", "seat_utilisation", "tier_summary"]
+    for view in full:
+        tables = {scan.table for scan in refresh_scan.plan_scans(con, f"SELECT * FROM {view}")}
+        assert tables and "report_line_facts" not in tables, (view, tables)
 
 
 def test_under_the_running_total_reading_the_daily_cost_views_read_every_day(tmp_path_factory):

@@ -33,9 +33,39 @@ def test_real_views_come_after_what_they_read():
                           "user_daily_detail", "user_behavior_detail", "model_usage_detail", "client_mix_daily"}
     for earlier, later in [("user_report_lines", "user_report_latest"), ("user_report_latest", "user_activity_daily"),
                            ("user_activity_daily", "user_summary"), ("plan_tiers", "monthly_user_credits"),
-                           ("user_names", "user_summary"), ("user_credit_daily", "tier_summary"),
-                           ("user_behavior_detail", "daily_summary"), ("user_days", "active_users_daily")]:
+                           ("user_names", "user_summary"), ("plan_tiers", "tier_summary"),
+                           ("user_behavior_detail", "daily_summary"), ("user_days", "daily_summary")]:
         assert order.index(earlier) < order.index(later), (earlier, later)
+
+
+def test_the_build_order_loads_each_aggregate_between_what_it_reads_and_what_reads_it():
+    from kiro_analytics.sqlfiles import build_order, load_facts
+
+    views, facts = load_views(CONFIG), load_facts(CONFIG)
+    order = [item.name for item in build_order(views, facts)]
+    assert sorted(order) == sorted([v.name for v in views] + [f.name for f in facts])
+    for earlier, later in [("report_lines", "report_line_facts"), ("report_line_facts", "report_line_status"),
+                           ("user_credit_daily", "user_month_facts"), ("user_month_facts", "user_month_usage"),
+                           ("user_month_facts", "tier_summary"), ("user_days", "user_active_days"),
+                           ("user_active_days", "active_users_daily"), ("user_active_days", "seat_utilisation")]:
+        assert order.index(earlier) < order.index(later), (earlier, later)
+
+
+def test_a_fact_whose_load_reads_a_view_over_itself_is_refused(tmp_path):
+    import dataclasses
+
+    from kiro_analytics.sqlfiles import build_order, load_facts
+
+    views, facts = load_views(CONFIG), load_facts(CONFIG)
+    # user_month_usage reads user_month_facts: a load of user_month_facts that read it could never run.
+    fact = next(f for f in facts if f.name == "user_month_facts")
+    looped = tmp_path / "facts"
+    looped.mkdir()
+    (looped / "user_month_facts.load.sql").write_text(
+        "INSERT INTO ${database}.user_month_facts (month) SELECT month FROM ${database}.user_month_usage\n")
+    bad = dataclasses.replace(fact, path=looped / "user_month_facts.sql")
+    with pytest.raises(InputError, match=r"user_month_facts\.sql: reads user_month_usage, which cannot be built"):
+        build_order(views, [f if f.name != fact.name else bad for f in facts])
 
 
 def test_order_is_derived_not_alphabetical(tmp_path):

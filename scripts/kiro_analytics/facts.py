@@ -58,6 +58,10 @@ RESERVE = 120.0
 # A range's first estimate, before one has been timed (a delete, a load and an optimize of a day or a few).
 FIRST_RANGE_SECONDS = 90.0
 STATE_VERSION = 1
+# The facts loaded per day folder from the parse (report_lines). Every other table of sql/facts/ is an aggregate of
+# them (user_month_facts, user_active_days), loaded per month from the views over them, since a month's rows depend
+# on all its days: after day folders are loaded, every month their lines reported on, before or after, is reloaded.
+LINE_FACTS = ("report_line_facts",)
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,11 @@ def _spans(ranges: Iterable[Tuple[date, date]]) -> str:
     return ", ".join(str(a) if a == b else f"{a}..{b}" for a, b in ranges)
 
 
+def _months(ranges: Iterable[Tuple[date, date]]) -> str:
+    return ", ".join(f"{a:%Y-%m}" if (a.year, a.month) == (b.year, b.month) else f"{a:%Y-%m}..{b:%Y-%m}"
+                     for a, b in ranges)
+
+
 @dataclass(frozen=True)
 class FactsRefresh:
     days_listed: int
@@ -102,6 +111,10 @@ class FactsRefresh:
     optimized: int = 0
     vacuumed: bool = False
     files_without_lines: int = 0
+    # The months the aggregate facts were reloaded for, as (first day, last day) ranges.
+    month_ranges: List[Tuple[date, date]] = field(default_factory=list)
+    # The months the loaded folders touch (facts.touched_months), reloaded or not: step 5 reloads them itself.
+    months_touched: List[date] = field(default_factory=list)
 
     def summary(self) -> str:
         if not self.days_loaded and not self.days_left:
@@ -110,6 +123,8 @@ class FactsRefresh:
                 f"of {self.days_listed}")
         if self.days_loaded:
             text += f"; optimized {self.optimized} range(s)" + ("; vacuumed" if self.vacuumed else "; vacuum not run")
+        if self.month_ranges:
+            text += f"; aggregates reloaded for {_months(self.month_ranges)}"
         if self.days_left:
             text += (f"; {len(self.days_left)} day(s) left for the next run ({_spans(self.left_ranges)}): "
                      "the function's time ran out")
@@ -126,6 +141,55 @@ def fact_dir() -> Path:
 def fact_names() -> List[str]:
     """Every fact table, named by its CREATE file (sql/facts/<name>.sql)."""
     return sorted(path.stem for path in fact_dir().glob("*.sql") if "." not in path.stem)
+
+
+def aggregate_names() -> List[str]:
+    """The aggregate fact tables (every fact table but the line facts), in file-name order."""
+    return [name for name in fact_names() if name not in LINE_FACTS]
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def month_end(day: date) -> date:
+    if day.month == 12:  # also keeps 9999-12 (an open end) from overflowing
+        return day.replace(day=31)
+    return day.replace(month=day.month + 1, day=1) - timedelta(days=1)
+
+
+def month_ranges(months: Iterable[date], max_months: int = MAX_DAYS) -> List[Tuple[date, date]]:
+    """Consecutive months (any day of each) as (first day of the first, last day of the last) ranges of at most
+    max_months months each (an aggregate is partitioned by month: Athena's 100 partitions per INSERT)."""
+    ranges: List[Tuple[date, date]] = []
+    count = 0
+    for first in sorted({month_start(day) for day in months}):
+        if ranges and first == ranges[-1][1] + timedelta(days=1) and count < max_months:
+            ranges[-1] = (ranges[-1][0], month_end(first))
+            count += 1
+        else:
+            ranges.append((first, month_end(first)))
+            count = 1
+    return ranges
+
+
+def touched_months(days: Iterable[date], *rows: Iterable[Mapping[str, Optional[str]]]) -> List[date]:
+    """The months (their first days) an aggregate must reload after the day folders ``days`` were loaded: each
+    folder's own month, and every month the lines of those folders report on, from fact_files rows taken before
+    the load (lines since replaced or removed) and after it."""
+    folders = set(days)
+    months = {month_start(day) for day in folders}
+    for batch in rows:
+        for row in batch:
+            if not row.get("source_day") or date.fromisoformat(str(row["source_day"])) not in folders:
+                continue
+            low, high = row.get("first_activity_date"), row.get("last_activity_date")
+            if low and high:
+                month = month_start(date.fromisoformat(str(low)))
+                while month <= date.fromisoformat(str(high)):
+                    months.add(month)
+                    month = month_end(month) + timedelta(days=1)
+    return sorted(months)
 
 
 def fact_statement(name: str, kind: str, database: str, first: date, last: date) -> str:
@@ -318,21 +382,24 @@ class _Runner:
 
 def refresh_facts(athena: Any, s3: Any, database: str, workgroup: str, sources: FactSources, today: date,
                   timeout: float = 600, clock: Clock = DEFAULT_CLOCK, call: Optional[Call] = None,
-                  remaining: Optional[Callable[[], float]] = None) -> FactsRefresh:
-    """Load every day folder whose files changed into every fact table (DELETE, INSERT, then OPTIMIZE those days),
-    oldest first; then one VACUUM, and note the loaded days' files that hold no line.
+                  remaining: Optional[Callable[[], float]] = None, with_aggregates: bool = True) -> FactsRefresh:
+    """Load every day folder whose files changed into the line facts (DELETE, INSERT, then OPTIMIZE those days),
+    oldest first; then the aggregates for every month those folders report on (``with_aggregates``: step 5 loads
+    them after its views instead, reload_aggregates); then one VACUUM, and note the loaded days' files that hold no
+    line.
 
     ``remaining`` (seconds left, the Lambda context's) bounds the run: see the module's text."""
     runner = _Runner(athena, database, workgroup, timeout, clock, call, remaining)
     listing = listed_files(s3, sources, today)
-    names = fact_names()
+    names = [name for name in fact_names() if name in LINE_FACTS]
+    aggregates = aggregate_names() if with_aggregates else []
     state = read_state(s3, sources.state)
     without = known_without_lines(listing, state)
     # Every fact table is loaded from the same lines in the same statements' range, so one table's files tell.
     rows = runner.rows(load_query(FACT_FILES_QUERY), "the files the facts were loaded from", keep=RESERVE) or []
     days = changed_days({day: set(files) for day, files in listing.items()}, loaded_days(rows), without)
     ranges = day_ranges(days)
-    done, optimized = _load_ranges(runner, names, database, ranges)
+    done, optimized, reloaded = _load_ranges(runner, names, aggregates, database, ranges, rows)
     loaded = [day for day in days if any(a <= day <= b for a, b in done)]
     left = [day for day in days if day not in loaded]
     if ranges and not done:
@@ -341,18 +408,80 @@ def refresh_facts(athena: Any, s3: Any, database: str, workgroup: str, sources: 
         raise StepFailed(f"facts: not even {_spans(ranges[:1])} could be loaded before the function's time ran out "
                          f"({len(left)} changed day(s) wait: {_spans(day_ranges(left))}); load them with step 5 "
                          "(./deploy.sh --only 5), which has no time limit")
-    vacuumed = bool(done) and _vacuum(runner, names, database)
-    noted = _note_without_lines(runner, s3, sources, listing, state, without, loaded, call)
+    held = _held_after(runner) if loaded else None
+    touched = touched_months(loaded, rows, held or [])
+    if held and aggregates:
+        # A loaded folder whose new lines report on a month no range reloaded (a file in another day's folder).
+        extra = sorted(set(touched_months(loaded, held)) - set(reloaded))
+        if extra:
+            _load_aggregates(runner, aggregates, database, month_ranges(extra))
+            reloaded |= set(extra)
+    months = month_ranges(reloaded)
+    vacuumed = bool(done) and _vacuum(runner, names + (aggregates if months else []), database)
+    noted = _note_without_lines(runner, s3, sources, listing, state, without, loaded, held, call)
     return FactsRefresh(days_listed=len(listing), days_loaded=loaded, ranges=done, days_left=left,
                         left_ranges=day_ranges(left), optimized=optimized, vacuumed=vacuumed,
-                        files_without_lines=noted)
+                        files_without_lines=noted, month_ranges=months, months_touched=touched)
 
 
-def _load_ranges(runner: _Runner, names: List[str], database: str,
-                 ranges: List[Tuple[date, date]]) -> Tuple[List[Tuple[date, date]], int]:
-    """DELETE, INSERT and OPTIMIZE each range in turn, while the deadline leaves room for one more; returns the
-    ranges loaded and how many of them were compacted."""
+def reload_aggregates(athena: Any, database: str, workgroup: str, first: date, last: date, timeout: float = 600,
+                      clock: Clock = DEFAULT_CLOCK, call: Optional[Call] = None) -> List[Tuple[date, date]]:
+    """Reload every month of the aggregate facts from ``first`` to ``last`` (step 5, after it replaced the views:
+    they hold what the views compute with the deployed config), then VACUUM them. Returns the month ranges."""
+    return reload_aggregates_months(athena, database, workgroup, _month_days(first, last), timeout, clock, call)
+
+
+def reload_aggregates_months(athena: Any, database: str, workgroup: str, months: Iterable[date],
+                             timeout: float = 600, clock: Clock = DEFAULT_CLOCK,
+                             call: Optional[Call] = None) -> List[Tuple[date, date]]:
+    """Reload the aggregate facts for these months (any day of each), then VACUUM them. Returns the month ranges."""
+    runner = _Runner(athena, database, workgroup, timeout, clock, call, None)
+    names = aggregate_names()
+    ranges = month_ranges(months)
+    _load_aggregates(runner, names, database, ranges)
+    _vacuum(runner, names, database)
+    return ranges
+
+
+def _month_days(first: date, last: date) -> List[date]:
+    days, month = [], month_start(first)
+    while month <= last:
+        days.append(month)
+        month = month_end(month) + timedelta(days=1)
+    return days
+
+
+def _held_after(runner: "_Runner") -> Optional[List[Dict[str, Optional[str]]]]:
+    """The fact_files rows after a load (None in a dry run, or with no time left to look)."""
+    try:
+        return runner.rows(load_query(FACT_FILES_QUERY), "the files the facts hold after the load", keep=10.0)
+    except OutOfTime:
+        return None
+
+
+def _load_aggregates(runner: "_Runner", names: List[str], database: str, months: List[Tuple[date, date]]) -> None:
+    """DELETE, INSERT and OPTIMIZE each aggregate over each month range. The day folders are loaded by now, and a
+    later run finds them current, so an aggregate left behind would stay stale in silence: out of time, this fails
+    naming step 5, which reloads every month."""
+    try:
+        for first, last in months:
+            for name in names:
+                for kind in (*STATEMENTS, "optimize"):
+                    runner.rows(fact_statement(name, kind, runner.database, first, last),
+                                f"{name} {kind} {first:%Y-%m}..{last:%Y-%m}", keep=RESERVE / 2)
+    except OutOfTime:
+        raise StepFailed(f"facts: the aggregates of {_months(months)} could not be reloaded before the function's "
+                         "time ran out; reload them with step 5 (./deploy.sh --only 5)") from None
+
+
+def _load_ranges(runner: _Runner, names: List[str], aggregates: List[str], database: str,
+                 ranges: List[Tuple[date, date]], before: List[Dict[str, Optional[str]]],
+                 ) -> Tuple[List[Tuple[date, date]], int, Set[date]]:
+    """DELETE and INSERT each range in turn into the line facts, then the aggregates for the months it touches
+    (touched_months, from the fact_files rows taken ``before``), then OPTIMIZE, while the deadline leaves room for
+    one more; returns the ranges loaded, how many of them were compacted, and the months reloaded."""
     done: List[Tuple[date, date]] = []
+    reloaded: Set[date] = set()
     per_day = 0.0  # the slowest range so far, in seconds per day
     optimized = 0
     for first, last in ranges:
@@ -371,6 +500,11 @@ def _load_ranges(runner: _Runner, names: List[str], database: str,
             break
         done.append((first, last))
         log.info("facts: loaded %s .. %s", first, last)
+        months = [month for month in touched_months(
+            [first + timedelta(days=n) for n in range(size)], before) if month not in reloaded]
+        if aggregates and months:
+            _load_aggregates(runner, aggregates, database, month_ranges(months))
+            reloaded.update(months)
         try:
             for name in names:
                 runner.rows(fact_statement(name, "optimize", database, first, last), f"{name} optimize {first}..{last}",
@@ -381,7 +515,7 @@ def _load_ranges(runner: _Runner, names: List[str], database: str,
                         first, last)
             break
         per_day = max(per_day, (runner.elapsed() - started) / size)
-    return done, optimized
+    return done, optimized, reloaded
 
 
 def _vacuum(runner: _Runner, names: List[str], database: str) -> bool:
@@ -397,25 +531,20 @@ def _vacuum(runner: _Runner, names: List[str], database: str) -> bool:
 
 def _note_without_lines(runner: _Runner, s3: Any, sources: FactSources, listing: Mapping[date, Mapping[str, Listed]],
                         state: Mapping[str, str], without: Mapping[str, str], loaded: List[date],
-                        call: Optional[Call]) -> int:
-    """Note the files of the days just loaded that the facts do not hold (no line to load), and forget notes of
-    files no longer listed; written only when the note changes. Returns how many files the note holds."""
+                        rows: Optional[List[Dict[str, Optional[str]]]], call: Optional[Call]) -> int:
+    """Note the files of the days just loaded that the facts do not hold (no line to load; ``rows``: fact_files
+    after the load), and forget notes of files no longer listed; written only when the note changes. Returns how
+    many files the note holds."""
     if not sources.state:
         return 0
     # Notes still true (listed, same ETag) stay; a 0-byte file needs none (its size says it).
     files = {path: etag for path, etag in without.items() if path in state}
-    if loaded:
-        try:
-            rows = runner.rows(load_query(FACT_FILES_QUERY), "the files the facts hold after the load", keep=10.0)
-        except OutOfTime:
-            rows = None
-        if rows is not None:  # None: a dry run, or no time to look; the days are checked again next run
-            held = loaded_days(rows)
-            for day in loaded:
-                for path, item in listing.get(day, {}).items():
-                    if path not in held.get(day, set()) and item.size > 0:
-                        files[path] = item.etag
+    if loaded and rows is not None:  # None: a dry run, or no time to look; the days are checked again next run
+        held = loaded_days(rows)
+        for day in loaded:
+            for path, item in listing.get(day, {}).items():
+                if path not in held.get(day, set()) and item.size > 0:
+                    files[path] = item.etag
     if files != dict(state):
         write_state(s3, sources.state, files, call or direct_call)
     return len(files)
-

@@ -148,6 +148,37 @@ def fact_sources(config: Config) -> FactSources:
                        state=f"s3://{Names(config).results_bucket}/{FACTS_STATE_KEY}")
 
 
+def build_order(views: List[SqlObject], facts: List[SqlObject]) -> List[SqlObject]:
+    """Views (load_views order) and fact tables in one order of creation: each fact table after the views its load
+    reads, each view after the fact tables it reads. The line facts' load reads the parse (report_lines); an
+    aggregate's load (user_month_facts, ...) reads views over the line facts, and other views read the aggregate,
+    so the order runs views, facts, views, aggregates, views. A fact table that can never be loaded (its load reads
+    a view that needs it) raises InputError naming its file."""
+    view_names = {view.name for view in views}
+    fact_names = {fact.name for fact in facts}
+    needs: Dict[str, Set[str]] = {view.name: set(view.reads & (view_names | fact_names)) for view in views}
+    for fact in facts:
+        needs[fact.name] = fact_load_reads(fact, views)
+    ordered: List[SqlObject] = []
+    done: Set[str] = set()
+    pending_views, pending_facts = list(views), list(facts)
+    while pending_views or pending_facts:
+        # Every view that can be created now, in their own order; else the first fact table that can be loaded.
+        ready = [view for view in pending_views if needs[view.name] <= done]
+        if not ready:
+            ready = [fact for fact in pending_facts if needs[fact.name] <= done][:1]
+        if not ready:
+            stuck = (pending_facts or pending_views)[0]
+            raise InputError(f"{stuck.path}: reads {', '.join(sorted(needs[stuck.name] - done))}, which cannot be "
+                             "built before it (a fact table's load may not read a view over that table)")
+        for item in ready:
+            ordered.append(item)
+            done.add(item.name)
+        pending_views = [view for view in pending_views if view.name not in done]
+        pending_facts = [fact for fact in pending_facts if fact.name not in done]
+    return ordered
+
+
 def split_at_facts(views: List[SqlObject], facts: List[SqlObject]) -> Tuple[List[SqlObject], List[SqlObject]]:
     """Views in dependency order, split in two: those that read no fact table (even through other views), which
     exist before the facts are loaded (the loads read report_lines), and those that do, created after."""
@@ -240,10 +271,18 @@ def content_digests(config: Config, sql_dir: Path = SQL_DIR) -> Dict[str, str]:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     digests = {table.name: digest(table.sql) for table in load_tables(config, sql_dir)}
-    # A fact table holds what its load computes: its digest covers the CREATE and the load's text.
-    for fact in load_facts(config, sql_dir):
-        digests[fact.name] = digest(fact.sql + fact.path.with_name(f"{fact.name}.load.sql").read_text(encoding="utf-8"))
+    facts = load_facts(config, sql_dir)
+    fact_names = {fact.name for fact in facts}
     views = load_views(config, sql_dir)
-    for view in views:  # dependency order: what a view reads is digested before it
-        digests[view.name] = digest(view.sql + "".join(digests[name] for name in sorted(view.reads) if name in digests))
+    # Build order: what a fact table's load or a view reads is digested before it. A fact table holds what its load
+    # computes: its digest covers the CREATE, the load's text and what the load reads (an aggregate reads views).
+    for item in build_order(views, facts):
+        if item.name in fact_names:
+            load = item.path.with_name(f"{item.name}.load.sql").read_text(encoding="utf-8")
+            reads = fact_load_reads(item, views)
+            digests[item.name] = digest(item.sql + load + "".join(digests[name] for name in sorted(reads)
+                                                                  if name in digests))
+        else:
+            digests[item.name] = digest(item.sql + "".join(digests[name] for name in sorted(item.reads)
+                                                           if name in digests))
     return digests

@@ -14,16 +14,16 @@ import base64
 import json
 import logging
 import re
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any, Callable, Dict, List, Optional, Set
 
 from .athena import run_query
 from .cli import StepContext
 from .errors import InputError
-from .facts import fact_drop, refresh_facts
+from .facts import aggregate_names, fact_drop, refresh_facts, reload_aggregates, reload_aggregates_months
 from .lakeformation import grant_missing
 from .request_validation import validate_request
-from .sqlfiles import fact_sources, load_facts, load_views, split_at_facts
+from .sqlfiles import fact_load_reads, fact_sources, load_facts, load_views, split_at_facts
 from .tables import current_table
 
 log = logging.getLogger(__name__)
@@ -134,18 +134,25 @@ def deploy(ctx: StepContext) -> str:
     views = before + readers
     glue, athena = clients.client("glue"), clients.client("athena")
     loaded: List[str] = []
+    touched: List[date] = []
+    created_facts: Set[str] = set()
 
     def before_facts() -> Set[str]:
         # The facts' loads read report_lines, created above; every view below reads the facts.
         created = ensure_facts(glue, athena, ctx.recorder.call, facts, config.database, config.workgroup)
+        # The aggregates' loads read views created below: they are reloaded after them (reload_aggregates).
         refresh = refresh_facts(athena, clients.client("s3"), config.database, config.workgroup,
-                                fact_sources(config), datetime.now(timezone.utc).date(),
-                                call=ctx.recorder.call)
+                                fact_sources(config), today, call=ctx.recorder.call, with_aggregates=False)
         loaded.append(refresh.summary())
-        return {name for name, state in created.items() if state != "unchanged"}
+        touched.extend(refresh.months_touched)
+        changed = {name for name, state in created.items() if state != "unchanged"}
+        created_facts.update(changed)
+        return changed
 
+    today = datetime.now(timezone.utc).date()
     result = apply_views(glue, athena, ctx.recorder, views, config.database, config.workgroup, execute,
                          before_facts, {view.name for view in readers})
+    loaded.append(_reload_aggregates(ctx, athena, views, facts, result, created_facts, touched, today))
     # Views exist only from here on, so their Lake Formation SELECT grants (when LF governs) follow them here.
     grants = grant_missing(clients.client("lakeformation"), clients.client("sts"), clients.client("glue"),
                            ctx.recorder, config, ctx.names, clients.client("iam"))
@@ -153,6 +160,35 @@ def deploy(ctx: StepContext) -> str:
     grant_note = f"; Lake Formation: {len(grants.granted)} grant(s) added" if grants.in_charge else ""
     return (f"{len(result)} view(s): " + ", ".join(f"{n} {state}" for state, n in counts.items())
             + "".join(f"; {line}" for line in loaded) + grant_note)
+
+
+def _reload_aggregates(ctx: StepContext, athena: Any, views: List[Any], facts: List[Any], outcome: Dict[str, str],
+                       created_facts: Set[str], touched: List[date], today: date) -> str:
+    """After the views: reload the aggregate facts where they may be stale. Every month when an aggregate was
+    created or replaced, or a view its load reads (directly or through others) was: they hold what those views
+    compute with this config (plans.tiers, plans.overage_reading). Else the months the day folders loaded above
+    touch. Else nothing (a rerun changes nothing)."""
+    config = ctx.config
+    by_name = {view.name: view for view in views}
+    aggregates = [fact for fact in facts if fact.name in aggregate_names()]
+    upstream: Set[str] = set()
+    pending = [name for fact in aggregates for name in fact_load_reads(fact, views)]
+    while pending:
+        name = pending.pop()
+        if name in by_name and name not in upstream:
+            upstream.add(name)
+            pending.extend(by_name[name].reads)
+    stale = sorted(({fact.name for fact in aggregates} & created_facts)
+                   | {name for name in upstream if outcome.get(name, "unchanged") != "unchanged"})
+    if stale:
+        months = reload_aggregates(athena, config.database, config.workgroup,
+                                   date.fromisoformat(config.first_report_day), today, call=ctx.recorder.call)
+        return f"aggregates: every month reloaded ({len(months)} range(s); {', '.join(stale[:3])} changed)"
+    if touched:
+        months = reload_aggregates_months(athena, config.database, config.workgroup, touched,
+                                          call=ctx.recorder.call)
+        return f"aggregates: {len(months)} month range(s) reloaded"
+    return "aggregates: unchanged"
 
 
 def ensure_facts(glue: Any, athena: Any, call: Any, facts: List[Any], database: str, workgroup: str) -> Dict[str, str]:

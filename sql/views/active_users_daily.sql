@@ -6,12 +6,14 @@
 -- D-w+1 .. D, so each active day d adds the user to the days d .. d+w-1 that the user's previous active day p did
 -- not already cover: from greatest(d, p+w), never overlapping, so each user is counted once per day. Those stretches
 -- become +1 at their first day and -1 after their last; a day's count is the sum of the changes up to it.
+-- The (day, user) rows are user_days' as the facts job keeps them (facts/user_active_days.sql): a full refresh reads
+-- those, not every line.
 CREATE OR REPLACE VIEW ${database}.active_users_daily AS
 WITH marked AS (
     SELECT
         activity_date,
         lag(activity_date) OVER (PARTITION BY userid ORDER BY activity_date) AS previous_date
-    FROM ${database}.user_days
+    FROM ${database}.user_active_days
 ),
 changes AS (
     SELECT
@@ -35,7 +37,7 @@ changes AS (
     GROUP BY c.change_date
 ),
 bounds AS (
-    SELECT min(activity_date) AS first_date, max(activity_date) AS last_date FROM ${database}.user_days
+    SELECT min(activity_date) AS first_date, max(activity_date) AS last_date FROM ${database}.user_active_days
 ),
 calendar AS (
     SELECT TRY_CAST(date_add('day', s.k, b.first_date) AS DATE) AS activity_date

@@ -6,7 +6,8 @@
 -- is the lines' Client_Type, else the file name's (KIRO_IDE_<account>_user_report_...), 'ALL' for the legacy
 -- report. header is the file's header (names trimmed, lower-cased); header_drift = its set of names differs from
 -- the previous export's of the same source, region and client (by export stamp): columns came, went or were
--- renamed (not merely moved), or a name is not in the form Kiro writes.
+-- renamed (not merely moved), or a name is not in the form Kiro writes. The counts are the facts job's, per file
+-- and month (facts/source_file_facts.sql, summed here), so a full refresh reads one row per file, not every line.
 CREATE OR REPLACE VIEW ${database}.ingest_ledger AS
 WITH files AS (
     SELECT
@@ -20,23 +21,23 @@ WITH files AS (
         export_stamp,
         max(header_text) AS header,
         max(header_columns) AS header_columns,
-        max(CASE WHEN status IN ('used', 'superseded') THEN client_type END) AS line_client,
-        min(activity_date) AS first_activity_date,
-        count(CASE WHEN status = 'header' THEN 1 END) AS header_lines,
-        count(CASE WHEN status <> 'header' THEN 1 END) AS lines_read,
-        count(CASE WHEN status = 'used' THEN 1 END) AS rows_used,
-        count(CASE WHEN status = 'superseded' THEN 1 END) AS rows_superseded,
-        count(CASE WHEN status = 'rejected' THEN 1 END) AS rows_rejected,
-        count(CASE WHEN reject_reason = 'no header' THEN 1 END) AS rejected_no_header,
-        count(CASE WHEN reject_reason = 'unknown header layout' THEN 1 END) AS rejected_header_layout,
-        count(CASE WHEN reject_reason = 'missing required column' THEN 1 END) AS rejected_missing_column,
-        count(CASE WHEN reject_reason = 'not UTF-8' THEN 1 END) AS rejected_not_utf8,
-        count(CASE WHEN reject_reason = 'truncated line' THEN 1 END) AS rejected_truncated,
-        count(CASE WHEN reject_reason = 'extra fields (a comma in a field)' THEN 1 END) AS rejected_extra_fields,
-        count(CASE WHEN reject_reason = 'bad date' THEN 1 END) AS rejected_bad_date,
-        count(CASE WHEN reject_reason = 'no user id' THEN 1 END) AS rejected_no_user_id,
-        count(CASE WHEN reject_reason = 'bad number' THEN 1 END) AS rejected_bad_number
-    FROM ${database}.report_line_status
+        max(line_client) AS line_client,
+        min(first_activity_date) AS first_activity_date,
+        TRY_CAST(sum(header_lines) AS BIGINT) AS header_lines,
+        TRY_CAST(sum(lines_read) AS BIGINT) AS lines_read,
+        TRY_CAST(sum(rows_used) AS BIGINT) AS rows_used,
+        TRY_CAST(sum(rows_superseded) AS BIGINT) AS rows_superseded,
+        TRY_CAST(sum(rows_rejected) AS BIGINT) AS rows_rejected,
+        TRY_CAST(sum(rejected_no_header) AS BIGINT) AS rejected_no_header,
+        TRY_CAST(sum(rejected_header_layout) AS BIGINT) AS rejected_header_layout,
+        TRY_CAST(sum(rejected_missing_column) AS BIGINT) AS rejected_missing_column,
+        TRY_CAST(sum(rejected_not_utf8) AS BIGINT) AS rejected_not_utf8,
+        TRY_CAST(sum(rejected_truncated) AS BIGINT) AS rejected_truncated,
+        TRY_CAST(sum(rejected_extra_fields) AS BIGINT) AS rejected_extra_fields,
+        TRY_CAST(sum(rejected_bad_date) AS BIGINT) AS rejected_bad_date,
+        TRY_CAST(sum(rejected_no_user_id) AS BIGINT) AS rejected_no_user_id,
+        TRY_CAST(sum(rejected_bad_number) AS BIGINT) AS rejected_bad_number
+    FROM ${database}.source_file_facts
     GROUP BY family, source_rank, region, source_path, export_stamp
 ),
 named AS (

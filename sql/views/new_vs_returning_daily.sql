@@ -3,11 +3,12 @@
 --                    subscription was activated); NULL on a day when no file had the New_User column;
 --   first_seen_users users active for the first time in the data (either report), which also counts people
 --                    who subscribed before the reports begin; returning_users = the day's other active users.
--- first_seen_users + returning_users = daily_summary.active_users.
+-- first_seen_users + returning_users = daily_summary.active_users. The first days come from the facts job's
+-- user_active_days (facts/), so the incremental refresh's window reads the lines of its days only, and that table.
 CREATE OR REPLACE VIEW ${database}.new_vs_returning_daily AS
 WITH firsts AS (
     SELECT userid, min(activity_date) AS first_date
-    FROM ${database}.user_days
+    FROM ${database}.user_active_days
     GROUP BY userid
 ),
 flags AS (

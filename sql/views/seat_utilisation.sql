@@ -6,6 +6,8 @@
 -- tier: the tier on the user's latest report row, else seats.default_tier; idle_monthly_cost prices an idle seat
 -- (NEVER_ACTIVATED or LAPSED) at its plan; idle_seat is 1/0 so a KPI can sum it into a count.
 -- A member of two seat groups holds one seat: one row, seat_group = the first group by name.
+-- Active days come from the facts job's user_active_days (facts/), the rows of user_days, so a full refresh reads
+-- two small columns, not every line.
 CREATE OR REPLACE VIEW ${database}.seat_utilisation AS
 WITH roster AS (
     SELECT
@@ -25,7 +27,7 @@ holders AS (
 ),
 data_end AS (
     SELECT max(activity_date) AS last_day
-    FROM ${database}.user_days
+    FROM ${database}.user_active_days
 ),
 activity AS (
     SELECT
@@ -35,7 +37,7 @@ activity AS (
         count(DISTINCT CASE
             WHEN date_diff('day', d.activity_date, e.last_day) < ${seat_idle_after_days} THEN d.activity_date
         END) AS active_days_30
-    FROM ${database}.user_days AS d
+    FROM ${database}.user_active_days AS d
     CROSS JOIN data_end AS e
     GROUP BY d.userid
 ),

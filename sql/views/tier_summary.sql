@@ -6,6 +6,8 @@
 -- (the day's highest plan across clients, as user_credit_daily; never MAX(tier)). seats counts them, users the
 -- distinct people (a user whose two seats are on different tiers counts under both); monthly_seat_cost = seats x the
 -- tier's price: one month of those seats. Credits are each seat's all-time sums, so they add up to user_summary's.
+-- Read from the facts job's per-month sums (facts/user_month_facts.sql; a month's tier is its latest day's, tier_day),
+-- so a full refresh reads those rows, not every line.
 CREATE OR REPLACE VIEW ${database}.tier_summary AS
 WITH ranked AS (
     SELECT
@@ -14,9 +16,9 @@ WITH ranked AS (
         subscription_tier,
         row_number() OVER (
             PARTITION BY userid, region
-            ORDER BY CASE WHEN subscription_tier IS NULL THEN 1 ELSE 0 END, activity_date DESC
+            ORDER BY CASE WHEN subscription_tier IS NULL THEN 1 ELSE 0 END, tier_day DESC, month DESC
         ) AS tier_order
-    FROM ${database}.user_credit_daily
+    FROM ${database}.user_month_facts
 ),
 seat_totals AS (
     SELECT
@@ -24,9 +26,9 @@ seat_totals AS (
         region,
         sum(credits_used) AS credits_used,
         sum(overage_credits_used) AS overage_credits_used,
-        sum(consumption_credits) AS consumption_credits,
+        sum(credits_used + overage_credits_used) AS consumption_credits,
         sum(total_messages) AS total_messages
-    FROM ${database}.user_credit_daily
+    FROM ${database}.user_month_facts
     GROUP BY userid, region
 ),
 per_tier AS (

@@ -1,4 +1,5 @@
--- Internal: the cost model per (month, user, region), from user_credit_daily (sql/README.md, Plans: every definition
+-- Internal: the cost model per (month, user, region), from user_credit_daily summed per month by the facts job
+-- (facts/user_month_facts.sql: a full refresh reads those rows, not every line; sql/README.md, Plans: every definition
 -- and the Kiro page it rests on). monthly_user_credits, tier_month_costs and monthly_credit_forecast read it.
 -- One row per seat: a subscription belongs to a Kiro profile, a profile to one region, so a user active in two
 -- regions holds two subscriptions (two plan prices, two allowances), each priced and advised on its own.
@@ -19,43 +20,8 @@
 --                      PARTIAL_START (the data begins after the month's first day).
 CREATE OR REPLACE VIEW ${database}.user_month_usage AS
 WITH data_span AS (
-    SELECT min(activity_date) AS first_day, max(activity_date) AS last_day
-    FROM ${database}.user_credit_daily
-),
-ordered AS (
-    SELECT
-        *,
-        row_number() OVER (
-            PARTITION BY month, userid, region
-            ORDER BY CASE WHEN subscription_tier IS NULL THEN 1 ELSE 0 END, activity_date DESC
-        ) AS tier_position,
-        row_number() OVER (
-            PARTITION BY month, userid, region
-            ORDER BY CASE WHEN usage_limit IS NULL THEN 1 ELSE 0 END, activity_date DESC
-        ) AS limit_position,
-        row_number() OVER (PARTITION BY month, userid, region ORDER BY activity_date DESC) AS day_position
-    FROM ${database}.user_credit_daily
-),
-totals AS (
-    SELECT
-        month,
-        userid,
-        region,
-        min(activity_date) AS first_active,
-        max(activity_date) AS last_active,
-        count(*) AS active_days,
-        sum(credits_used) AS credits_used,
-        sum(overage_credits_used) AS overage_credits_used,
-        max(CASE WHEN overage_total_decreased THEN 1 ELSE 0 END) = 1 AS overage_total_decreased,
-        max(CASE WHEN overage_clients_equal THEN 1 ELSE 0 END) = 1 AS overage_clients_equal,
-        max(CASE WHEN overage_clients_differ THEN 1 ELSE 0 END) = 1 AS overage_clients_differ,
-        count(CASE WHEN overage_reported > 0 THEN 1 END) AS overage_days,
-        count(CASE WHEN overage_rose THEN 1 END) AS overage_rising_days,
-        max(CASE WHEN tier_position = 1 THEN subscription_tier END) AS subscription_tier,
-        max(CASE WHEN limit_position = 1 THEN usage_limit END) AS usage_limit,
-        max(CASE WHEN day_position = 1 THEN CASE WHEN overage_enabled THEN 1 ELSE 0 END END) = 1 AS overage_enabled
-    FROM ordered
-    GROUP BY month, userid, region
+    SELECT min(first_active) AS first_day, max(last_active) AS last_day
+    FROM ${database}.user_month_facts
 ),
 periods AS (
     SELECT
@@ -63,7 +29,7 @@ periods AS (
         TRY_CAST(date_add('month', 1, t.month) AS DATE) AS next_month,
         s.first_day AS data_first_day,
         s.last_day AS data_last_day
-    FROM totals AS t
+    FROM ${database}.user_month_facts AS t
     CROSS JOIN data_span AS s
 ),
 spans AS (

@@ -27,7 +27,16 @@ from ..errors import InputError
 from ..ingest_ledger import REJECTED_FILES_QUERY, TOTALS_QUERY, LedgerTotals, totals_from
 from ..names import SEAT_ROSTER_TABLE, USER_MAPPING_TABLE
 from ..seat_roster import ROSTER_HEADER
-from ..sqlfiles import SqlObject, fact_load_reads, fact_statements, load_facts, load_tables, load_views, split_at_facts
+from ..sqlfiles import (
+    SqlObject,
+    build_order,
+    fact_load_reads,
+    fact_statements,
+    load_facts,
+    load_tables,
+    load_views,
+    split_at_facts,
+)
 from .projection import projection_rules, refused
 from .publish import publish
 from .report_files import ReadPlan, plan_reads, remove_scratch
@@ -304,17 +313,18 @@ def build(data_dir: Path, out_dir: Path, config: Config, users_csv: Optional[Pat
                                                          today or datetime.now(timezone.utc).date(), skipped)
         _require_reports(tables, report_files, base, config, accounts, skipped)
         facts = load_facts(config)
-        before, after = split_at_facts(views, facts)
-        # What a fact load reads (report_lines, the parse) stays a view: it is read once, by the load.
-        parse_views = {name for fact in facts for name in fact_load_reads(fact, views)}
+        fact_names = {fact.name for fact in facts}
+        before, _ = split_at_facts(views, facts)
+        # What a line fact's load reads (report_lines, the parse) stays a view: it is read once, by the load.
+        parse_views = {name for fact in facts for name in fact_load_reads(fact, views)} & {v.name for v in before}
         progress(f"building {len(views)} views")
-        for view in before:
-            _create_view(con, view, config, materialise and view.name not in parse_views,
-                         inline_ctes=view.name in parse_views)
-        for fact in facts:
-            _load_fact(con, fact, config)
-        for view in after:
-            _create_view(con, view, config, materialise)
+        # Views, the line facts, the views over them, the aggregates (sql/facts/), the views over those.
+        for item in build_order(views, facts):
+            if item.name in fact_names:
+                _load_fact(con, item, config)
+            else:
+                _create_view(con, item, config, materialise and item.name not in parse_views,
+                             inline_ctes=item.name in parse_views)
         # The parse view is not counted: counting it would parse every line again (report_line_facts has its rows).
         counts, headline = _summarise(con, [t.name for t in tables] + [f.name for f in facts]
                                       + [v.name for v in views if v.name not in parse_views])

@@ -25,7 +25,8 @@ from sqlglot import exp
 
 from ..config import Config
 from ..errors import InputError
-from ..sqlfiles import SqlObject, fact_load_reads, fact_statements, split_at_facts
+from ..facts import LINE_FACTS, month_end, month_start
+from ..sqlfiles import SqlObject, build_order, fact_load_reads, fact_statements
 from .translate import parse_athena, partition_layout, table_properties
 
 DAY_COLUMN = "day"
@@ -59,12 +60,14 @@ _OPEN_DAYS = (date(1900, 1, 1), date(9999, 12, 31))
 def with_fact_loads(views: List[SqlObject], facts: List[SqlObject], config: Config, low: Optional[date],
                     high: Optional[date]) -> List[SqlObject]:
     """``views`` (load_views order) with each fact table as a view of its load's SELECT for the window's day
-    folders, placed after the views it reads and before those that read it, so windowed_query inlines it too."""
-    before, after = split_at_facts(views, facts)
-    loads = [dataclasses.replace(fact, kind="view", reads=frozenset(fact_load_reads(fact, views)),
-                                 sql=fact_statements(fact, config, low or _OPEN_DAYS[0], high or _OPEN_DAYS[1])["load"])
-             for fact in facts]
-    return before + loads + after
+    folders (an aggregate's: the window's whole months), placed after the views it reads and before those that read
+    it (sqlfiles.build_order), so windowed_query inlines it too."""
+    first, last = low or _OPEN_DAYS[0], high or _OPEN_DAYS[1]
+    loads = {fact.name: dataclasses.replace(
+        fact, kind="view", reads=frozenset(fact_load_reads(fact, views)),
+        sql=fact_statements(fact, config, *((first, last) if fact.name in LINE_FACTS else
+                                            (month_start(first), month_end(last))))["load"]) for fact in facts}
+    return [loads.get(item.name, item) for item in build_order(views, facts)]
 
 
 def _needed(query: exp.Expression, views: Dict[str, SqlObject]) -> List[str]:
