@@ -20,7 +20,7 @@ from typing import Any, Dict, List, Optional
 
 import duckdb
 import pytest
-from dashboard_build import build_with_name
+from dashboard_build import shared_build
 from kiro_analytics.local import dashboard_data, html_dashboard
 from kiro_analytics.quicksight import definitions
 
@@ -96,7 +96,7 @@ class VisualScan(HTMLParser):
 def page(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
     chromium()
     tmp = tmp_path_factory.mktemp("browser")
-    config, result = build_with_name(tmp, TRICKY)
+    config, result = shared_build(TRICKY)
     paths = {config.language: html_dashboard.render(result.db_path, tmp / "out", config)}
     other = "en" if config.language == "zh" else "zh"
     document = definitions.load_definition("dashboard", other, html_dashboard.local_values())

@@ -21,7 +21,7 @@ from typing import Any, Dict, Iterator, List, Sequence, Tuple
 import duckdb
 import pytest
 from chromium_cdp import Browser
-from dashboard_build import build_with_name
+from dashboard_build import shared_build
 from kiro_analytics.local import html_dashboard
 from kiro_analytics.quicksight import definitions
 from kiro_analytics.request_validation import request_problems
@@ -49,7 +49,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
 
     chromium()
     tmp = tmp_path_factory.mktemp("browser-controls")
-    config, result = build_with_name(tmp, TRICKY)
+    config, result = shared_build(TRICKY)
     pages: Dict[str, Dict[str, Path]] = {}
     for language in ("zh", "en"):
         targets = {name: tmp / language / file for name, file in html_dashboard.page_names().items()}

@@ -16,7 +16,7 @@ from typing import Any, Dict, List
 
 import duckdb
 import pytest
-from dashboard_build import build_with_name
+from dashboard_build import shared_build
 from kiro_analytics.errors import InputError
 from kiro_analytics.local import dashboard_data, html_dashboard, id_sets, payload_codec
 from kiro_analytics.quicksight import definitions
@@ -81,7 +81,7 @@ def duckdb_aggregate(con: duckdb.DuckDBPyConnection, view: str, column: str, agg
 def built(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
     """30 users x 40 days of sample reports, one user renamed to a hostile name, built and rendered (zh)."""
     tmp = tmp_path_factory.mktemp("html_dashboard")
-    config, result = build_with_name(tmp, TRICKY)
+    config, result = shared_build(TRICKY)
     path = html_dashboard.render(result.db_path, tmp / "out", config, generated_at=STAMP)
     document = definitions.load_definition("dashboard", config.language, html_dashboard.local_values())
     return {"tmp": tmp, "db": result.db_path, "result": result, "config": config, "path": path,
