@@ -1,38 +1,22 @@
 -- Contract: messages per model in long form; a new model adds rows, not columns.
 -- Every header ending in _messages except total_messages is one model (name without the suffix); report_lines
--- found those columns once per file and read their cells once per line (model_names[i] has model_messages[i]).
+-- found those columns once per file and read their cells once per line, and the facts job stored each cell that
+-- holds messages as a row of model_message_facts, with the line it came from (source_path, activity_date, userid,
+-- client_type). Only the cells of the lines the views count (user_report_latest: report_line_status's 'used'
+-- lines) are summed. The INNER join on activity_date carries a date predicate on this view (an incremental SPICE
+-- refresh) to both fact scans.
 CREATE OR REPLACE VIEW ${database}.model_usage_daily AS
-WITH positions AS (
-    -- Cell positions 1 .. the most models any line has, as a relation of its own rather than an UNNEST of each
-    -- line's own array: a date predicate on this view (an incremental SPICE refresh) then passes the plain cross
-    -- join and reaches the fact table, where a per-line (lateral) UNNEST stops it in DuckDB's planner. At least
-    -- 1: Trino's sequence(1, 0) is an error, not an empty array; a line without model columns gives one NULL
-    -- cell, which the HAVING drops. Reads only model_names of the valid lines.
-    SELECT p.pos
-    FROM (
-        SELECT greatest(COALESCE(max(cardinality(f.model_names)), 0), 1) AS most
-        FROM ${database}.report_line_facts AS f
-        WHERE f.line_status = 'valid'
-    ) AS m
-    CROSS JOIN UNNEST(sequence(1, m.most)) AS p (pos)
-),
-cells AS (
-    SELECT
-        u.activity_date,
-        u.userid,
-        u.client_type,
-        element_at(u.model_names, p.pos) AS model,
-        element_at(u.model_messages, p.pos) AS messages
-    FROM ${database}.user_report_latest AS u
-    CROSS JOIN positions AS p
-    WHERE p.pos <= greatest(COALESCE(cardinality(u.model_names), 0), 1)
-)
 SELECT
-    activity_date,
-    userid,
-    client_type,
-    model,
-    TRY_CAST(sum(messages) AS BIGINT) AS messages
-FROM cells
-GROUP BY activity_date, userid, client_type, model
-HAVING sum(messages) > 0
+    m.activity_date,
+    m.userid,
+    m.client_type,
+    m.model,
+    TRY_CAST(sum(m.messages) AS BIGINT) AS messages
+FROM ${database}.model_message_facts AS m
+INNER JOIN ${database}.user_report_latest AS u
+    ON u.source_path = m.source_path
+    AND u.activity_date = m.activity_date
+    AND u.userid = m.userid
+    AND u.client_type = m.client_type
+GROUP BY m.activity_date, m.userid, m.client_type, m.model
+HAVING sum(m.messages) > 0
