@@ -120,13 +120,13 @@ def test_the_load_names_every_column_of_the_table_in_order():
     from kiro_analytics.views import _fact_columns
 
     by_name = {fact.name: fact for fact in load_facts(_config())}
-    for name in facts.LINE_FACTS:  # both line facts; model_message_facts selects f.<column> and <cell> AS <column>
+    for name in facts.LINE_FACTS:  # both line facts; model_message_facts selects f.<column> and c.<cell>
         created = [column for column, _ in _fact_columns(by_name[name].sql)]
         load = facts.fact_statement(name, "load", "db", date(2026, 5, 1), date(2026, 5, 1))
         target = re.search(rf"INSERT INTO db\.{name} \((.*?)\)\nSELECT", load, re.S).group(1)
         selected = re.search(r"\nSELECT\n(.*?)\nFROM ", load, re.S).group(1)
         assert [c.strip() for c in target.split(",")] == created
-        assert [re.sub(r"^f\.|^.* AS ", "", c.strip()) for c in re.split(r",\n", selected)] == created
+        assert [re.sub(r"^[fc]\.|^.* AS ", "", c.strip()) for c in re.split(r",\n", selected)] == created
 
 
 # ---------------------------------------------------------------------------------------------------------------
