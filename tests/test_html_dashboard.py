@@ -171,7 +171,7 @@ def test_credit_kpi_matches_the_engine_total(built: Dict[str, Any]) -> None:
 def test_hostile_names_stay_text(built: Dict[str, Any]) -> None:
     page, payload = built["page"], payload_of(built["page"])
     assert TRICKY in payload["strings"]
-    assert "<script>alert" not in page and "O'Brien" not in page, "the data reaches the page only as base64"
+    assert "<script>alert" not in page and "O'Brien" not in page, "the data is only compressed 7-bit text"
     # Every text value goes through textContent in the renderer, never innerHTML.
     script = (html_dashboard.ASSETS / "dashboard.js").read_text(encoding="utf-8")
     assert "innerHTML" not in script and "insertAdjacentHTML" not in script and "document.write" not in script
@@ -505,3 +505,17 @@ def test_packed_columns_read_back_exactly(values: list, packed: bool) -> None:
     assert back["arrays"][1] == near
     assert back["idsets"]["sets"] == [("userid", [3, 200, 299]), ("userid", list(range(0, 300, 2)))]
     assert [kind for _, kind, _, _ in header["idsets"]["sets"]] == ["d", "b"]
+
+
+@pytest.mark.parametrize("data", [
+    b"", b"\x00", b"<", bytes(range(256)), b"\x00" * 50, b"\xff" * 50, b"<\n\r\x00" * 20,
+    bytes(7 * 9), int("0111100" * 8, 2).to_bytes(7, "big"),          # eight septets 60 ("<") in a row
+    bytes([0x01]), bytes([0x3C << 1])])                                  # an escaped septet last, with no next
+def test_page_text_of_the_data_reads_back_and_cannot_break_the_script_element(data: bytes) -> None:
+    """The 7-bit text (payload_codec.to_text) holds no "<" (which could close the <script>), NUL, CR or LF (which
+    the HTML parser or a newline translation would change), costs 8/7 of the bytes (base64: 4/3), reads back."""
+    text = payload_codec.to_text(data)
+    assert not set(text) & {"<", "\x00", "\r", "\n"}
+    assert payload_codec.from_text(text) == data
+    assert len(text.encode("utf-8")) <= len(str(len(data))) + 1 + (len(data) * 8 + 6) // 7 + 1
+    assert all(ord(c) < 0x80 or 0x100 <= ord(c) < 0x300 for c in text)

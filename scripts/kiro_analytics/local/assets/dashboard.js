@@ -20,11 +20,33 @@
     consoleError.apply(null, arguments);
   };
 
-  // The data is gzip-compressed in base64 (html_dashboard.py): a JSON header, then typed columns and id sets as
-  // bytes (payload_codec.py), which main() reads from P.blob.
+  // The data is gzip-compressed, as 7-bit text (payload_codec.to_text: "<length>:", then one character per 7 bits,
+  // an escaped NUL, LF, CR or "<" and the next 7 bits as one character from U+0100): a JSON header, then typed
+  // columns and id sets as bytes (payload_codec.py), which main() reads from P.blob.
+  var ESCAPED = [0x00, 0x0A, 0x0D, 0x3C];
+  function decodeText(text) {
+    var colon = text.indexOf(':'), length = parseInt(text.slice(0, colon), 10), bytes = new Uint8Array(length);
+    var held = 0, bits = 0, n = 0;
+    function put(septet) {
+      held = (held << 7) | septet;
+      bits += 7;
+      if (bits >= 8) {
+        bits -= 8;
+        bytes[n++] = held >> bits;
+        held &= (1 << bits) - 1;
+      }
+    }
+    for (var i = colon + 1; i < text.length && n < length; i++) {
+      var code = text.charCodeAt(i);
+      if (code < 0x80) { put(code); continue; }
+      code -= 0x100;
+      put(ESCAPED[code >> 7]);
+      put(code & 0x7F);
+    }
+    return bytes;
+  }
   function decodePayload(node) {
-    var raw = atob(node.textContent.trim()), bytes = new Uint8Array(raw.length);
-    for (var i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+    var bytes = decodeText(node.textContent);
     var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
     return new Response(stream).arrayBuffer().then(function (buffer) {
       var size = new DataView(buffer).getUint32(0, true);
