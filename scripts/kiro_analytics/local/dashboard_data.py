@@ -76,9 +76,10 @@ def build_payload(con: duckdb.DuckDBPyConnection, sheets: Sequence[SheetSpec]) -
     on_ids = {v.visual_id: id_filter_columns(con, v, columns[v.dataset], known) for v in every}
     shared = shared_keys(every, columns, on_ids)
     attributes = IdAttributes()
+    cache: Dict[Any, Any] = {}
     for visual in every:
         payload, seen = _visual_payload(con, visual, columns[visual.dataset], strings, pool,
-                                        shared.get(visual.visual_id), on_ids[visual.visual_id], attributes)
+                                        shared.get(visual.visual_id), on_ids[visual.visual_id], attributes, cache)
         visuals[visual.visual_id] = payload
         dates[payload["dateGran"] == "DAY"].extend(seen)
     # Monthly rows are keyed by the 1st of the month; they must not stretch the range back to it.
@@ -326,7 +327,8 @@ def _date_filter(visual: VisualSpec, columns: Dict[str, str]) -> Optional[Tuple[
 def _visual_payload(con: duckdb.DuckDBPyConnection, visual: VisualSpec, columns: Dict[str, str],
                     strings: StringTable, pool: IdPool,
                     shared: Optional[List[str]] = None, on_ids: Sequence[str] = (),
-                    attributes: Optional[IdAttributes] = None) -> Tuple[Dict[str, Any], List[str]]:
+                    attributes: Optional[IdAttributes] = None,
+                    cache: Optional[Dict[Any, Any]] = None) -> Tuple[Dict[str, Any], List[str]]:
     for item in visual.dimensions + visual.measures:
         for name in _source_columns(item):
             if name not in columns:
@@ -342,8 +344,8 @@ def _visual_payload(con: duckdb.DuckDBPyConnection, visual: VisualSpec, columns:
     date_columns.update(d.column for d in visual.dimensions if d.kind == "date")
     if date_filter:
         date_columns.add(date_filter[0])
-    rows = con.execute(_query(visual, keys, columns).sql(dialect="duckdb")).fetchall()
-    key_columns, parts, measures = _columns(visual, keys, rows, columns, date_columns, strings, pool)
+    grouped = _Grouped(con, visual, columns, date_columns, strings, pool, cache)
+    count, key_columns, parts, measures = grouped.rows(keys)
     pre = None
     own = ([date_filter[0]] if date_filter else []) + [d.column for d in visual.dimensions if d.column not in
                                                         (date_filter or ("",))[:1]]
@@ -354,9 +356,8 @@ def _visual_payload(con: duckdb.DuckDBPyConnection, visual: VisualSpec, columns:
     # per team) drew 1.07M day x team x user rows and their id sets, 9.8 s at 20k users, for its first draw.
     # Fixed-list filters have none (a fixed filter is never off).
     if len(own) < len(keys) and all(f.parameter for f in filters) and not visual.raw:
-        pre_rows = con.execute(_query(visual, own, columns).sql(dialect="duckdb")).fetchall()
-        if len(pre_rows) * PRE_SHARE <= len(rows):
-            pre_keys, pre_parts, _ = _columns(visual, own, pre_rows, columns, date_columns, strings, pool)
+        pre_count, pre_keys, pre_parts, _ = grouped.rows(own, count // PRE_SHARE)
+        if pre_count * PRE_SHARE <= count:
             pre = {"keys": pre_keys, "parts": pre_parts, "dims": [own.index(d.column) for d in visual.dimensions]}
     seen: List[str] = []
     if date_filter:
@@ -380,6 +381,45 @@ def _visual_payload(con: duckdb.DuckDBPyConnection, visual: VisualSpec, columns:
                              for name, source in a.set_parameters]} for a in visual.actions],
     }
     return payload, seen
+
+
+class _Grouped:
+    """A visual's grouped rows by a key, as key columns and parts; an identical query (the same view, key and parts:
+    the KPIs a sheet repeats from another, "from" in the sheet files) is run and converted once per page, and each
+    visual gets its own copies of the lists' holders (share_arrays replaces their values by indexes)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, visual: VisualSpec, columns: Dict[str, str],
+                 date_columns: Set[str], strings: StringTable, pool: IdPool, cache: Optional[Dict[Any, Any]]) -> None:
+        self.con, self.visual, self.columns, self.date_columns = con, visual, columns, date_columns
+        self.strings, self.pool, self.cache = strings, pool, {} if cache is None else cache
+
+    def rows(self, keys: List[str], most: Optional[int] = None) -> Tuple[int, List[Dict[str, Any]], List[List[Any]],
+                                                                      List[Dict[str, Any]]]:
+        """(row count, key columns, parts, measures); with ``most``, more rows than that are counted, not converted
+        (their codes and id sets would reach the page's tables unused)."""
+        visual = self.visual
+        sql = _query(visual, keys, self.columns).sql(dialect="duckdb")
+        shape = (sql, tuple(name in self.date_columns for name in keys), tuple(m.column for m in visual.measures),
+                 tuple(m.kind for m in visual.measures))
+        known = self.cache.get(shape)
+        if known is None or (known[1] is None and (most is None or known[0] <= most)):
+            rows = self.con.execute(sql).fetchall()
+            if most is not None and len(rows) > most:
+                known = (len(rows), None, None)
+            else:
+                key_columns, parts, _ = _columns(visual, keys, rows, self.columns, self.date_columns, self.strings,
+                                                 self.pool)
+                known = (len(rows), key_columns, parts)
+            self.cache[shape] = known
+        count, key_columns, parts = known
+        if key_columns is None or parts is None:
+            return count, [], [], []
+        measures = []
+        position = 0
+        for measure in visual.measures:
+            measures.append(_measure_payload(measure, list(range(position, position + len(PARTS[measure.kind])))))
+            position += len(PARTS[measure.kind])
+        return count, [dict(column) for column in key_columns], list(parts), measures
 
 
 def _columns(visual: VisualSpec, keys: List[str], rows: List[Tuple[Any, ...]], columns: Dict[str, str],
