@@ -519,3 +519,36 @@ def test_page_text_of_the_data_reads_back_and_cannot_break_the_script_element(da
     assert payload_codec.from_text(text) == data
     assert len(text.encode("utf-8")) <= len(str(len(data))) + 1 + (len(data) * 8 + 6) // 7 + 1
     assert all(ord(c) < 0x80 or 0x100 <= ord(c) < 0x300 for c in text)
+
+
+def test_an_identical_grouped_query_runs_once_per_page(built: Dict[str, Any]) -> None:
+    """The KPIs and trends a sheet repeats from another ("from") are the same query over the same key: run and
+    converted once per page (render time at 20k users), not once per visual."""
+    _, sheets, _ = html_dashboard.parse_definition(built["document"])
+    con = duckdb.connect(str(built["db"]), read_only=True)
+    ran: List[str] = []
+
+    class Counting:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(con, name)
+
+        def execute(self, sql: str, *args: Any) -> Any:
+            ran.append(sql)
+            return con.execute(sql, *args)
+
+    def grouped() -> List[str]:
+        return [sql for sql in ran if "GROUP BY" in sql and "HAVING" not in sql]
+
+    try:
+        dashboard_data.build_payload(Counting(), sheets)  # type: ignore[arg-type]
+        once = grouped()
+        ran.clear()
+        for visual in [v for sheet in sheets for v in sheet.visuals]:  # each visual on its own, as before the cache
+            columns = dashboard_data.view_columns(con, visual.dataset, visual.visual_id)
+            dashboard_data._visual_payload(Counting(), visual, columns, dashboard_data.StringTable(),  # type: ignore
+                                           dashboard_data.IdPool())
+        each = grouped()
+    finally:
+        con.close()
+    assert len(once) == len(set(once)), "a grouped query ran twice"
+    assert len(once) < len(each), "the dashboard repeats no query: the cache is not exercised"
