@@ -552,3 +552,24 @@ def test_an_identical_grouped_query_runs_once_per_page(built: Dict[str, Any]) ->
         con.close()
     assert len(once) == len(set(once)), "a grouped query ran twice"
     assert len(once) < len(each), "the dashboard repeats no query: the cache is not exercised"
+
+
+def test_a_dimension_of_few_values_is_shipped_as_columns_and_read_back_as_rows() -> None:
+    """dashboard_data._widen (the model mix: a part column per model, null where the row is absent) and unwiden
+    give back the same rows (as a multiset: the page regroups them); a null part or a key that would not halve the
+    rows keeps the rows as they are."""
+    strings = dashboard_data.StringTable()
+    day = [strings.code(f"2026-11-0{d}") for d in (1, 1, 2, 2, 2, 3)]
+    model = [strings.code(m) for m in ("b", "a", "a", "b", "c", "a")]
+    user = [strings.code("u")] * 6
+    keys = [{"t": "d", "v": day}, {"t": "s", "v": model}, {"t": "s", "v": user}]
+    parts = [[1, 2, 3, 4, 5, 6], [0.5, 0, 1.25, 2, 3, 4]]
+    wide, widened, cells = dashboard_data._widen(1, keys, parts, strings)
+    assert wide == {"key": 1, "values": [strings.code("a"), strings.code("b"), strings.code("c")]}
+    assert len(widened[0]["v"]) == 3 and widened[1]["v"] == [] and len(cells) == 6
+    visual = {"keys": copy.deepcopy(widened), "parts": cells, "wide": wide}
+    dashboard_data.unwiden(visual)
+    rows = sorted(zip(*[c["v"] for c in visual["keys"]], *visual["parts"]))
+    assert rows == sorted(zip(day, model, user, *parts)) and visual["wide"] is None
+    assert dashboard_data._widen(1, keys, [[1, None, 3, 4, 5, 6]], strings)[0] is None
+    assert dashboard_data._widen(2, keys, parts, strings)[0] is None   # one user: the (day, model) rows stay 6

@@ -98,7 +98,26 @@
         vis.pre.keys.forEach(function (column) { column.v = P.arrays[column.v]; });
         vis.pre.parts = vis.pre.parts.map(function (part) { return P.arrays[part]; });
       }
+      if (vis.wide) unwiden(vis);
     });
+    // Rows shipped with a part column per value of the visual's one dimension (dashboard_data._widen: the model
+    // mix's models), a null cell where that row is absent: back to one row per (other keys, value).
+    function unwiden(vis) {
+      var pivot = vis.wide.key, values = vis.wide.values, n = values.length, count = vis.parts.length / n;
+      var keys = vis.keys.map(function (column) { return column.v; });
+      var rows = keys[pivot === 0 ? 1 : 0].length, longKeys = keys.map(function () { return []; }), longParts = [];
+      for (var p = 0; p < count; p++) longParts.push([]);
+      for (var row = 0; row < rows; row++) {
+        for (var j = 0; j < n; j++) {
+          if (vis.parts[j][row] === null) continue;
+          for (var k = 0; k < keys.length; k++) longKeys[k].push(k === pivot ? values[j] : keys[k][row]);
+          for (p = 0; p < count; p++) longParts[p].push(vis.parts[p * n + j][row]);
+        }
+      }
+      vis.keys.forEach(function (column, k) { column.v = longKeys[k]; });
+      vis.parts = longParts;
+      vis.wide = null;
+    }
     var S = P.strings;
     var UI = P.ui;
     var IDS = P.idsets || {sizes: {}, sets: []};
