@@ -18,7 +18,8 @@ The model, each part of which is a documented rule rather than a measurement of 
   Iceberg tables are; a view's scans of them are counted like the fact scans (their columns, every month unless a
   date predicate reaches the scan).
 * Upkeep (what the daily facts job adds to a day's bill): the fact_files query (three columns of every day folder),
-  one new day folder's raw files read by the load, that folder's facts deleted and rewritten by OPTIMIZE, and for
+  one new day folder's raw files read by the load, that folder's facts deleted and rewritten by OPTIMIZE (and its
+  model cells: loaded from its line facts, deleted and rewritten; sql/facts/model_message_facts), and for
   the month it reports on each aggregate's load (its plan's scans, pruned by the date bound that reaches them, as a
   refresh's) and its month partition deleted and rewritten.
 
@@ -43,9 +44,13 @@ class Scan(NamedTuple):
 
 # Each fact table: its partition column and the date column whose bounds Iceberg keeps per data file (the newest
 # value of a partition decides whether a date predicate skips it).
-TABLES = {"report_line_facts": ("source_day", "activity_date"), "source_file_facts": ("month", "first_activity_date"),
-          "user_active_days": ("month", "activity_date"), "user_month_facts": ("month", "last_active")}
+TABLES = {"report_line_facts": ("source_day", "activity_date"), "model_message_facts": ("source_day", "activity_date"),
+          "source_file_facts": ("month", "first_activity_date"), "user_active_days": ("month", "activity_date"),
+          "user_month_facts": ("month", "last_active")}
 Sizes = Dict[str, Dict[str, int]]
+# The line facts' columns model_message_facts.load.sql reads of the days it loads.
+MODEL_LOAD_COLUMNS = {"source_day", "source_path", "region", "activity_date", "userid", "client_type", "family",
+                      "line_status", "model_names", "model_messages"}
 
 
 def partition_sizes(con: Any, folder: Path, table: str = "report_line_facts") -> Tuple[Sizes, Dict[str, str]]:
@@ -149,7 +154,10 @@ def upkeep(con: Any, tables: Tables, aggregate_loads: Mapping[str, str],
     month = day[:8] + "01"
     parts = {"fact_files query": _table_bytes(facts, columns={"source_day", "source_path", "activity_date"}),
              "raw files of the day (the load)": raw_day_bytes,
-             "the day's facts (delete + optimize)": 2 * _table_bytes(facts, {day})}
+             "the day's facts (delete + optimize)": 2 * _table_bytes(facts, {day}),
+             # The model cells' load reads the day's line facts (their keys and model arrays), then the same upkeep.
+             "the day's model cells (load + delete + optimize)": _table_bytes(facts, {day}, MODEL_LOAD_COLUMNS)
+             + 2 * _table_bytes(tables["model_message_facts"][0], {day})}
     every_day = ["fact_files query"]
     for name, query in aggregate_loads.items():
         scans = plan_scans(con, query)

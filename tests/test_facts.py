@@ -119,13 +119,14 @@ def test_the_load_names_every_column_of_the_table_in_order():
     # wrong column (Athena binds an INSERT by position).
     from kiro_analytics.views import _fact_columns
 
-    fact = load_facts(_config())[0]
-    created = [name for name, _ in _fact_columns(fact.sql)]
-    load = facts.fact_statement(fact.name, "load", "db", date(2026, 5, 1), date(2026, 5, 1))
-    target = re.search(r"INSERT INTO db\.report_line_facts \((.*?)\)\nSELECT", load, re.S).group(1)
-    selected = re.search(r"\nSELECT\n(.*?)\nFROM ", load, re.S).group(1)
-    assert [c.strip() for c in target.split(",")] == created
-    assert [c.strip() for c in selected.split(",")] == created
+    by_name = {fact.name: fact for fact in load_facts(_config())}
+    for name in facts.LINE_FACTS:  # both line facts; model_message_facts selects f.<column> and c.<cell>
+        created = [column for column, _ in _fact_columns(by_name[name].sql)]
+        load = facts.fact_statement(name, "load", "db", date(2026, 5, 1), date(2026, 5, 1))
+        target = re.search(rf"INSERT INTO db\.{name} \((.*?)\)\nSELECT", load, re.S).group(1)
+        selected = re.search(r"\nSELECT\n(.*?)\nFROM ", load, re.S).group(1)
+        assert [c.strip() for c in target.split(",")] == created
+        assert [re.sub(r"^[fc]\.|^.* AS ", "", c.strip()) for c in re.split(r",\n", selected)] == created
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -159,29 +160,38 @@ def test_duckdb_a_resent_old_day_replaces_that_days_facts(tmp_path):
     path = str(data / RESENT[0])
     for line in RESENT[1].splitlines():
         con.execute('INSERT INTO user_report_raw VALUES (?, ?, ?, ?)', [line, REGION, "2026/05/01", path])
-    fact = load_facts(config)[0]
-    statements = fact_statements(fact, config, date(2026, 5, 1), date(2026, 5, 1))
-    for kind in ("delete", "load"):
-        con.execute(fact_to_duckdb(statements[kind], kind, config.database))
+    assert con.execute("SELECT count(*) FROM model_message_facts").fetchall() == [(3,)]  # one auto cell a line
+    by_name = {each.name: each for each in load_facts(config)}
 
+    def load_day() -> None:
+        # The line facts of the day, in the job's order (facts.LINE_FACTS): the parse, then the model cells.
+        for name in facts.LINE_FACTS:
+            statements = fact_statements(by_name[name], config, date(2026, 5, 1), date(2026, 5, 1))
+            for kind in ("delete", "load"):
+                con.execute(fact_to_duckdb(statements[kind], kind, config.database))
+
+    load_day()
     assert _day_figures(con, "2026-05-01") == [(A, 12.25, 6), (B, 2.0, 1)]  # the new export, counted once
     assert _day_figures(con, "2026-05-02") == [(A, 7.0, 2)]  # the other day untouched
     assert con.execute("SELECT sum(messages) FROM model_usage_daily WHERE activity_date = DATE '2026-05-01'"
                        ).fetchall() == [(6,)]  # auto: 5 (A, re-sent) + 1 (B), not 3 + 5 + 1 + 1
     # The ledger's counts are an aggregate per file and month (source_file_facts): the month is reloaded after the
     # day, as the facts job does (facts.touched_months).
-    by_name = {each.name: each for each in load_facts(config)}
     month = fact_statements(by_name["source_file_facts"], config, date(2026, 5, 1), date(2026, 5, 31))
     for kind in ("delete", "load"):
         con.execute(fact_to_duckdb(month[kind], kind, config.database))
     assert con.execute("SELECT export_stamp, rows_used, rows_superseded FROM ingest_ledger "
                        "WHERE activity_date = DATE '2026-05-01' ORDER BY export_stamp").fetchall() == [
         ("202605020205", 0, 2), ("202605040930", 2, 0)]
+    # Both exports' cells are kept (as their lines are); model_usage_daily sums the used lines' only.
+    assert con.execute("SELECT count(*) FROM model_message_facts").fetchall() == [(5,)]
     # Loading the same day again changes nothing: the delete removes exactly what the load adds.
-    for kind in ("delete", "load"):
-        con.execute(fact_to_duckdb(statements[kind], kind, config.database))
+    load_day()
     assert con.execute("SELECT count(*) FROM report_line_facts").fetchall() == [(8,)]
+    assert con.execute("SELECT count(*) FROM model_message_facts").fetchall() == [(5,)]
     assert _day_figures(con, "2026-05-01") == [(A, 12.25, 6), (B, 2.0, 1)]
+    assert con.execute("SELECT sum(messages) FROM model_usage_daily WHERE activity_date = DATE '2026-05-01'"
+                       ).fetchall() == [(6,)]
     con.close()
 
 
@@ -360,11 +370,23 @@ def _ranges(sent):
     return dml
 
 
+def _model_ranges(sent):
+    """(delete | load, first, last) of the model cells' statements sent (their load reads the line facts)."""
+    found = []
+    for sql in sent:
+        match = re.search(r"^(DELETE FROM|INSERT INTO) \w+\.model_message_facts .*source_day BETWEEN DATE "
+                          r"'([-0-9]+)' AND DATE '([-0-9]+)'", sql)
+        if match:
+            assert match.group(1) == "DELETE FROM" or ".report_line_facts AS f" in sql, sql
+            found.append(("delete" if match.group(1) == "DELETE FROM" else "load", *match.groups()[1:]))
+    return found
+
+
 def _month_ranges(sent):
     """(aggregate, delete | load, first, last) of the aggregate statements sent."""
     found = []
     for sql in sent:
-        match = re.search(r"^(DELETE FROM|INSERT INTO) \w+\.((?!report_line_facts)\w+) .*"
+        match = re.search(r"^(DELETE FROM|INSERT INTO) \w+\.((?!report_line_facts|model_message_facts)\w+) .*"
                           r"(?:month|activity_date|source_day) BETWEEN DATE '([-0-9]+)' AND DATE '([-0-9]+)'", sql)
         if match:
             found.append((match.group(2), "delete" if match.group(1) == "DELETE FROM" else "load", *match.groups()[2:]))
@@ -376,8 +398,8 @@ def test_athena_backfill_then_a_resent_old_day_reloads_that_day_only(athena_env)
     config = env["config"]
     created = ensure_facts(env["glue"], env["athena"], Recorder().call, load_facts(config), config.database,
                            config.workgroup)
-    assert created == dict.fromkeys(["report_line_facts", "source_file_facts", "user_active_days", "user_month_facts"],
-                                    "created")
+    assert created == dict.fromkeys(["model_message_facts", "report_line_facts", "source_file_facts",
+                                     "user_active_days", "user_month_facts"], "created")
     table = env["glue"].get_table(DatabaseName=config.database, Name="report_line_facts")["Table"]
     assert table["Parameters"]["table_type"] == "ICEBERG"
     assert table["StorageDescriptor"]["Location"] == (
@@ -396,19 +418,23 @@ def test_athena_backfill_then_a_resent_old_day_reloads_that_day_only(athena_env)
     result, sent = _refresh(env, [], after=loaded)
     assert result.days_loaded == [date(2026, 5, 1), date(2026, 5, 2)]
     assert _ranges(sent) == [("delete", "2026-05-01", "2026-05-02"), ("load", "2026/05/01", "2026/05/02")]
+    # The model cells of the same days next, from the line facts just loaded (facts.LINE_FACTS' order).
+    assert _model_ranges(sent) == [("delete", "2026-05-01", "2026-05-02"), ("load", "2026-05-01", "2026-05-02")]
     # The aggregates reloaded for the month the range reports on (delete, load, optimize each), then a second look
     # at which files the facts now hold (and the months their lines report on), and one VACUUM per table.
-    assert [sql.split()[0] for sql in sent] == ["SELECT", "DELETE", "INSERT", *["DELETE", "INSERT", "OPTIMIZE"] * 3,
-                                                "OPTIMIZE", "SELECT", *["VACUUM"] * 4]
-    assert sent[12] == (f"OPTIMIZE {config.database}.report_line_facts REWRITE DATA USING BIN_PACK "
-                              "WHERE source_day BETWEEN DATE '2026-05-01' AND DATE '2026-05-02'")
+    assert [sql.split()[0] for sql in sent] == ["SELECT", *["DELETE", "INSERT"] * 2,
+                                                *["DELETE", "INSERT", "OPTIMIZE"] * 3, "OPTIMIZE", "OPTIMIZE",
+                                                "SELECT", *["VACUUM"] * 5]
+    assert sent[14:16] == [f"OPTIMIZE {config.database}.{name} REWRITE DATA USING BIN_PACK "
+                           "WHERE source_day BETWEEN DATE '2026-05-01' AND DATE '2026-05-02'"
+                           for name in facts.LINE_FACTS]
     assert _month_ranges(sent) == [("source_file_facts", "delete", "2026-05-01", "2026-05-31"),
                                    ("source_file_facts", "load", "2026-05-01", "2026-05-31"),
                                    ("user_active_days", "delete", "2026-05-01", "2026-05-31"),
                                    ("user_active_days", "load", "2026-05-01", "2026-05-31"),
                                    ("user_month_facts", "delete", "2026-05-01", "2026-05-31"),
                                    ("user_month_facts", "load", "2026-05-01", "2026-05-31")]
-    assert sent[-4:] == [f"VACUUM {config.database}.{name}" for name in created]
+    assert sent[-5:] == [f"VACUUM {config.database}.{name}" for name in [*facts.LINE_FACTS, *facts.aggregate_names()]]
     assert result.summary() == ("facts: 2 day(s) loaded (2026-05-01..2026-05-02) of 2; optimized 1 range(s); "
                                 "vacuumed; aggregates reloaded for 2026-05")
     assert result.files_without_lines == 0 and not _noted(env)  # every file had lines: no note written
@@ -423,6 +449,7 @@ def test_athena_backfill_then_a_resent_old_day_reloads_that_day_only(athena_env)
     result, sent = _refresh(env, loaded)
     assert result.days_loaded == [date(2026, 5, 1)]
     assert _ranges(sent) == [("delete", "2026-05-01", "2026-05-01"), ("load", "2026/05/01", "2026/05/01")]
+    assert _model_ranges(sent) == [("delete", "2026-05-01", "2026-05-01"), ("load", "2026-05-01", "2026-05-01")]
     # ... and the aggregates of its month (the monthly sums it changes: tested on DuckDB above).
     assert _month_ranges(sent) == [(name, kind, "2026-05-01", "2026-05-31")
                                    for name in ("source_file_facts", "user_active_days", "user_month_facts")
@@ -462,7 +489,7 @@ def test_athena_refuses_maintenance_it_would_refuse(athena_env):
 def test_a_fact_table_whose_columns_changed_is_dropped_and_created_again(athena_env):
     env = athena_env
     config = env["config"]
-    fact = load_facts(config)[0]
+    fact = next(each for each in load_facts(config) if each.name == "report_line_facts")
     ensure_facts(env["glue"], env["athena"], Recorder().call, [fact], config.database, config.workgroup)
     import dataclasses
     widened = dataclasses.replace(fact, sql=fact.sql.replace("    header_columns int,",
@@ -474,6 +501,37 @@ def test_a_fact_table_whose_columns_changed_is_dropped_and_created_again(athena_
     columns = env["glue"].get_table(DatabaseName=config.database, Name="report_line_facts")["Table"][
         "StorageDescriptor"]["Columns"]
     assert {"Name": "extra_column", "Type": "string"} in columns
+
+
+def test_when_one_line_fact_table_is_created_again_the_other_is_emptied_too(athena_env):
+    # refresh_facts tells the loaded days from report_line_facts alone: a line fact table created or replaced on its
+    # own would stay empty (or stale) while the other says every day is loaded. Both are dropped and created, so
+    # every day is loaded into both; the aggregates are left alone.
+    import dataclasses
+
+    env = athena_env
+    config = env["config"]
+    every = load_facts(config)
+    ensure_facts(env["glue"], env["athena"], Recorder().call, every, config.database, config.workgroup)
+    widened = [dataclasses.replace(fact, sql=fact.sql.replace("    messages bigint\n", "    messages bigint,\n"
+                                                              "    extra_column string\n"))
+               if fact.name == "model_message_facts" else fact for fact in every]
+    env["standin"].sql.clear()
+    outcome = ensure_facts(env["glue"], env["athena"], Recorder().call, widened, config.database, config.workgroup)
+    assert outcome == {"model_message_facts": "replaced (columns changed)",
+                       "report_line_facts": "replaced (line facts reloaded)", "source_file_facts": "unchanged",
+                       "user_active_days": "unchanged", "user_month_facts": "unchanged"}
+    assert [re.search(r"^(DROP TABLE IF EXISTS \S+|CREATE TABLE IF NOT EXISTS \S+)", sql, re.M).group(1)
+            for sql in env["standin"].sql] == [
+        f"DROP TABLE IF EXISTS {config.database}.model_message_facts",
+        f"CREATE TABLE IF NOT EXISTS {config.database}.model_message_facts",
+        f"DROP TABLE IF EXISTS {config.database}.report_line_facts",
+        f"CREATE TABLE IF NOT EXISTS {config.database}.report_line_facts"]
+    # A new model_message_facts beside an existing report_line_facts: the same.
+    env["glue"].delete_table(DatabaseName=config.database, Name="model_message_facts")
+    outcome = ensure_facts(env["glue"], env["athena"], Recorder().call, widened, config.database, config.workgroup)
+    assert outcome["model_message_facts"] == "created"
+    assert outcome["report_line_facts"] == "replaced (line facts reloaded)"
 
 
 def test_fact_tables_named_once_match_the_files():
@@ -491,7 +549,8 @@ def test_the_facts_hold_every_column_the_parse_gives():
     config = _config()
     parse = next(view for view in load_views(config) if view.name == "report_lines")
     produced = [select.alias_or_name for select in parse_athena(parse.sql, "report_lines").expression.selects]
-    stored = [name for name, _ in _fact_columns(load_facts(config)[0].sql)]
+    fact = next(each for each in load_facts(config) if each.name == "report_line_facts")
+    stored = [name for name, _ in _fact_columns(fact.sql)]
     assert [name for name in produced if name != "partition_day"] == stored
 
 
@@ -588,10 +647,11 @@ def test_the_lambda_stops_before_its_deadline_and_leaves_the_rest_for_the_next_r
     held = []
     env["standin"].answers[:] = [lambda sql: [{"source_day": d, "source_path": f"s3://{config.bucket_name}/{k}"}
                                               for d, k in held] if "FROM report_line_facts" in sql else None]
-    # 40 s a query, 800 s left: fact_files (t=40), 05-01's delete and load, the three aggregates' delete, load and
-    # optimize for 2026-05, the day's optimize (t=520: 480 s for one day). 05-03 would need 480 s + RESERVE (120)
-    # but 280 are left: it is not started. The second look and the four VACUUMs fit (t=720).
-    context = _Context(env["athena"], budget=800, per_query=40)
+    # 40 s a query, 1000 s left: fact_files (t=40), 05-01's delete and load of both line facts, the three
+    # aggregates' delete, load and optimize for 2026-05, the day's two optimizes (t=640: 600 s for one day). 05-03
+    # would need 600 s + RESERVE (120) but 360 are left: it is not started. The second look and the five VACUUMs
+    # fit (t=880).
+    context = _Context(env["athena"], budget=1000, per_query=40)
     answer = lambda_handler.run_facts(dict(__import__("os").environ), context, today=date(2026, 5, 6))
     assert answer["days_loaded"] == ["2026-05-01"]
     assert answer["days_left"] == ["2026-05-03", "2026-05-05"]
@@ -601,9 +661,9 @@ def test_the_lambda_stops_before_its_deadline_and_leaves_the_rest_for_the_next_r
     assert context.now <= context.budget - 30  # ended with time to spare, not killed at 900 s
     assert answer["vacuumed"] is True
 
-    # The next run (a new invocation, a new 800 s) finds the two days still changed and loads one more.
+    # The next run (a new invocation, a new 1000 s) finds the two days still changed and loads one more.
     held[:] = [("2026-05-01", reports[0][0])]
-    context = _Context(env["athena"], budget=800, per_query=40)
+    context = _Context(env["athena"], budget=1000, per_query=40)
     answer = lambda_handler.run_facts(dict(__import__("os").environ), context, today=date(2026, 5, 6))
     assert answer["days_loaded"] == ["2026-05-03"] and answer["days_left"] == ["2026-05-05"]
 

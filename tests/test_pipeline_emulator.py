@@ -112,13 +112,13 @@ def test_steps_1_to_6_then_rerun_reports_unchanged(aws, config, tmp_path, capsys
     assert "user_report_raw 42 rows (2026-02-10 … 2026-02-20)" in verified
     views = script(5).action(context(config, 5, tmp_path))
     view_count = len(load_views(config))
-    # The crawlers' two discovery tables and the four fact tables (the line facts and three aggregates) are in the
+    # The crawlers' two discovery tables and the five fact tables (two of line facts, three aggregates) are in the
     # database too: SELECT on them as on every table; the sync role also gets what the daily facts run writes with
     # (one grant per fact table). The one report file's day folder is loaded into the facts, those days compacted,
     # old snapshots vacuumed; the aggregates, new, are loaded for every month after the views.
     assert views == (f"{view_count} view(s): {view_count} created; facts: 1 day(s) loaded (2026-02-20) of 1; "
                      "optimized 1 range(s); vacuumed; aggregates: every month reloaded (1 range(s); plan_tiers, "
-                     f"report_line_status, source_file_facts changed); Lake Formation: {5 * (view_count + 6) + 4} "
+                     f"report_line_status, source_file_facts changed); Lake Formation: {5 * (view_count + 7) + 5} "
                      "grant(s) added")
     listed = boto3.client("s3").list_objects_v2(Bucket=config.bucket_name, Prefix=config.report_root)["Contents"]
     loaded += [{"source_day": "2026-02-20", "source_path": f"s3://{config.bucket_name}/{item['Key']}"}
@@ -138,7 +138,7 @@ def test_steps_1_to_6_then_rerun_reports_unchanged(aws, config, tmp_path, capsys
     # Second run: nothing to do anywhere; the deployed template and parameters are compared, no UpdateStack sent.
     assert script(1).action(context(config, 1, tmp_path)) == "stack unchanged; code unchanged; tables unchanged"
     assert script(2).action(context(config, 2, tmp_path)).startswith(
-        f"unchanged: 0 grant(s) added, {5 * (1 + 5 + 2 + 4 + view_count) + 5} already in place")
+        f"unchanged: 0 grant(s) added, {5 * (1 + 5 + 2 + 5 + view_count) + 6} already in place")
     rerun = script(5).action(context(config, 5, tmp_path))
     assert rerun.endswith(f"{view_count} unchanged; facts: unchanged (1 day folder(s) current); "
                           "aggregates: unchanged; Lake Formation: 0 grant(s) added")

@@ -85,6 +85,14 @@ CASES = [
                "CROSS JOIN UNNEST(v.a, v.b) AS t (x, y) WHERE t.x <> 'a'", 25),
     ("UNNEST", "SELECT count(*) FROM (VALUES (TRY_CAST(NULL AS ARRAY(varchar)), ARRAY[5]), (ARRAY[], ARRAY[])) "
                "AS v (a, b) CROSS JOIN UNNEST(v.a, v.b) AS t (x, y)", 1),
+    # The same from a named relation (model_message_facts.load.sql, active_users_daily), which DuckDB reads as the
+    # relation's rows with the unnest() calls in their SELECT list (translate._unnest_in_subquery), not a LATERAL.
+    ("UNNEST", "WITH v (k, a, b) AS (VALUES (1, ARRAY['a', 'b', 'c'], ARRAY[10, 20]), (2, ARRAY['d'], ARRAY[5, 6])) "
+               "SELECT sum(v.k * 100 + COALESCE(t.y, 1)) FROM v CROSS JOIN UNNEST(v.a, v.b) AS t (x, y) "
+               "WHERE t.x IS NULL OR t.x <> 'a'", 100 + 20 + 100 + 1 + 200 + 5 + 200 + 6),
+    ("UNNEST", "WITH v (k, a, b) AS (VALUES (1, TRY_CAST(NULL AS ARRAY(varchar)), ARRAY[5]), (2, ARRAY[], ARRAY[]), "
+               "(3, TRY_CAST(NULL AS ARRAY(varchar)), TRY_CAST(NULL AS ARRAY(bigint)))) "
+               "SELECT count(*) FROM v AS f CROSS JOIN UNNEST(f.a, f.b) AS t (x, y) WHERE f.k > 0", 1),
     ("GREATEST", "SELECT greatest(3.5e0 - 5, 0)", 0.0),
     ("GREATEST", "SELECT greatest(TRY_CAST(NULL AS DOUBLE), 0)", None),  # Trino: NULL if any argument is NULL
     ("LENGTH", "SELECT length('claude_opus_4.6_messages')", 24),

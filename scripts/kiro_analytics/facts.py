@@ -58,10 +58,12 @@ RESERVE = 120.0
 # A range's first estimate, before one has been timed (a delete, a load and an optimize of a day or a few).
 FIRST_RANGE_SECONDS = 90.0
 STATE_VERSION = 1
-# The facts loaded per day folder from the parse (report_lines). Every other table of sql/facts/ is an aggregate of
-# them (user_month_facts, user_active_days), loaded per month from the views over them, since a month's rows depend
-# on all its days: after day folders are loaded, every month their lines reported on, before or after, is reloaded.
-LINE_FACTS = ("report_line_facts",)
+# The facts loaded per day folder, in this order: the parse (report_lines) into report_line_facts, then those days'
+# model cells in long form (model_message_facts, loaded from the line facts just written). Every other table of
+# sql/facts/ is an aggregate of them (user_month_facts, user_active_days), loaded per month from the views over
+# them, since a month's rows depend on all its days: after day folders are loaded, every month their lines reported
+# on, before or after, is reloaded.
+LINE_FACTS = ("report_line_facts", "model_message_facts")
 
 
 @dataclass(frozen=True)
@@ -391,7 +393,7 @@ def refresh_facts(athena: Any, s3: Any, database: str, workgroup: str, sources: 
     ``remaining`` (seconds left, the Lambda context's) bounds the run: see the module's text."""
     runner = _Runner(athena, database, workgroup, timeout, clock, call, remaining)
     listing = listed_files(s3, sources, today)
-    names = [name for name in fact_names() if name in LINE_FACTS]
+    names = [name for name in LINE_FACTS if name in fact_names()]  # LINE_FACTS' order: the model cells' load reads
     aggregates = aggregate_names() if with_aggregates else []
     state = read_state(s3, sources.state)
     without = known_without_lines(listing, state)

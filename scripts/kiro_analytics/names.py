@@ -15,7 +15,8 @@ from .seat_roster import seat_roster_key
 RAW_TABLES: Tuple[str, ...] = ("user_report_raw", "kiro_by_user_analytic_raw", "qdev_by_user_analytic_raw")
 # The Iceberg fact tables of sql/facts/ (a test checks this list against the files); their data sits under facts/
 # in the results bucket, which teardown empties before the stack goes.
-FACT_TABLES: Tuple[str, ...] = ("report_line_facts", "source_file_facts", "user_active_days", "user_month_facts")
+FACT_TABLES: Tuple[str, ...] = ("model_message_facts", "report_line_facts", "source_file_facts", "user_active_days",
+                                "user_month_facts")
 FACTS_FOLDER = "facts/"
 # The facts loader's note of report files without lines (facts.py): beside the tables' folders, never inside one,
 # where VACUUM's orphan-file removal would delete it.

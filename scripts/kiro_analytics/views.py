@@ -20,7 +20,7 @@ from typing import Any, Callable, Dict, List, Optional, Set
 from .athena import run_query
 from .cli import StepContext
 from .errors import InputError
-from .facts import aggregate_names, fact_drop, refresh_facts, reload_aggregates, reload_aggregates_months
+from .facts import LINE_FACTS, aggregate_names, fact_drop, refresh_facts, reload_aggregates, reload_aggregates_months
 from .lakeformation import grant_missing
 from .request_validation import validate_request
 from .sqlfiles import fact_load_reads, fact_sources, load_facts, load_views, split_at_facts
@@ -195,21 +195,33 @@ def ensure_facts(glue: Any, athena: Any, call: Any, facts: List[Any], database: 
     """Create each missing fact table (Iceberg); one whose columns differ from its file is dropped first (Athena's
     DROP TABLE of an Iceberg table removes its data too,
     https://docs.aws.amazon.com/athena/latest/ug/querying-iceberg-drop-table.html) and then fully reloaded, as
-    refresh_facts finds no day loaded. Returns name -> created | replaced (...) | unchanged."""
+    refresh_facts finds no day loaded. The line facts (facts.LINE_FACTS) are loaded together, day by day, and
+    refresh_facts tells which days are loaded from report_line_facts alone: when one of them is created or replaced,
+    the others are dropped and created too ("replaced (line facts reloaded)"), so every day is loaded into all of
+    them. Returns name -> created | replaced (...) | unchanged."""
     outcome: Dict[str, str] = {}
+    existing: Dict[str, bool] = {}
     for fact in facts:
-        existing = current_table(glue, database, fact.name)
+        table = current_table(glue, database, fact.name)
+        existing[fact.name] = table is not None
         wanted = [(name, kind.lower()) for name, kind in _fact_columns(fact.sql)]
-        if existing is not None:
-            columns = existing.get("StorageDescriptor", {}).get("Columns", [])
-            have = [(c["Name"].lower(), c["Type"].lower()) for c in columns]
-            if have == wanted:
-                outcome[fact.name] = "unchanged"
-                continue
-            run_query(athena, fact_drop(fact.name, database), workgroup, database, f"drop {fact.name}", call=call)
-            outcome[fact.name] = "replaced (columns changed)"
-        else:
+        if table is None:
             outcome[fact.name] = "created"
+            continue
+        columns = table.get("StorageDescriptor", {}).get("Columns", [])
+        have = [(c["Name"].lower(), c["Type"].lower()) for c in columns]
+        outcome[fact.name] = "unchanged" if have == wanted else "replaced (columns changed)"
+    lines = [fact.name for fact in facts if fact.name in LINE_FACTS]
+    if any(outcome[name] != "unchanged" for name in lines):
+        for name in lines:
+            if outcome[name] == "unchanged":
+                outcome[name] = "replaced (line facts reloaded)"
+    # The tables that changed first, then those replaced only to be reloaded with them.
+    for fact in sorted(facts, key=lambda item: outcome[item.name] == "replaced (line facts reloaded)"):
+        if outcome[fact.name] == "unchanged":
+            continue
+        if existing[fact.name]:
+            run_query(athena, fact_drop(fact.name, database), workgroup, database, f"drop {fact.name}", call=call)
         run_query(athena, fact.sql.strip(), workgroup, database, f"fact table {fact.name}", call=call)
     return outcome
 

@@ -1,38 +1,25 @@
 -- Contract: messages per model in long form; a new model adds rows, not columns.
 -- Every header ending in _messages except total_messages is one model (name without the suffix); report_lines
--- found those columns once per file and read their cells once per line (model_names[i] has model_messages[i]).
+-- found those columns once per file and read their cells once per line, and the facts job stored each cell that
+-- holds messages as a row of model_message_facts, with the line it came from (source_path, activity_date, userid,
+-- client_type). Each cell is joined to its line's status (report_line_status) and counted when the line is 'used'
+-- (the newest export of its key). The line's activity_date is one of the join's equalities, so a date predicate on
+-- this view (an incremental SPICE refresh) reaches both fact scans (tests/test_refresh_scan.py). The status is
+-- tested in the sum, not in a WHERE: so the sum depends on both sides and DuckDB does not first group the cells by
+-- their line (a grouping that saves nothing, each line's cells being distinct already, and cost as much again).
 CREATE OR REPLACE VIEW ${database}.model_usage_daily AS
-WITH positions AS (
-    -- Cell positions 1 .. the most models any line has, as a relation of its own rather than an UNNEST of each
-    -- line's own array: a date predicate on this view (an incremental SPICE refresh) then passes the plain cross
-    -- join and reaches the fact table, where a per-line (lateral) UNNEST stops it in DuckDB's planner. At least
-    -- 1: Trino's sequence(1, 0) is an error, not an empty array; a line without model columns gives one NULL
-    -- cell, which the HAVING drops. Reads only model_names of the valid lines.
-    SELECT p.pos
-    FROM (
-        SELECT greatest(COALESCE(max(cardinality(f.model_names)), 0), 1) AS most
-        FROM ${database}.report_line_facts AS f
-        WHERE f.line_status = 'valid'
-    ) AS m
-    CROSS JOIN UNNEST(sequence(1, m.most)) AS p (pos)
-),
-cells AS (
-    SELECT
-        u.activity_date,
-        u.userid,
-        u.client_type,
-        element_at(u.model_names, p.pos) AS model,
-        element_at(u.model_messages, p.pos) AS messages
-    FROM ${database}.user_report_latest AS u
-    CROSS JOIN positions AS p
-    WHERE p.pos <= greatest(COALESCE(cardinality(u.model_names), 0), 1)
-)
 SELECT
-    activity_date,
-    userid,
-    client_type,
-    model,
-    TRY_CAST(sum(messages) AS BIGINT) AS messages
-FROM cells
-GROUP BY activity_date, userid, client_type, model
-HAVING sum(messages) > 0
+    m.activity_date,
+    m.userid,
+    m.client_type,
+    m.model,
+    TRY_CAST(sum(CASE WHEN s.status = 'used' THEN m.messages END) AS BIGINT) AS messages
+FROM ${database}.model_message_facts AS m
+INNER JOIN ${database}.report_line_status AS s
+    ON s.source_path = m.source_path
+    AND s.activity_date = m.activity_date
+    AND s.userid = m.userid
+    AND s.client_type = m.client_type
+WHERE s.family = 'user_report'
+GROUP BY m.activity_date, m.userid, m.client_type, m.model
+HAVING sum(CASE WHEN s.status = 'used' THEN m.messages END) > 0
