@@ -287,3 +287,48 @@ def test_sample_new_model_and_overlap_present(sample):
     assert "claude_opus_4.6" in models and "auto" in models
     overlap = sample.manifest.quirks["legacy_source_overlap"]
     assert any("QDeveloperLogs" in str(p) for p in overlap) and any("KiroLogs" in str(p) for p in overlap)
+
+
+@pytest.fixture(scope="module")
+def padded(tmp_path_factory):
+    """Cells with spaces around them (and a line holding a character beyond ASCII): read trimmed, as Athena's
+    trim() reads them. report_lines trims a line's cells only when the line holds whitespace or a non-ASCII
+    character, so each kind of line is here once, beside a plain one."""
+    root = tmp_path_factory.mktemp("padded")
+    logs = root / "data" / PREFIX / "AWSLogs" / ACCOUNT / "KiroLogs"
+    stem = f"KIRO_IDE_{ACCOUNT}_user_report_"
+    _write(logs / "user_report" / REGION / "2026/05/01/00" / f"{stem}202605020205.csv", "\n".join([
+        FIXED + ",User_Email,auto_messages",
+        f'2026-05-01,"{A}",KIRO_IDE,2,500.5,700.0,0.0,true,{ARN},PRO,30,a@example.com,7',
+        f' 2026-05-01 , "{B}" ,KIRO_IDE, 3 , 12.5 ,700.0, 0.0 ,false,{ARN}, Pro Plus ,9 , b@example.com, 4 ',
+        f'2026-05-01,"{C}",KIRO_IDE,1,1.25,700.0,0.0,false,{ARN},PRO,2,é@example.com,1 ']) + "\n")
+    name = f"{ACCOUNT}_by_user_analytic_"
+    _write(logs / "by_user_analytic" / REGION / "2026/05/01/00" / f"{name}202605020300_report.csv",
+           _legacy("05-01-2026", [(A, {"Chat_MessagesSent": " 5 ", "Inline_SuggestionsCount": "6 "}, False),
+                                  (B, {"Chat_MessagesSent": 8}, False)]))
+    config = parse_config({
+        "aws": {"account_id": ACCOUNT, "region": REGION},
+        "s3": {"bucket_name": "hand-made-bucket", "prefix": PREFIX},
+        "identity_center": {"identity_store_id": "d-1234567890"},
+        "quicksight": {"user_arn": f"arn:aws:quicksight:{REGION}:{ACCOUNT}:user/default/admin"},
+        "names": {"database": "kiro_test_db"},
+        "plans": PLANS,
+    })
+    result = engine.build(root / "data", root / "out", config)
+    con = duckdb.connect(str(result.db_path), read_only=True)
+    yield con, result
+    con.close()
+
+
+def test_padded_cells_are_read_trimmed(padded):
+    assert q(padded, "SELECT count(*) FROM report_line_facts WHERE line_status = 'rejected'") == [(0,)]
+    rows = activity(padded)
+    assert rows[("2026-05-01", A, "KIRO_IDE")][:6] == ("PRO", 2, 500.5, 700.0, 0.0, True)
+    assert rows[("2026-05-01", B, "KIRO_IDE")][:7] == ("PRO_PLUS", 3, 12.5, 700.0, 0.0, False, 9)
+    assert rows[("2026-05-01", B, "KIRO_IDE")][-2] == "b@example.com"
+    assert rows[("2026-05-01", C, "KIRO_IDE")][-2] == "é@example.com"
+    models = {(r[1], r[3]): r[4] for r in q(padded, "SELECT * FROM model_usage_daily")}
+    assert models == {(A, "auto"): 7, (B, "auto"): 4, (C, "auto"): 1}
+    legacy = {r[0]: r[1:] for r in q(padded, "SELECT userid, chat_messagessent, inline_suggestionscount "
+                                             "FROM user_behavior_daily")}
+    assert legacy == {A: (5, 6), B: (8, 0)}

@@ -53,6 +53,20 @@ def test_user_activity_daily_matches_files(sample):
         any(v["usage_limit"] is not None for v in expected.values()), "the sample has files with and without it"
 
 
+def test_user_credit_reported_counts_each_client_once(sample):
+    # clients counts the day's rows (one per client, user_report_latest), not DISTINCT client_type: a re-sent
+    # export's superseded line or a second row per client reaching the view would count a client twice.
+    rows = sample.query("SELECT activity_date, userid, region, clients FROM user_credit_reported")
+    want = defaultdict(set)
+    for day, userid, client in sample.expected.activity:
+        want[(day, userid)].add(client)
+    assert len({row[2] for row in rows}) == 1, "the sample reports one region"
+    got = {(row[0], row[1]): row[3] for row in rows}
+    assert len(got) == len(rows)
+    assert got == {key: len(clients) for key, clients in want.items()}
+    assert max(got.values()) > 1, "the sample has users on two clients in a day"
+
+
 def test_user_activity_daily_types(sample):
     assert sample.columns("user_activity_daily") == [
         ("activity_date", "DATE"), ("userid", "VARCHAR"), ("client_type", "VARCHAR"),

@@ -49,6 +49,9 @@ CASES = [
     # report_lines: from_utf8(to_utf8(line)) keeps valid text as it is (Trino replaces invalid bytes by U+FFFD).
     ("DECODE", "SELECT from_utf8(to_utf8('Kiro, é 中'))", "Kiro, é 中"),
     ("ENCODE", "SELECT length(from_utf8(to_utf8('é')))", 1),
+    # report_lines: a line holding a character that is not ASCII has more bytes than characters.
+    ("ENCODE", "SELECT length(to_utf8('é中a'))", 6),
+    ("ENCODE", "SELECT length(to_utf8('a,b')) > length('a,b')", False),
     ("DATE_ADD", "SELECT TRY_CAST(date_add('day', 29, DATE '2026-02-10') AS DATE)", date(2026, 3, 11)),
     ("DATE_ADD", "SELECT TRY_CAST(date_add('month', 1, DATE '2026-12-01') AS DATE)", date(2027, 1, 1)),
     # monthly_credit_forecast: days in a month and days elapsed; Trino returns BIGINT whole days for DATEs.

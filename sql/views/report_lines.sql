@@ -268,9 +268,15 @@ cells AS (
             source_path,
             is_header,
             not_utf8,
-            -- Each cell trimmed: only a line holding a space, a control or a non-ASCII character can have a cell
-            -- that trim() changes, so the others are split as they are (the same cells, without a trim per cell).
-            CASE WHEN regexp_like(clean_line, '[^!-~]') THEN transform(split(clean_line, ','), f -> trim(f))
+            -- Each cell trimmed. trim() removes whitespace: a space, \t \n \v \f \r, U+001C..U+001F (Java's
+            -- whitespace, which Trino trims) or characters beyond ASCII (Unicode spaces). A line holding none of
+            -- them (no more bytes than characters: all ASCII) is split as it is: the same cells, without a trim each.
+            CASE WHEN strpos(clean_line, ' ') > 0 OR strpos(clean_line, chr(9)) > 0 OR strpos(clean_line, chr(10)) > 0
+                    OR strpos(clean_line, chr(11)) > 0 OR strpos(clean_line, chr(12)) > 0
+                    OR strpos(clean_line, chr(13)) > 0 OR strpos(clean_line, chr(28)) > 0
+                    OR strpos(clean_line, chr(29)) > 0 OR strpos(clean_line, chr(30)) > 0
+                    OR strpos(clean_line, chr(31)) > 0 OR length(to_utf8(clean_line)) > length(clean_line)
+                THEN transform(split(clean_line, ','), f -> trim(f))
                 ELSE split(clean_line, ',')
             END AS fields
         FROM lines

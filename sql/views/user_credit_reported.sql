@@ -12,7 +12,9 @@ SELECT
     -- An unknown tier (rank 0) still beats a row that names none (-1).
     max_by(a.subscription_tier, COALESCE(p.tier_rank, CASE WHEN a.subscription_tier IS NULL THEN -1 ELSE 0 END))
         AS subscription_tier,
-    count(DISTINCT a.client_type) AS clients,
+    -- user_activity_daily holds one row per (region, date, user, client) (user_report_latest), so the group's rows
+    -- are its distinct clients: a plain count, without the hash table per group a DISTINCT count builds.
+    count(a.client_type) AS clients,
     TRY_CAST(sum(a.chat_conversations) AS BIGINT) AS chat_conversations,
     sum(a.credits_used) AS credits_used,
     CASE

@@ -37,9 +37,10 @@ SUPPORTED_FUNCTIONS: Dict[str, str] = {
     "COUNT": "",
     "DATE_ADD": "DuckDB returns TIMESTAMP: views wrap it in TRY_CAST(... AS DATE)",
     "DECODE": "from_utf8(): Trino replaces bytes that are not UTF-8 by U+FFFD; DuckDB text is UTF-8 already (the "
-              "engine decodes files with the same replacement), so it is the identity there",
+              "engine decodes files with the same replacement), so from_utf8(to_utf8(x)) is written x there",
     "DATEDIFF": "date_diff('day', DATE, DATE): whole days between two dates (BIGINT) in both",
-    "ENCODE": "to_utf8(): only inside from_utf8(), see DECODE",
+    "ENCODE": "to_utf8(): only inside from_utf8(), see DECODE, or length(): length(to_utf8(x)) is x's bytes, written "
+              "strlen(x) (DuckDB's length() takes no BLOB)",
     "ELEMENT_AT": "array element_at(): NULL index or index past the end gives NULL in both",
     "GENERATE_SERIES": "sequence()",
     "GREATEST": "sqlglot keeps Trino's NULL-if-any-NULL rule",
@@ -116,6 +117,21 @@ def _unqualify(tree: exp.Expression, database: str) -> exp.Expression:
     return tree
 
 
+def utf8_calls(tree: exp.Expression) -> exp.Expression:
+    """DuckDB text is UTF-8 already (the engine decodes every file, bytes that are not UTF-8 replaced by U+FFFD as
+    Trino's from_utf8 does), so from_utf8(to_utf8(x)) is x, without a copy of every line; length(to_utf8(x)), the
+    bytes of x in Trino, is strlen(x) (DuckDB's length() takes no BLOB)."""
+    for node in list(tree.find_all(exp.Decode, exp.Length)):
+        inner = node.this
+        if not isinstance(inner, exp.Encode):
+            continue
+        if isinstance(node, exp.Decode):
+            node.replace(inner.this.copy())
+        else:
+            node.replace(exp.Anonymous(this="strlen", expressions=[inner.this.copy()]))
+    return tree
+
+
 def zip_unnests(tree: exp.Expression) -> exp.Expression:
     """Trino's CROSS JOIN UNNEST(a, b) AS t (x, y) zips the arrays: as many rows as the longest, the others padded
     with NULL (https://trino.io/docs/current/sql/select.html#unnest). DuckDB has no multi-array UNNEST in FROM, but
@@ -184,7 +200,7 @@ def to_duckdb(view: SqlObject, database: str, materialise: bool = False, inline_
         raise InputError(f"{view.path}: uses {', '.join(unknown)}, which has no verified DuckDB translation "
                          "(add a parity case in tests/test_sql_parity.py and list it in "
                          "kiro_analytics/local/translate.py)")
-    tree = zip_unnests(_unqualify(tree, database))
+    tree = utf8_calls(zip_unnests(_unqualify(tree, database)))
     if inline_ctes:
         for cte in tree.find_all(exp.CTE):
             cte.set("materialized", False)
@@ -226,7 +242,7 @@ def fact_to_duckdb(sql: str, source: str, database: str) -> str:
     unknown = sorted(functions_used(tree) - set(SUPPORTED_FUNCTIONS))
     if unknown:
         raise InputError(f"{source}: uses {', '.join(unknown)}, which has no verified DuckDB translation")
-    tree = zip_unnests(_unqualify(tree, database))
+    tree = utf8_calls(zip_unnests(_unqualify(tree, database)))
     try:
         return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
     except SqlglotError as exc:
@@ -235,7 +251,7 @@ def fact_to_duckdb(sql: str, source: str, database: str) -> str:
 
 def expression_to_duckdb(athena_sql: str) -> str:
     """Translate one Athena expression or query (used by the parity tests)."""
-    tree = zip_unnests(parse_athena(athena_sql, "expression"))
+    tree = utf8_calls(zip_unnests(parse_athena(athena_sql, "expression")))
     return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
 
 
