@@ -4,14 +4,56 @@ from __future__ import annotations
 
 import os
 import shutil
+from functools import lru_cache, wraps
 from pathlib import Path
-from typing import Dict, Iterator
+from typing import Any, Dict, Iterator, Tuple
 
 import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
+
+
+
+def _one_botocore_loader() -> None:
+    """One botocore data loader for the whole test process. botocore gives every new Session (every Aws context a
+    test builds, every stand-in's model) its own Loader, which reads and parses the JSON again: the endpoints file
+    and each service model, about 0.1 s a time, 20 s of 55 in the QuickSight, teardown and IAM files. The Loader
+    caches what it read per instance, and the files do not change while the tests run, so sharing one per data
+    path is what a long-lived process with one Session does. Clients, sessions and models stay botocore's own."""
+    import botocore.session
+
+    if not hasattr(botocore.session.create_loader, "cache_info"):
+        botocore.session.create_loader = lru_cache(maxsize=None)(botocore.session.create_loader)
+
+
+def _translate_each_view_once() -> None:
+    """Each view's DuckDB text translated once per test process. The local build translates every view with sqlglot
+    (a pure function of the view's rendered text, its file, the database name and two flags: translate.to_duckdb),
+    about a quarter of a small build's time, and the suite builds some 80 times with the same few renderings. The
+    first call of each key runs the real translation, errors are never cached (they raise every time), and a test
+    that wraps `engine.to_duckdb` (test_local_cli) wraps this and sees every call."""
+    from kiro_analytics.local import engine, translate
+
+    real = translate.to_duckdb
+    if getattr(real, "_suite_memo", False):
+        return
+    done: Dict[Tuple[str, str, str, bool, bool], str] = {}
+
+    @wraps(real)
+    def to_duckdb(view: Any, database: str, materialise: bool = False, inline_ctes: bool = False) -> str:
+        key = (view.sql, str(view.path), database, bool(materialise), bool(inline_ctes))
+        if key not in done:
+            done[key] = real(view, database, materialise, inline_ctes)
+        return done[key]
+
+    to_duckdb._suite_memo = True  # type: ignore[attr-defined]
+    translate.to_duckdb = engine.to_duckdb = to_duckdb  # type: ignore[assignment]
+
+
+_one_botocore_loader()
+_translate_each_view_once()
 
 VALID_CONFIG: Dict[str, Dict[str, object]] = {
     "aws": {"account_id": "123456789012", "region": "us-east-1"},

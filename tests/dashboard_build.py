@@ -1,9 +1,13 @@
-"""The small local build both dashboard test modules render: sample reports, one hostile name, DuckDB."""
+"""The small local build the dashboard test modules render: sample reports, one hostile name, DuckDB."""
 
 from __future__ import annotations
 
+import atexit
 import csv
+import shutil
+import tempfile
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Tuple
 
@@ -25,3 +29,13 @@ def build_with_name(tmp: Path, hostile_name: str) -> Tuple[Config, Any]:
         writer.writerows(rows)
     config = load_config(str(ROOT / "config.example.yaml"))
     return config, engine.build(tmp / "data", tmp / "out", config, users_csv=users_csv)
+
+
+@lru_cache(maxsize=None)
+def shared_build(hostile_name: str) -> Tuple[Config, Any]:
+    """`build_with_name` made once per test process for each name and shared by the modules that render it
+    (test_html_dashboard, test_browser, test_browser_controls): they only read its database (read-only
+    connections) and render their pages into their own folders."""
+    tmp = Path(tempfile.mkdtemp(prefix="kiro-dashboard-"))
+    atexit.register(shutil.rmtree, tmp, True)
+    return build_with_name(tmp, hostile_name)

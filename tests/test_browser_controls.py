@@ -12,8 +12,10 @@ and every analysis page, in zh and en, go to build/screenshots/.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Sequence, Tuple
@@ -21,8 +23,8 @@ from typing import Any, Dict, Iterator, List, Sequence, Tuple
 import duckdb
 import pytest
 from chromium_cdp import Browser
-from dashboard_build import build_with_name
-from kiro_analytics.local import html_dashboard
+from dashboard_build import shared_build
+from kiro_analytics.local import html_dashboard, payload_codec
 from kiro_analytics.quicksight import definitions
 from kiro_analytics.request_validation import request_problems
 
@@ -49,7 +51,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
 
     chromium()
     tmp = tmp_path_factory.mktemp("browser-controls")
-    config, result = build_with_name(tmp, TRICKY)
+    config, result = shared_build(TRICKY)
     pages: Dict[str, Dict[str, Path]] = {}
     for language in ("zh", "en"):
         targets = {name: tmp / language / file for name, file in html_dashboard.page_names().items()}
@@ -396,6 +398,43 @@ def test_the_user_control_filters_distinct_users_through_their_ids_like_duckdb(s
                               ".map(function (s) { return s.textContent; })")
     total = sum(n for _, n in tiers)  # a person who changed tier counts in both slices, as in QuickSight
     assert sorted(slices) == sorted(f"{labels.get(t, t)}: {n} ({100 * n / total:.1f}%)" for t, n in tiers)
+
+
+def test_the_model_mix_shipped_as_columns_per_model_draws_duckdbs_sums(site: Dict[str, Any]) -> None:
+    """The user detail sheet's model mix is shipped with a column per model (dashboard_data._widen: a null cell is a
+    row that is absent); the page rebuilds the rows, so its slices are DuckDB's messages per model for a date range,
+    a client and a team."""
+    page = site["pages"]["en"]["dashboard"]
+    assert html_dashboard.read_payload(page.read_text(encoding="utf-8"))["visuals"]["ud-models"]["wide"] is None, \
+        "read_payload rebuilds the rows"
+    assert '"wide":{"key":1' in payload_header(page), "the model mix is shipped as columns per model"
+    start, end = "2026-10-01", "2026-11-20"
+    (team,), = query(site, "SELECT team FROM model_usage_detail WHERE team IS NOT NULL AND activity_date BETWEEN ? "
+                           "AND ? GROUP BY 1 ORDER BY SUM(messages) DESC, 1 LIMIT 1", [start, end])
+    browser = site["browser"]
+    browser.open(page.as_uri() + "#sheet=4")
+    browser.set_value("#start-date", start)
+    browser.set_value("#end-date", end)
+    for param, value in (("Client", "KIRO_IDE"), ("Team", team)):
+        browser.select(f"#sheet-4 select[data-param={param}]", [value])
+    no_errors(browser)
+    want = query(site, "SELECT model, SUM(messages) FROM model_usage_detail WHERE activity_date BETWEEN ? AND ? AND "
+                       "client_type = 'KIRO_IDE' AND team = ? GROUP BY 1 HAVING SUM(messages) > 0", [start, end, team])
+    assert len(want) > 1
+    slices = browser.evaluate("Array.from(document.querySelectorAll('#visual-ud-models .pie-legend li span'))"
+                              ".map(function (s) { return s.textContent; })")
+    labels = json.loads(html_dashboard.CODES.read_text(encoding="utf-8"))["en"]
+    got = {text.rsplit(" (", 1)[0].rsplit(": ", 1)[0]: int(text.rsplit(" (", 1)[0].rsplit(": ", 1)[1].replace(",", ""))
+           for text in slices}
+    assert got == {labels.get(model, model): messages for model, messages in want}
+
+
+def payload_header(page: Path) -> str:
+    """The JSON header of a page's packed data, as the page holds it (before any array is read back)."""
+    text = page.read_text(encoding="utf-8")
+    data = re.search(r'id="dashboard-data"[^>]*>([^<]*)<', text).group(1)  # type: ignore[union-attr]
+    packed = gzip.decompress(payload_codec.from_text(data))
+    return packed[4:4 + int.from_bytes(packed[:4], "little")].decode("utf-8")
 
 
 def test_clicking_a_user_opens_the_detail_sheet_with_that_user(site: Dict[str, Any]) -> None:

@@ -17,7 +17,9 @@ import pytest
 import sqlglot
 from athena_duckdb import duckdb_answers
 from aws_steps import SCRIPTS, context
+from conftest import write_config
 from kiro_analytics.athena import load_query
+from kiro_analytics.config import load_config
 from kiro_analytics.crosscheck import QUERIES, Difference, compare, keyed
 from kiro_analytics.errors import InputError, StepFailed
 from kiro_analytics.local import engine
@@ -73,11 +75,20 @@ def test_compare_names_the_day_and_column_and_tolerates_summation_order():
         ("2026-02-10", "auto"): {"messages": 5.0}}
 
 
+@pytest.fixture(scope="module")
+def sample_and_build(tmp_path_factory):
+    """The sample reports and their DuckDB build (Athena's side), made once for the module and only read: each test
+    gets its own emulated account below, with its own copy of the reports in its bucket."""
+    config = load_config(str(write_config(tmp_path_factory.mktemp("config") / "config.yaml")))
+    tmp = tmp_path_factory.mktemp("crosscheck")
+    manifest = generate(tmp / "sample", users=12, days=20, seed=5)
+    return manifest, engine.build(manifest.root, tmp / "athena-side", config)
+
+
 @pytest.fixture
-def account(config, tmp_path):
+def account(config, sample_and_build):
     """Sample reports in the bucket, the tables and views in the catalog, Athena answering from DuckDB."""
-    manifest = generate(tmp_path / "sample", users=12, days=20, seed=5)
-    built = engine.build(manifest.root, tmp_path / "athena-side", config)
+    manifest, built = sample_and_build
     state_manager.set_transition(model_name="athena::execution", transition={"progression": "immediate"})
     try:
         with mock_aws(), athena_catalog() as athena:

@@ -16,7 +16,7 @@ from typing import Any, Dict, List
 
 import duckdb
 import pytest
-from dashboard_build import build_with_name
+from dashboard_build import shared_build
 from kiro_analytics.errors import InputError
 from kiro_analytics.local import dashboard_data, html_dashboard, id_sets, payload_codec
 from kiro_analytics.quicksight import definitions
@@ -81,7 +81,7 @@ def duckdb_aggregate(con: duckdb.DuckDBPyConnection, view: str, column: str, agg
 def built(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
     """30 users x 40 days of sample reports, one user renamed to a hostile name, built and rendered (zh)."""
     tmp = tmp_path_factory.mktemp("html_dashboard")
-    config, result = build_with_name(tmp, TRICKY)
+    config, result = shared_build(TRICKY)
     path = html_dashboard.render(result.db_path, tmp / "out", config, generated_at=STAMP)
     document = definitions.load_definition("dashboard", config.language, html_dashboard.local_values())
     return {"tmp": tmp, "db": result.db_path, "result": result, "config": config, "path": path,
@@ -171,7 +171,7 @@ def test_credit_kpi_matches_the_engine_total(built: Dict[str, Any]) -> None:
 def test_hostile_names_stay_text(built: Dict[str, Any]) -> None:
     page, payload = built["page"], payload_of(built["page"])
     assert TRICKY in payload["strings"]
-    assert "<script>alert" not in page and "O'Brien" not in page, "the data reaches the page only as base64"
+    assert "<script>alert" not in page and "O'Brien" not in page, "the data is only compressed 7-bit text"
     # Every text value goes through textContent in the renderer, never innerHTML.
     script = (html_dashboard.ASSETS / "dashboard.js").read_text(encoding="utf-8")
     assert "innerHTML" not in script and "insertAdjacentHTML" not in script and "document.write" not in script
@@ -505,3 +505,71 @@ def test_packed_columns_read_back_exactly(values: list, packed: bool) -> None:
     assert back["arrays"][1] == near
     assert back["idsets"]["sets"] == [("userid", [3, 200, 299]), ("userid", list(range(0, 300, 2)))]
     assert [kind for _, kind, _, _ in header["idsets"]["sets"]] == ["d", "b"]
+
+
+@pytest.mark.parametrize("data", [
+    b"", b"\x00", b"<", bytes(range(256)), b"\x00" * 50, b"\xff" * 50, b"<\n\r\x00" * 20,
+    bytes(7 * 9), int("0111100" * 8, 2).to_bytes(7, "big"),          # eight septets 60 ("<") in a row
+    bytes([0x01]), bytes([0x3C << 1])])                                  # an escaped septet last, with no next
+def test_page_text_of_the_data_reads_back_and_cannot_break_the_script_element(data: bytes) -> None:
+    """The 7-bit text (payload_codec.to_text) holds no "<" (which could close the <script>), NUL, CR or LF (which
+    the HTML parser or a newline translation would change), costs 8/7 of the bytes (base64: 4/3), reads back."""
+    text = payload_codec.to_text(data)
+    assert not set(text) & {"<", "\x00", "\r", "\n"}
+    assert payload_codec.from_text(text) == data
+    assert len(text.encode("utf-8")) <= len(str(len(data))) + 1 + (len(data) * 8 + 6) // 7 + 1
+    assert all(ord(c) < 0x80 or 0x100 <= ord(c) < 0x300 for c in text)
+
+
+def test_an_identical_grouped_query_runs_once_per_page(built: Dict[str, Any]) -> None:
+    """The KPIs and trends a sheet repeats from another ("from") are the same query over the same key: run and
+    converted once per page (render time at 20k users), not once per visual."""
+    _, sheets, _ = html_dashboard.parse_definition(built["document"])
+    con = duckdb.connect(str(built["db"]), read_only=True)
+    ran: List[str] = []
+
+    class Counting:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(con, name)
+
+        def execute(self, sql: str, *args: Any) -> Any:
+            ran.append(sql)
+            return con.execute(sql, *args)
+
+    def grouped() -> List[str]:
+        return [sql for sql in ran if "GROUP BY" in sql and "HAVING" not in sql]
+
+    try:
+        dashboard_data.build_payload(Counting(), sheets)  # type: ignore[arg-type]
+        once = grouped()
+        ran.clear()
+        for visual in [v for sheet in sheets for v in sheet.visuals]:  # each visual on its own, as before the cache
+            columns = dashboard_data.view_columns(con, visual.dataset, visual.visual_id)
+            dashboard_data._visual_payload(Counting(), visual, columns, dashboard_data.StringTable(),  # type: ignore
+                                           dashboard_data.IdPool())
+        each = grouped()
+    finally:
+        con.close()
+    assert len(once) == len(set(once)), "a grouped query ran twice"
+    assert len(once) < len(each), "the dashboard repeats no query: the cache is not exercised"
+
+
+def test_a_dimension_of_few_values_is_shipped_as_columns_and_read_back_as_rows() -> None:
+    """dashboard_data._widen (the model mix: a part column per model, null where the row is absent) and unwiden
+    give back the same rows (as a multiset: the page regroups them); a null part or a key that would not halve the
+    rows keeps the rows as they are."""
+    strings = dashboard_data.StringTable()
+    day = [strings.code(f"2026-11-0{d}") for d in (1, 1, 2, 2, 2, 3)]
+    model = [strings.code(m) for m in ("b", "a", "a", "b", "c", "a")]
+    user = [strings.code("u")] * 6
+    keys = [{"t": "d", "v": day}, {"t": "s", "v": model}, {"t": "s", "v": user}]
+    parts = [[1, 2, 3, 4, 5, 6], [0.5, 0, 1.25, 2, 3, 4]]
+    wide, widened, cells = dashboard_data._widen(1, keys, parts, strings)
+    assert wide == {"key": 1, "values": [strings.code("a"), strings.code("b"), strings.code("c")]}
+    assert len(widened[0]["v"]) == 3 and widened[1]["v"] == [] and len(cells) == 6
+    visual = {"keys": copy.deepcopy(widened), "parts": cells, "wide": wide}
+    dashboard_data.unwiden(visual)
+    rows = sorted(zip(*[c["v"] for c in visual["keys"]], *visual["parts"]))
+    assert rows == sorted(zip(day, model, user, *parts)) and visual["wide"] is None
+    assert dashboard_data._widen(1, keys, [[1, None, 3, 4, 5, 6]], strings)[0] is None
+    assert dashboard_data._widen(2, keys, parts, strings)[0] is None   # one user: the (day, model) rows stay 6

@@ -152,11 +152,21 @@ def test_an_out_folder_that_cannot_be_written_is_named_before_any_work(other_acc
 
 # -- Ctrl-C ----------------------------------------------------------------------------------------------------
 
-@pytest.fixture
-def built(other_account, tmp_path) -> Path:
-    """An out folder holding a finished build (the pair an interrupted rebuild must keep)."""
-    out = tmp_path / "out"
+@pytest.fixture(scope="module")
+def built_once(other_account, tmp_path_factory) -> Path:
+    """One finished build of `other_account`, made once for the module; tests get copies (`built`), never this."""
+    out = tmp_path_factory.mktemp("built") / "out"
     assert main(["--config", EXAMPLE, "--data", str(other_account), "--out", str(out)]) == EXIT_OK
+    return out
+
+
+@pytest.fixture
+def built(built_once, tmp_path) -> Path:
+    """An out folder holding a finished build (the pair an interrupted rebuild must keep): this test's own copy of
+    the module's build, byte for byte, so a test that replaces or damages it touches no other test's folder."""
+    out = tmp_path / "out"
+    shutil.copytree(built_once, out)
+    assert digests(out) == digests(built_once) and leftovers(out) == []
     return out
 
 

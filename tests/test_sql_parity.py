@@ -41,6 +41,9 @@ CASES = [
     ("CHR", "SELECT chr(65)", "A"),
     ("CHR", "SELECT length(replace('x' || chr(65279) || 'y', chr(65279), ''))", 2),
     ("COALESCE", "SELECT COALESCE(TRY_CAST(NULL AS BIGINT), 0)", 0),
+    # report_lines: the legacy metrics' cells in one string for one pattern test; a NULL (absent column) is skipped.
+    ("CONCAT_WS", "SELECT concat_ws(',', '1', NULL, '', '22')", "1,,22"),
+    ("CONCAT_WS", "SELECT concat_ws(',', TRY_CAST(NULL AS varchar), NULL)", ""),
     ("COUNT", "SELECT count(DISTINCT x) FROM (VALUES 1, 1, 2, NULL) AS t (x)", 2),
     ("COUNT", "SELECT count(*) FROM (VALUES 1, NULL) AS t (x)", 2),
     # report_lines: from_utf8(to_utf8(line)) keeps valid text as it is (Trino replaces invalid bytes by U+FFFD).

@@ -192,7 +192,7 @@ cells AS (
         CASE WHEN l.family = 'user_report' AND NOT l.is_header THEN h.model_names END AS model_names,
         -- Not checked: a cell that is not a whole number counts 0 messages for that model (sql/README.md).
         CASE WHEN l.family = 'user_report' AND NOT l.is_header THEN transform(h.model_positions,
-            p -> COALESCE(TRY_CAST(trim(element_at(l.fields, p)) AS BIGINT), 0)) END AS model_messages,
+            p -> COALESCE(TRY_CAST(element_at(l.fields, p) AS BIGINT), 0)) END AS model_messages,
         CASE l.family
             WHEN 'user_report' THEN h.p_date IS NULL OR h.p_userid IS NULL OR h.p_client_type IS NULL
                 OR h.p_chat_conversations IS NULL OR h.p_credits_used IS NULL OR h.p_overage_cap IS NULL
@@ -203,65 +203,76 @@ cells AS (
         h.p_new_user IS NOT NULL AS has_new_user,
         h.p_user_email IS NOT NULL AS has_user_email,
         h.p_usage_limit IS NOT NULL AS has_usage_limit,
-        trim(element_at(l.fields, h.p_date)) AS c_date,
-        trim(element_at(l.fields, h.p_userid)) AS c_userid,
-        trim(element_at(l.fields, h.p_client_type)) AS c_client_type,
-        trim(element_at(l.fields, h.p_chat_conversations)) AS c_chat_conversations,
-        trim(element_at(l.fields, h.p_credits_used)) AS c_credits_used,
-        trim(element_at(l.fields, h.p_overage_cap)) AS c_overage_cap,
-        trim(element_at(l.fields, h.p_overage_credits_used)) AS c_overage_credits_used,
-        trim(element_at(l.fields, h.p_overage_enabled)) AS c_overage_enabled,
-        trim(element_at(l.fields, h.p_subscription_tier)) AS c_subscription_tier,
-        trim(element_at(l.fields, h.p_total_messages)) AS c_total_messages,
-        trim(element_at(l.fields, h.p_new_user)) AS c_new_user,
-        trim(element_at(l.fields, h.p_user_email)) AS c_user_email,
-        trim(element_at(l.fields, h.p_usage_limit)) AS c_usage_limit,
-        trim(element_at(l.fields, h.p_chat_aicodelines)) AS c_chat_aicodelines,
-        trim(element_at(l.fields, h.p_chat_messagesinteracted)) AS c_chat_messagesinteracted,
-        trim(element_at(l.fields, h.p_chat_messagessent)) AS c_chat_messagessent,
-        trim(element_at(l.fields, h.p_codefix_acceptanceeventcount)) AS c_codefix_acceptanceeventcount,
-        trim(element_at(l.fields, h.p_codefix_acceptedlines)) AS c_codefix_acceptedlines,
-        trim(element_at(l.fields, h.p_codefix_generatedlines)) AS c_codefix_generatedlines,
-        trim(element_at(l.fields, h.p_codefix_generationeventcount)) AS c_codefix_generationeventcount,
-        trim(element_at(l.fields, h.p_codereview_failedeventcount)) AS c_codereview_failedeventcount,
-        trim(element_at(l.fields, h.p_codereview_findingscount)) AS c_codereview_findingscount,
-        trim(element_at(l.fields, h.p_codereview_succeededeventcount)) AS c_codereview_succeededeventcount,
-        trim(element_at(l.fields, h.p_dev_acceptanceeventcount)) AS c_dev_acceptanceeventcount,
-        trim(element_at(l.fields, h.p_dev_acceptedlines)) AS c_dev_acceptedlines,
-        trim(element_at(l.fields, h.p_dev_generatedlines)) AS c_dev_generatedlines,
-        trim(element_at(l.fields, h.p_dev_generationeventcount)) AS c_dev_generationeventcount,
-        trim(element_at(l.fields, h.p_docgeneration_acceptedfileupdates)) AS c_docgeneration_acceptedfileupdates,
-        trim(element_at(l.fields, h.p_docgeneration_acceptedfilescreations)) AS c_docgeneration_acceptedfilescreations,
-        trim(element_at(l.fields, h.p_docgeneration_acceptedlineadditions)) AS c_docgeneration_acceptedlineadditions,
-        trim(element_at(l.fields, h.p_docgeneration_acceptedlineupdates)) AS c_docgeneration_acceptedlineupdates,
-        trim(element_at(l.fields, h.p_docgeneration_eventcount)) AS c_docgeneration_eventcount,
-        trim(element_at(l.fields, h.p_docgeneration_rejectedfilecreations)) AS c_docgeneration_rejectedfilecreations,
-        trim(element_at(l.fields, h.p_docgeneration_rejectedfileupdates)) AS c_docgeneration_rejectedfileupdates,
-        trim(element_at(l.fields, h.p_docgeneration_rejectedlineadditions)) AS c_docgeneration_rejectedlineadditions,
-        trim(element_at(l.fields, h.p_docgeneration_rejectedlineupdates)) AS c_docgeneration_rejectedlineupdates,
-        trim(element_at(l.fields, h.p_inlinechat_acceptanceeventcount)) AS c_inlinechat_acceptanceeventcount,
-        trim(element_at(l.fields, h.p_inlinechat_acceptedlineadditions)) AS c_inlinechat_acceptedlineadditions,
-        trim(element_at(l.fields, h.p_inlinechat_acceptedlinedeletions)) AS c_inlinechat_acceptedlinedeletions,
-        trim(element_at(l.fields, h.p_inlinechat_dismissaleventcount)) AS c_inlinechat_dismissaleventcount,
-        trim(element_at(l.fields, h.p_inlinechat_dismissedlineadditions)) AS c_inlinechat_dismissedlineadditions,
-        trim(element_at(l.fields, h.p_inlinechat_dismissedlinedeletions)) AS c_inlinechat_dismissedlinedeletions,
-        trim(element_at(l.fields, h.p_inlinechat_rejectedlineadditions)) AS c_inlinechat_rejectedlineadditions,
-        trim(element_at(l.fields, h.p_inlinechat_rejectedlinedeletions)) AS c_inlinechat_rejectedlinedeletions,
-        trim(element_at(l.fields, h.p_inlinechat_rejectioneventcount)) AS c_inlinechat_rejectioneventcount,
-        trim(element_at(l.fields, h.p_inlinechat_totaleventcount)) AS c_inlinechat_totaleventcount,
-        trim(element_at(l.fields, h.p_inline_aicodelines)) AS c_inline_aicodelines,
-        trim(element_at(l.fields, h.p_inline_acceptancecount)) AS c_inline_acceptancecount,
-        trim(element_at(l.fields, h.p_inline_suggestionscount)) AS c_inline_suggestionscount,
-        trim(element_at(l.fields, h.p_testgeneration_acceptedlines)) AS c_testgeneration_acceptedlines,
-        trim(element_at(l.fields, h.p_testgeneration_acceptedtests)) AS c_testgeneration_acceptedtests,
-        trim(element_at(l.fields, h.p_testgeneration_eventcount)) AS c_testgeneration_eventcount,
-        trim(element_at(l.fields, h.p_testgeneration_generatedlines)) AS c_testgeneration_generatedlines,
-        trim(element_at(l.fields, h.p_testgeneration_generatedtests)) AS c_testgeneration_generatedtests,
-        trim(element_at(l.fields, h.p_transformation_eventcount)) AS c_transformation_eventcount,
-        trim(element_at(l.fields, h.p_transformation_linesgenerated)) AS c_transformation_linesgenerated,
-        trim(element_at(l.fields, h.p_transformation_linesingested)) AS c_transformation_linesingested
+        element_at(l.fields, h.p_date) AS c_date,
+        element_at(l.fields, h.p_userid) AS c_userid,
+        element_at(l.fields, h.p_client_type) AS c_client_type,
+        element_at(l.fields, h.p_chat_conversations) AS c_chat_conversations,
+        element_at(l.fields, h.p_credits_used) AS c_credits_used,
+        element_at(l.fields, h.p_overage_cap) AS c_overage_cap,
+        element_at(l.fields, h.p_overage_credits_used) AS c_overage_credits_used,
+        element_at(l.fields, h.p_overage_enabled) AS c_overage_enabled,
+        element_at(l.fields, h.p_subscription_tier) AS c_subscription_tier,
+        element_at(l.fields, h.p_total_messages) AS c_total_messages,
+        element_at(l.fields, h.p_new_user) AS c_new_user,
+        element_at(l.fields, h.p_user_email) AS c_user_email,
+        element_at(l.fields, h.p_usage_limit) AS c_usage_limit,
+        element_at(l.fields, h.p_chat_aicodelines) AS c_chat_aicodelines,
+        element_at(l.fields, h.p_chat_messagesinteracted) AS c_chat_messagesinteracted,
+        element_at(l.fields, h.p_chat_messagessent) AS c_chat_messagessent,
+        element_at(l.fields, h.p_codefix_acceptanceeventcount) AS c_codefix_acceptanceeventcount,
+        element_at(l.fields, h.p_codefix_acceptedlines) AS c_codefix_acceptedlines,
+        element_at(l.fields, h.p_codefix_generatedlines) AS c_codefix_generatedlines,
+        element_at(l.fields, h.p_codefix_generationeventcount) AS c_codefix_generationeventcount,
+        element_at(l.fields, h.p_codereview_failedeventcount) AS c_codereview_failedeventcount,
+        element_at(l.fields, h.p_codereview_findingscount) AS c_codereview_findingscount,
+        element_at(l.fields, h.p_codereview_succeededeventcount) AS c_codereview_succeededeventcount,
+        element_at(l.fields, h.p_dev_acceptanceeventcount) AS c_dev_acceptanceeventcount,
+        element_at(l.fields, h.p_dev_acceptedlines) AS c_dev_acceptedlines,
+        element_at(l.fields, h.p_dev_generatedlines) AS c_dev_generatedlines,
+        element_at(l.fields, h.p_dev_generationeventcount) AS c_dev_generationeventcount,
+        element_at(l.fields, h.p_docgeneration_acceptedfileupdates) AS c_docgeneration_acceptedfileupdates,
+        element_at(l.fields, h.p_docgeneration_acceptedfilescreations) AS c_docgeneration_acceptedfilescreations,
+        element_at(l.fields, h.p_docgeneration_acceptedlineadditions) AS c_docgeneration_acceptedlineadditions,
+        element_at(l.fields, h.p_docgeneration_acceptedlineupdates) AS c_docgeneration_acceptedlineupdates,
+        element_at(l.fields, h.p_docgeneration_eventcount) AS c_docgeneration_eventcount,
+        element_at(l.fields, h.p_docgeneration_rejectedfilecreations) AS c_docgeneration_rejectedfilecreations,
+        element_at(l.fields, h.p_docgeneration_rejectedfileupdates) AS c_docgeneration_rejectedfileupdates,
+        element_at(l.fields, h.p_docgeneration_rejectedlineadditions) AS c_docgeneration_rejectedlineadditions,
+        element_at(l.fields, h.p_docgeneration_rejectedlineupdates) AS c_docgeneration_rejectedlineupdates,
+        element_at(l.fields, h.p_inlinechat_acceptanceeventcount) AS c_inlinechat_acceptanceeventcount,
+        element_at(l.fields, h.p_inlinechat_acceptedlineadditions) AS c_inlinechat_acceptedlineadditions,
+        element_at(l.fields, h.p_inlinechat_acceptedlinedeletions) AS c_inlinechat_acceptedlinedeletions,
+        element_at(l.fields, h.p_inlinechat_dismissaleventcount) AS c_inlinechat_dismissaleventcount,
+        element_at(l.fields, h.p_inlinechat_dismissedlineadditions) AS c_inlinechat_dismissedlineadditions,
+        element_at(l.fields, h.p_inlinechat_dismissedlinedeletions) AS c_inlinechat_dismissedlinedeletions,
+        element_at(l.fields, h.p_inlinechat_rejectedlineadditions) AS c_inlinechat_rejectedlineadditions,
+        element_at(l.fields, h.p_inlinechat_rejectedlinedeletions) AS c_inlinechat_rejectedlinedeletions,
+        element_at(l.fields, h.p_inlinechat_rejectioneventcount) AS c_inlinechat_rejectioneventcount,
+        element_at(l.fields, h.p_inlinechat_totaleventcount) AS c_inlinechat_totaleventcount,
+        element_at(l.fields, h.p_inline_aicodelines) AS c_inline_aicodelines,
+        element_at(l.fields, h.p_inline_acceptancecount) AS c_inline_acceptancecount,
+        element_at(l.fields, h.p_inline_suggestionscount) AS c_inline_suggestionscount,
+        element_at(l.fields, h.p_testgeneration_acceptedlines) AS c_testgeneration_acceptedlines,
+        element_at(l.fields, h.p_testgeneration_acceptedtests) AS c_testgeneration_acceptedtests,
+        element_at(l.fields, h.p_testgeneration_eventcount) AS c_testgeneration_eventcount,
+        element_at(l.fields, h.p_testgeneration_generatedlines) AS c_testgeneration_generatedlines,
+        element_at(l.fields, h.p_testgeneration_generatedtests) AS c_testgeneration_generatedtests,
+        element_at(l.fields, h.p_transformation_eventcount) AS c_transformation_eventcount,
+        element_at(l.fields, h.p_transformation_linesgenerated) AS c_transformation_linesgenerated,
+        element_at(l.fields, h.p_transformation_linesingested) AS c_transformation_linesingested
     FROM (
-        SELECT family, source_rank, partition_day, source_path, is_header, not_utf8, split(clean_line, ',') AS fields
+        SELECT
+            family,
+            source_rank,
+            partition_day,
+            source_path,
+            is_header,
+            not_utf8,
+            -- Each cell trimmed: only a line holding a space, a control or a non-ASCII character can have a cell
+            -- that trim() changes, so the others are split as they are (the same cells, without a trim per cell).
+            CASE WHEN regexp_like(clean_line, '[^!-~]') THEN transform(split(clean_line, ','), f -> trim(f))
+                ELSE split(clean_line, ',')
+            END AS fields
         FROM lines
     ) AS l
     JOIN layouts AS h ON h.family = l.family AND h.partition_day = l.partition_day AND h.source_path = l.source_path
@@ -284,9 +295,9 @@ keyed AS (
             -- double (1.7976931348623157E308, e.g. 1e999) casts to Infinity in Trino (Double.parseDouble) and in
             -- DuckDB, and "Infinity <= largest" is false (a NULL cast would not be true either): bad number.
             WHEN 'user_report' THEN COALESCE(regexp_like(
-                COALESCE(c_credits_used, '') || ',' || COALESCE(c_chat_conversations, '') || ','
-                || COALESCE(c_total_messages, '') || ',' || COALESCE(c_overage_cap, '') || ','
-                || COALESCE(c_overage_credits_used, '') || ',' || COALESCE(c_usage_limit, ''),
+                concat_ws(',', COALESCE(c_credits_used, ''), COALESCE(c_chat_conversations, ''),
+                    COALESCE(c_total_messages, ''), COALESCE(c_overage_cap, ''), COALESCE(c_overage_credits_used, ''),
+                    COALESCE(c_usage_limit, '')),
                 '^[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?,[0-9]*,[0-9]*,([0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?)?,([0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?)?,([0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?)?$')
                 AND TRY_CAST(c_credits_used AS DOUBLE) <= 1.7976931348623157E308
                 AND (COALESCE(c_chat_conversations, '') = '' OR TRY_CAST(c_chat_conversations AS BIGINT) >= 0)
@@ -302,29 +313,26 @@ keyed AS (
     FROM (
         SELECT
             *,
-            CASE WHEN family = 'by_user_analytic' THEN
-                COALESCE(c_chat_aicodelines, '') || ',' || COALESCE(c_chat_messagesinteracted, '')
-                    || ',' || COALESCE(c_chat_messagessent, '') || ',' || COALESCE(c_codefix_acceptanceeventcount, '')
-                    || ',' || COALESCE(c_codefix_acceptedlines, '') || ',' || COALESCE(c_codefix_generatedlines, '')
-                    || ',' || COALESCE(c_codefix_generationeventcount, '') || ',' || COALESCE(c_codereview_failedeventcount, '')
-                    || ',' || COALESCE(c_codereview_findingscount, '') || ',' || COALESCE(c_codereview_succeededeventcount, '')
-                    || ',' || COALESCE(c_dev_acceptanceeventcount, '') || ',' || COALESCE(c_dev_acceptedlines, '')
-                    || ',' || COALESCE(c_dev_generatedlines, '') || ',' || COALESCE(c_dev_generationeventcount, '')
-                    || ',' || COALESCE(c_docgeneration_acceptedfileupdates, '') || ',' || COALESCE(c_docgeneration_acceptedfilescreations, '')
-                    || ',' || COALESCE(c_docgeneration_acceptedlineadditions, '') || ',' || COALESCE(c_docgeneration_acceptedlineupdates, '')
-                    || ',' || COALESCE(c_docgeneration_eventcount, '') || ',' || COALESCE(c_docgeneration_rejectedfilecreations, '')
-                    || ',' || COALESCE(c_docgeneration_rejectedfileupdates, '') || ',' || COALESCE(c_docgeneration_rejectedlineadditions, '')
-                    || ',' || COALESCE(c_docgeneration_rejectedlineupdates, '') || ',' || COALESCE(c_inlinechat_acceptanceeventcount, '')
-                    || ',' || COALESCE(c_inlinechat_acceptedlineadditions, '') || ',' || COALESCE(c_inlinechat_acceptedlinedeletions, '')
-                    || ',' || COALESCE(c_inlinechat_dismissaleventcount, '') || ',' || COALESCE(c_inlinechat_dismissedlineadditions, '')
-                    || ',' || COALESCE(c_inlinechat_dismissedlinedeletions, '') || ',' || COALESCE(c_inlinechat_rejectedlineadditions, '')
-                    || ',' || COALESCE(c_inlinechat_rejectedlinedeletions, '') || ',' || COALESCE(c_inlinechat_rejectioneventcount, '')
-                    || ',' || COALESCE(c_inlinechat_totaleventcount, '') || ',' || COALESCE(c_inline_aicodelines, '')
-                    || ',' || COALESCE(c_inline_acceptancecount, '') || ',' || COALESCE(c_inline_suggestionscount, '')
-                    || ',' || COALESCE(c_testgeneration_acceptedlines, '') || ',' || COALESCE(c_testgeneration_acceptedtests, '')
-                    || ',' || COALESCE(c_testgeneration_eventcount, '') || ',' || COALESCE(c_testgeneration_generatedlines, '')
-                    || ',' || COALESCE(c_testgeneration_generatedtests, '') || ',' || COALESCE(c_transformation_eventcount, '')
-                    || ',' || COALESCE(c_transformation_linesgenerated, '') || ',' || COALESCE(c_transformation_linesingested, '')
+            -- The legacy metrics' cells joined by commas, for one pattern test (concat_ws skips a NULL cell, an absent
+            -- column, which the test would pass anyway; one string, not one per `||`).
+            CASE WHEN family = 'by_user_analytic' THEN concat_ws(',',
+                c_chat_aicodelines, c_chat_messagesinteracted, c_chat_messagessent, c_codefix_acceptanceeventcount,
+                c_codefix_acceptedlines, c_codefix_generatedlines, c_codefix_generationeventcount,
+                c_codereview_failedeventcount, c_codereview_findingscount, c_codereview_succeededeventcount,
+                c_dev_acceptanceeventcount, c_dev_acceptedlines, c_dev_generatedlines, c_dev_generationeventcount,
+                c_docgeneration_acceptedfileupdates, c_docgeneration_acceptedfilescreations,
+                c_docgeneration_acceptedlineadditions, c_docgeneration_acceptedlineupdates,
+                c_docgeneration_eventcount, c_docgeneration_rejectedfilecreations,
+                c_docgeneration_rejectedfileupdates, c_docgeneration_rejectedlineadditions,
+                c_docgeneration_rejectedlineupdates, c_inlinechat_acceptanceeventcount,
+                c_inlinechat_acceptedlineadditions, c_inlinechat_acceptedlinedeletions,
+                c_inlinechat_dismissaleventcount, c_inlinechat_dismissedlineadditions,
+                c_inlinechat_dismissedlinedeletions, c_inlinechat_rejectedlineadditions,
+                c_inlinechat_rejectedlinedeletions, c_inlinechat_rejectioneventcount, c_inlinechat_totaleventcount,
+                c_inline_aicodelines, c_inline_acceptancecount, c_inline_suggestionscount,
+                c_testgeneration_acceptedlines, c_testgeneration_acceptedtests, c_testgeneration_eventcount,
+                c_testgeneration_generatedlines, c_testgeneration_generatedtests, c_transformation_eventcount,
+                c_transformation_linesgenerated, c_transformation_linesingested)
             END AS legacy_cells
         FROM cells
     ) AS c

@@ -76,9 +76,10 @@ def build_payload(con: duckdb.DuckDBPyConnection, sheets: Sequence[SheetSpec]) -
     on_ids = {v.visual_id: id_filter_columns(con, v, columns[v.dataset], known) for v in every}
     shared = shared_keys(every, columns, on_ids)
     attributes = IdAttributes()
+    cache: Dict[Any, Any] = {}
     for visual in every:
         payload, seen = _visual_payload(con, visual, columns[visual.dataset], strings, pool,
-                                        shared.get(visual.visual_id), on_ids[visual.visual_id], attributes)
+                                        shared.get(visual.visual_id), on_ids[visual.visual_id], attributes, cache)
         visuals[visual.visual_id] = payload
         dates[payload["dateGran"] == "DAY"].extend(seen)
     # Monthly rows are keyed by the 1st of the month; they must not stretch the range back to it.
@@ -265,6 +266,7 @@ def resolve_arrays(payload: Dict[str, Any]) -> Dict[str, Any]:
             for column in rows["keys"]:
                 column["v"] = arrays[column["v"]]
             rows["parts"] = [arrays[part] for part in rows["parts"]]
+        unwiden(visual)
     return payload
 
 
@@ -326,7 +328,8 @@ def _date_filter(visual: VisualSpec, columns: Dict[str, str]) -> Optional[Tuple[
 def _visual_payload(con: duckdb.DuckDBPyConnection, visual: VisualSpec, columns: Dict[str, str],
                     strings: StringTable, pool: IdPool,
                     shared: Optional[List[str]] = None, on_ids: Sequence[str] = (),
-                    attributes: Optional[IdAttributes] = None) -> Tuple[Dict[str, Any], List[str]]:
+                    attributes: Optional[IdAttributes] = None,
+                    cache: Optional[Dict[Any, Any]] = None) -> Tuple[Dict[str, Any], List[str]]:
     for item in visual.dimensions + visual.measures:
         for name in _source_columns(item):
             if name not in columns:
@@ -342,8 +345,8 @@ def _visual_payload(con: duckdb.DuckDBPyConnection, visual: VisualSpec, columns:
     date_columns.update(d.column for d in visual.dimensions if d.kind == "date")
     if date_filter:
         date_columns.add(date_filter[0])
-    rows = con.execute(_query(visual, keys, columns).sql(dialect="duckdb")).fetchall()
-    key_columns, parts, measures = _columns(visual, keys, rows, columns, date_columns, strings, pool)
+    grouped = _Grouped(con, visual, columns, date_columns, strings, pool, cache)
+    count, key_columns, parts, measures = grouped.rows(keys)
     pre = None
     own = ([date_filter[0]] if date_filter else []) + [d.column for d in visual.dimensions if d.column not in
                                                         (date_filter or ("",))[:1]]
@@ -354,14 +357,16 @@ def _visual_payload(con: duckdb.DuckDBPyConnection, visual: VisualSpec, columns:
     # per team) drew 1.07M day x team x user rows and their id sets, 9.8 s at 20k users, for its first draw.
     # Fixed-list filters have none (a fixed filter is never off).
     if len(own) < len(keys) and all(f.parameter for f in filters) and not visual.raw:
-        pre_rows = con.execute(_query(visual, own, columns).sql(dialect="duckdb")).fetchall()
-        if len(pre_rows) * PRE_SHARE <= len(rows):
-            pre_keys, pre_parts, _ = _columns(visual, own, pre_rows, columns, date_columns, strings, pool)
+        pre_count, pre_keys, pre_parts, _ = grouped.rows(own, count // PRE_SHARE)
+        if pre_count * PRE_SHARE <= count:
             pre = {"keys": pre_keys, "parts": pre_parts, "dims": [own.index(d.column) for d in visual.dimensions]}
     seen: List[str] = []
     if date_filter:
         values = [strings.values[v] for v in key_columns[0]["v"] if v is not None]
         seen = [min(values), max(values)] if values else []
+    wide = None
+    if not visual.raw and len(visual.dimensions) == 1 and all(m.kind in ("SUM", "COUNT") for m in visual.measures):
+        wide, key_columns, parts = _widen(keys.index(visual.dimensions[0].column), key_columns, parts, strings)
     payload = {
         "id": visual.visual_id, "kind": visual.kind, "title": visual.title, "subtitle": visual.subtitle,
         "raw": visual.raw, "span": visual.span, "opts": visual.options,
@@ -369,7 +374,7 @@ def _visual_payload(con: duckdb.DuckDBPyConnection, visual: VisualSpec, columns:
         "measures": measures, "sort": [list(s) for s in visual.sort], "limit": visual.limit,
         "other": visual.other, "top": visual.top,
         "date": 0 if date_filter else -1, "dateGran": date_filter[1] if date_filter else "",
-        "keys": key_columns, "parts": parts, "pre": pre,
+        "keys": key_columns, "parts": parts, "pre": pre, "wide": wide,
         # "key" is the row key column filtered; -1 with "ids": the counted ids' values of the column, filtered.
         "filters": [{"id": f.filter_id, "key": keys.index(f.column) if f.column in keys else -1,
                      "ids": attributes.want(visual.dataset, visual.measures[0].column, f.column)
@@ -382,14 +387,133 @@ def _visual_payload(con: duckdb.DuckDBPyConnection, visual: VisualSpec, columns:
     return payload, seen
 
 
+# A visual's one dimension with at most this many values (the model mix's models) may be shipped as columns.
+WIDE_VALUES = 8
+
+
+def _widen(pivot: int, key_columns: List[Dict[str, Any]], parts: List[List[Any]], strings: StringTable
+           ) -> Tuple[Optional[Dict[str, Any]], List[Dict[str, Any]], List[List[Any]]]:
+    """Rows keyed by (the other keys, pivot value) as one row per other keys with a part column per pivot value.
+
+    The model mix (day x model x tier x client x team x name: 8.4 M rows at 20k users, most of the dashboard) then
+    writes each day, tier, client, team and name once for the ~4 models used that day, not once per model: 13 % less
+    of it packed at 5k users. Only when no part is null (a null cell means the row is absent; dashboard.js's
+    unwiden and resolve_arrays rebuild the rows) and the rows at least halve. ({"key", "values"}, keys, parts) or
+    (None, the input) unchanged."""
+    column = key_columns[pivot]["v"] if key_columns else []
+    values = sorted({v for v in column if v is not None}, key=lambda v: strings.values[v]) \
+        if key_columns and key_columns[pivot]["t"] != "n" else []
+    if len(key_columns) < 2 or not values or len(values) > WIDE_VALUES or None in column or \
+            any(v is None for part in parts for v in part):
+        return None, key_columns, parts
+    slot = {value: position for position, value in enumerate(values)}
+    others = [c["v"] for position, c in enumerate(key_columns) if position != pivot]
+    rows: Dict[Tuple[Any, ...], int] = {}
+    for row, rest in enumerate(zip(*others)):
+        rows.setdefault(rest, row)
+    if len(rows) * 2 > len(column):
+        return None, key_columns, parts
+
+    kinds = [c["t"] for position, c in enumerate(key_columns) if position != pivot]
+
+    def text(value: Any, kind: str) -> Any:
+        if value is None:
+            return (1, 0 if kind == "n" else "")
+        return (0, value if kind == "n" else strings.values[value])
+
+    # The other keys in reverse key order (the user's days one run, as _query orders rows), the date last.
+    order = sorted(rows, key=lambda rest: [text(v, kind) for v, kind in zip(reversed(rest), reversed(kinds))])
+    index = {rest: position for position, rest in enumerate(order)}
+    cells: List[List[Any]] = [[None] * len(order) for _ in range(len(parts) * len(values))]
+    for row, rest in enumerate(zip(*others)):
+        at, j = index[rest], slot[column[row]]
+        for p, part in enumerate(parts):
+            cells[p * len(values) + j][at] = part[row]
+    widened = []
+    rest_columns = list(zip(*order)) if order else [()] * len(others)
+    k = 0
+    for position, c in enumerate(key_columns):
+        if position == pivot:
+            widened.append({"t": c["t"], "v": []})
+        else:
+            widened.append({"t": c["t"], "v": list(rest_columns[k])})
+            k += 1
+    return {"key": pivot, "values": values}, widened, cells
+
+
+def unwiden(visual: Dict[str, Any]) -> None:
+    """The inverse of _widen on a resolved visual, in place (dashboard.js's unwiden does the same)."""
+    wide = visual.get("wide")
+    if not wide:
+        return
+    pivot, values = wide["key"], wide["values"]
+    keys = [column["v"] for column in visual["keys"]]
+    count = len(visual["parts"]) // len(values)
+    rows = len(next(column for position, column in enumerate(keys) if position != pivot))
+    long_keys: List[List[Any]] = [[] for _ in keys]
+    long_parts: List[List[Any]] = [[] for _ in range(count)]
+    for row in range(rows):
+        for j, value in enumerate(values):
+            if visual["parts"][j][row] is None:
+                continue
+            for position, column in enumerate(keys):
+                long_keys[position].append(value if position == pivot else column[row])
+            for p in range(count):
+                long_parts[p].append(visual["parts"][p * len(values) + j][row])
+    for column, found in zip(visual["keys"], long_keys):
+        column["v"] = found
+    visual["parts"] = long_parts
+    visual["wide"] = None
+
+
+class _Grouped:
+    """A visual's grouped rows by a key, as key columns and parts; an identical query (the same view, key and parts:
+    the KPIs a sheet repeats from another, "from" in the sheet files) is run and converted once per page, and each
+    visual gets its own copies of the lists' holders (share_arrays replaces their values by indexes)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, visual: VisualSpec, columns: Dict[str, str],
+                 date_columns: Set[str], strings: StringTable, pool: IdPool, cache: Optional[Dict[Any, Any]]) -> None:
+        self.con, self.visual, self.columns, self.date_columns = con, visual, columns, date_columns
+        self.strings, self.pool, self.cache = strings, pool, {} if cache is None else cache
+
+    def rows(self, keys: List[str], most: Optional[int] = None) -> Tuple[int, List[Dict[str, Any]], List[List[Any]],
+                                                                      List[Dict[str, Any]]]:
+        """(row count, key columns, parts, measures); with ``most``, more rows than that are counted, not converted
+        (their codes and id sets would reach the page's tables unused)."""
+        visual = self.visual
+        sql = _query(visual, keys, self.columns).sql(dialect="duckdb")
+        shape = (sql, tuple(name in self.date_columns for name in keys), tuple(m.column for m in visual.measures),
+                 tuple(m.kind for m in visual.measures))
+        known = self.cache.get(shape)
+        if known is None or (known[1] is None and (most is None or known[0] <= most)):
+            rows = self.con.execute(sql).fetchall()
+            if most is not None and len(rows) > most:
+                known = (len(rows), None, None)
+            else:
+                key_columns, parts, _ = _columns(visual, keys, rows, self.columns, self.date_columns, self.strings,
+                                                 self.pool)
+                known = (len(rows), key_columns, parts)
+            self.cache[shape] = known
+        count, key_columns, parts = known
+        if key_columns is None or parts is None:
+            return count, [], [], []
+        measures = []
+        position = 0
+        for measure in visual.measures:
+            measures.append(_measure_payload(measure, list(range(position, position + len(PARTS[measure.kind])))))
+            position += len(PARTS[measure.kind])
+        return count, [dict(column) for column in key_columns], list(parts), measures
+
+
 def _columns(visual: VisualSpec, keys: List[str], rows: List[Tuple[Any, ...]], columns: Dict[str, str],
              date_columns: Set[str], strings: StringTable,
              pool: IdPool) -> Tuple[List[Dict[str, Any]], List[List[Any]], List[Dict[str, Any]]]:
     """Key columns, measure parts and measure descriptions of query rows (keys first, then each measure's parts)."""
     key_columns = []
+    values = list(zip(*rows)) if rows else [()] * (len(keys) + sum(len(PARTS[m.kind]) for m in visual.measures))
     for position, name in enumerate(keys):
         kind = "d" if name in date_columns else ("n" if columns[name].startswith(NUMERIC_TYPES) else "s")
-        key_columns.append({"t": kind, "v": [_key_value(row[position], kind, strings) for row in rows]})
+        key_columns.append({"t": kind, "v": _key_values(values[position], kind, strings)})
     parts: List[List[Any]] = []
     measures = []
     position = len(keys)
@@ -397,7 +521,10 @@ def _columns(visual: VisualSpec, keys: List[str], rows: List[Tuple[Any, ...]], c
         indexes = []
         for part in PARTS[measure.kind]:
             indexes.append(len(parts))
-            parts.append([_part_value(row[position], part, strings, pool, measure.column) for row in rows])
+            if part == "ids":
+                parts.append([_part_value(value, part, strings, pool, measure.column) for value in values[position]])
+            else:
+                parts.append(_part_values(values[position], strings))
             position += 1
         measures.append(_measure_payload(measure, indexes))
     return key_columns, parts, measures
@@ -470,6 +597,35 @@ def _key_value(value: Any, kind: str, strings: StringTable) -> Any:
     if kind == "d" and YEAR_MONTH_RE.match(text):
         text += "-01"
     return strings.code(text)
+
+
+def _key_values(values: Sequence[Any], kind: str, strings: StringTable) -> List[Any]:
+    """_key_value of each value of one key column, each distinct value converted once (a key column holds a few
+    hundred dates and names over 1.6 M rows at 20k users: the conversion was most of the dashboard's render)."""
+    memo: Dict[Any, Any] = {}
+    found = []
+    for value in values:
+        if value in memo:
+            found.append(memo[value])
+        else:
+            found.append(memo.setdefault(value, _key_value(value, kind, strings)))
+    return found
+
+
+def _part_values(values: Sequence[Any], strings: StringTable) -> List[Any]:
+    """_part_value of each value of a summed (not an id set) part, ints and floats without the general dispatch."""
+    found = []
+    limit = 2**53
+    for value in values:
+        kind = type(value)
+        if kind is int or value is None:
+            found.append(value)
+        elif kind is float:
+            value = round(value, DECIMALS)
+            found.append(int(value) if value.is_integer() and abs(value) < limit else value)
+        else:
+            found.append(_part_value(value, "sum", strings, IdPool(), ""))
+    return found
 
 
 def _part_value(value: Any, part: str, strings: StringTable, pool: IdPool, column: str) -> Any:

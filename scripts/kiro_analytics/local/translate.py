@@ -32,6 +32,8 @@ SUPPORTED_FUNCTIONS: Dict[str, str] = {
     "CASE": "",
     "CHR": "",
     "COALESCE": "",
+    "CONCAT_WS": "concat_ws(sep, a, b, ...): the arguments joined by sep, a NULL one skipped (no separator for it), "
+                 "in both",
     "COUNT": "",
     "DATE_ADD": "DuckDB returns TIMESTAMP: views wrap it in TRY_CAST(... AS DATE)",
     "DECODE": "from_utf8(): Trino replaces bytes that are not UTF-8 by U+FFFD; DuckDB text is UTF-8 already (the "

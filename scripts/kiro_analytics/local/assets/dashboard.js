@@ -20,11 +20,33 @@
     consoleError.apply(null, arguments);
   };
 
-  // The data is gzip-compressed in base64 (html_dashboard.py): a JSON header, then typed columns and id sets as
-  // bytes (payload_codec.py), which main() reads from P.blob.
+  // The data is gzip-compressed, as 7-bit text (payload_codec.to_text: "<length>:", then one character per 7 bits,
+  // an escaped NUL, LF, CR or "<" and the next 7 bits as one character from U+0100): a JSON header, then typed
+  // columns and id sets as bytes (payload_codec.py), which main() reads from P.blob.
+  var ESCAPED = [0x00, 0x0A, 0x0D, 0x3C];
+  function decodeText(text) {
+    var colon = text.indexOf(':'), length = parseInt(text.slice(0, colon), 10), bytes = new Uint8Array(length);
+    var held = 0, bits = 0, n = 0;
+    function put(septet) {
+      held = (held << 7) | septet;
+      bits += 7;
+      if (bits >= 8) {
+        bits -= 8;
+        bytes[n++] = held >> bits;
+        held &= (1 << bits) - 1;
+      }
+    }
+    for (var i = colon + 1; i < text.length && n < length; i++) {
+      var code = text.charCodeAt(i);
+      if (code < 0x80) { put(code); continue; }
+      code -= 0x100;
+      put(ESCAPED[code >> 7]);
+      put(code & 0x7F);
+    }
+    return bytes;
+  }
   function decodePayload(node) {
-    var raw = atob(node.textContent.trim()), bytes = new Uint8Array(raw.length);
-    for (var i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+    var bytes = decodeText(node.textContent);
     var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
     return new Response(stream).arrayBuffer().then(function (buffer) {
       var size = new DataView(buffer).getUint32(0, true);
@@ -76,7 +98,26 @@
         vis.pre.keys.forEach(function (column) { column.v = P.arrays[column.v]; });
         vis.pre.parts = vis.pre.parts.map(function (part) { return P.arrays[part]; });
       }
+      if (vis.wide) unwiden(vis);
     });
+    // Rows shipped with a part column per value of the visual's one dimension (dashboard_data._widen: the model
+    // mix's models), a null cell where that row is absent: back to one row per (other keys, value).
+    function unwiden(vis) {
+      var pivot = vis.wide.key, values = vis.wide.values, n = values.length, count = vis.parts.length / n;
+      var keys = vis.keys.map(function (column) { return column.v; });
+      var rows = keys[pivot === 0 ? 1 : 0].length, longKeys = keys.map(function () { return []; }), longParts = [];
+      for (var p = 0; p < count; p++) longParts.push([]);
+      for (var row = 0; row < rows; row++) {
+        for (var j = 0; j < n; j++) {
+          if (vis.parts[j][row] === null) continue;
+          for (var k = 0; k < keys.length; k++) longKeys[k].push(k === pivot ? values[j] : keys[k][row]);
+          for (p = 0; p < count; p++) longParts[p].push(vis.parts[p * n + j][row]);
+        }
+      }
+      vis.keys.forEach(function (column, k) { column.v = longKeys[k]; });
+      vis.parts = longParts;
+      vis.wide = null;
+    }
     var S = P.strings;
     var UI = P.ui;
     var IDS = P.idsets || {sizes: {}, sets: []};
