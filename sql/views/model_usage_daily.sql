@@ -2,24 +2,29 @@
 -- Every header ending in _messages except total_messages is one model (name without the suffix); report_lines
 -- found those columns once per file and read their cells once per line, and the facts job stored each cell that
 -- holds messages as a row of model_message_facts, with the line it came from (source_path, activity_date, userid,
--- client_type). Each cell is joined to its line's status (report_line_status) and counted when the line is 'used'
--- (the newest export of its key). The line's activity_date is one of the join's equalities, so a date predicate on
--- this view (an incremental SPICE refresh) reaches both fact scans (tests/test_refresh_scan.py). The status is
--- tested in the sum, not in a WHERE: so the sum depends on both sides and DuckDB does not first group the cells by
--- their line (a grouping that saves nothing, each line's cells being distinct already, and cost as much again).
+-- client_type). A cell counts when its line is used (report_line_status): its line is valid, so that is when the
+-- line is not superseded, and the few superseded lines (a re-sent export's older copy) are what the cells are
+-- matched against (an anti join whose other side is small, issue 12). The line's activity_date is one of the join's
+-- equalities, so a date predicate on this view (an incremental SPICE refresh) reaches both fact scans
+-- (tests/test_refresh_scan.py).
 CREATE OR REPLACE VIEW ${database}.model_usage_daily AS
 SELECT
     m.activity_date,
     m.userid,
     m.client_type,
     m.model,
-    TRY_CAST(sum(CASE WHEN s.status = 'used' THEN m.messages END) AS BIGINT) AS messages
+    TRY_CAST(sum(m.messages) AS BIGINT) AS messages
 FROM ${database}.model_message_facts AS m
-INNER JOIN ${database}.report_line_status AS s
+LEFT JOIN (
+    SELECT source_path, activity_date, userid, client_type
+    FROM ${database}.report_line_status
+    WHERE family = 'user_report'
+      AND status = 'superseded'
+) AS s
     ON s.source_path = m.source_path
     AND s.activity_date = m.activity_date
     AND s.userid = m.userid
     AND s.client_type = m.client_type
-WHERE s.family = 'user_report'
+WHERE s.userid IS NULL
 GROUP BY m.activity_date, m.userid, m.client_type, m.model
-HAVING sum(CASE WHEN s.status = 'used' THEN m.messages END) > 0
+HAVING sum(m.messages) > 0
