@@ -554,7 +554,8 @@ def test_an_identical_grouped_query_runs_once_per_page(built: Dict[str, Any]) ->
     assert len(once) < len(each), "the dashboard repeats no query: the cache is not exercised"
 
 
-def test_a_dimension_of_few_values_is_shipped_as_columns_and_read_back_as_rows() -> None:
+def test_a_dimension_of_few_values_is_shipped_as_columns_and_read_back_as_rows(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """dashboard_data._widen (the model mix: a part column per model, null where the row is absent) and unwiden
     give back the same rows (as a multiset: the page regroups them); a null part or a key that would not halve the
     rows keeps the rows as they are."""
@@ -564,6 +565,8 @@ def test_a_dimension_of_few_values_is_shipped_as_columns_and_read_back_as_rows()
     user = [strings.code("u")] * 6
     keys = [{"t": "d", "v": day}, {"t": "s", "v": model}, {"t": "s", "v": user}]
     parts = [[1, 2, 3, 4, 5, 6], [0.5, 0, 1.25, 2, 3, 4]]
+    assert dashboard_data._widen(1, keys, parts, strings)[0] is None, "fewer rows than WIDE_ROWS"
+    monkeypatch.setattr(dashboard_data, "WIDE_ROWS", 0)
     wide, widened, cells = dashboard_data._widen(1, keys, parts, strings)
     assert wide == {"key": 1, "values": [strings.code("a"), strings.code("b"), strings.code("c")]}
     assert len(widened[0]["v"]) == 3 and widened[1]["v"] == [] and len(cells) == 6

@@ -77,9 +77,16 @@ def build_payload(con: duckdb.DuckDBPyConnection, sheets: Sequence[SheetSpec]) -
     shared = shared_keys(every, columns, on_ids)
     attributes = IdAttributes()
     cache: Dict[Any, Any] = {}
+    # Visuals alone on their dataset's shared key share no array with another, so columns per value cost nothing.
+    groups: Dict[Any, int] = {}
     for visual in every:
+        group = (visual.dataset, tuple(shared.get(visual.visual_id, ())))
+        groups[group] = groups.get(group, 0) + 1
+    for visual in every:
+        alone = groups[(visual.dataset, tuple(shared.get(visual.visual_id, ())))] == 1
         payload, seen = _visual_payload(con, visual, columns[visual.dataset], strings, pool,
-                                        shared.get(visual.visual_id), on_ids[visual.visual_id], attributes, cache)
+                                        shared.get(visual.visual_id), on_ids[visual.visual_id], attributes, cache,
+                                        alone)
         visuals[visual.visual_id] = payload
         dates[payload["dateGran"] == "DAY"].extend(seen)
     # Monthly rows are keyed by the 1st of the month; they must not stretch the range back to it.
@@ -329,7 +336,7 @@ def _visual_payload(con: duckdb.DuckDBPyConnection, visual: VisualSpec, columns:
                     strings: StringTable, pool: IdPool,
                     shared: Optional[List[str]] = None, on_ids: Sequence[str] = (),
                     attributes: Optional[IdAttributes] = None,
-                    cache: Optional[Dict[Any, Any]] = None) -> Tuple[Dict[str, Any], List[str]]:
+                    cache: Optional[Dict[Any, Any]] = None, alone: bool = False) -> Tuple[Dict[str, Any], List[str]]:
     for item in visual.dimensions + visual.measures:
         for name in _source_columns(item):
             if name not in columns:
@@ -365,7 +372,8 @@ def _visual_payload(con: duckdb.DuckDBPyConnection, visual: VisualSpec, columns:
         values = [strings.values[v] for v in key_columns[0]["v"] if v is not None]
         seen = [min(values), max(values)] if values else []
     wide = None
-    if not visual.raw and len(visual.dimensions) == 1 and all(m.kind in ("SUM", "COUNT") for m in visual.measures):
+    if alone and not visual.raw and len(visual.dimensions) == 1 and \
+            all(m.kind in ("SUM", "COUNT") for m in visual.measures):
         wide, key_columns, parts = _widen(keys.index(visual.dimensions[0].column), key_columns, parts, strings)
     payload = {
         "id": visual.visual_id, "kind": visual.kind, "title": visual.title, "subtitle": visual.subtitle,
@@ -387,8 +395,11 @@ def _visual_payload(con: duckdb.DuckDBPyConnection, visual: VisualSpec, columns:
     return payload, seen
 
 
-# A visual's one dimension with at most this many values (the model mix's models) may be shipped as columns.
+# A visual's one dimension with at most this many values (the model mix's models) may be shipped as columns, when
+# the visual has at least this many rows (smaller ones, the admin overview's client and team mixes, are often equal
+# to another visual's pre-grouped rows, and then shipped once: widened, that page grew by 1 % at 1k users).
 WIDE_VALUES = 8
+WIDE_ROWS = 100_000
 
 
 def _widen(pivot: int, key_columns: List[Dict[str, Any]], parts: List[List[Any]], strings: StringTable
@@ -398,12 +409,13 @@ def _widen(pivot: int, key_columns: List[Dict[str, Any]], parts: List[List[Any]]
     The model mix (day x model x tier x client x team x name: 8.4 M rows at 20k users, most of the dashboard) then
     writes each day, tier, client, team and name once for the ~4 models used that day, not once per model: 13 % less
     of it packed at 5k users. Only when no part is null (a null cell means the row is absent; dashboard.js's
-    unwiden and resolve_arrays rebuild the rows) and the rows at least halve. ({"key", "values"}, keys, parts) or
-    (None, the input) unchanged."""
+    unwiden and resolve_arrays rebuild the rows) and the rows at least halve, for a visual alone on its dataset's
+    shared key (the feature adoption's model mix shares its key columns with another visual: widened, that page
+    grew by half). ({"key", "values"}, keys, parts) or (None, the input) unchanged."""
     column = key_columns[pivot]["v"] if key_columns else []
     values = sorted({v for v in column if v is not None}, key=lambda v: strings.values[v]) \
         if key_columns and key_columns[pivot]["t"] != "n" else []
-    if len(key_columns) < 2 or not values or len(values) > WIDE_VALUES or None in column or \
+    if len(key_columns) < 2 or not values or len(values) > WIDE_VALUES or len(column) < WIDE_ROWS or None in column or \
             any(v is None for part in parts for v in part):
         return None, key_columns, parts
     slot = {value: position for position, value in enumerate(values)}

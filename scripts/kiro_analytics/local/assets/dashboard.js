@@ -104,17 +104,27 @@
     // mix's models), a null cell where that row is absent: back to one row per (other keys, value).
     function unwiden(vis) {
       var pivot = vis.wide.key, values = vis.wide.values, n = values.length, count = vis.parts.length / n;
-      var keys = vis.keys.map(function (column) { return column.v; });
-      var rows = keys[pivot === 0 ? 1 : 0].length, longKeys = keys.map(function () { return []; }), longParts = [];
-      for (var p = 0; p < count; p++) longParts.push([]);
-      for (var row = 0; row < rows; row++) {
-        for (var j = 0; j < n; j++) {
-          if (vis.parts[j][row] === null) continue;
-          for (var k = 0; k < keys.length; k++) longKeys[k].push(k === pivot ? values[j] : keys[k][row]);
-          for (p = 0; p < count; p++) longParts[p].push(vis.parts[p * n + j][row]);
-        }
+      var keys = vis.keys.map(function (column) { return column.v; }), rows = keys[pivot === 0 ? 1 : 0].length;
+      var total = 0, row, j, i, k, p;
+      for (j = 0; j < n; j++) for (row = 0; row < rows; row++) if (vis.parts[j][row] !== null) total++;
+      // Each long row's wide row and value, in wide-row order; then each column filled in one pass (8.4 M rows at
+      // 20k users: 0.9 s, where pushing each row into every column took 1.8 s).
+      var from = new Int32Array(total), slot = new Uint8Array(total);
+      for (row = 0, i = 0; row < rows; row++) {
+        for (j = 0; j < n; j++) if (vis.parts[j][row] !== null) { from[i] = row; slot[i] = j; i++; }
       }
-      vis.keys.forEach(function (column, k) { column.v = longKeys[k]; });
+      vis.keys.forEach(function (column, position) {
+        var out = new Array(total), source = keys[position];
+        if (position === pivot) for (k = 0; k < total; k++) out[k] = values[slot[k]];
+        else for (k = 0; k < total; k++) out[k] = source[from[k]];
+        column.v = out;
+      });
+      var longParts = [];
+      for (p = 0; p < count; p++) {
+        var out = new Array(total), cells = vis.parts.slice(p * n, p * n + n);
+        for (k = 0; k < total; k++) out[k] = cells[slot[k]][from[k]];
+        longParts.push(out);
+      }
       vis.parts = longParts;
       vis.wide = null;
     }
