@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import sqlglot
-from kiro_analytics.local.translate import zip_unnests
+from kiro_analytics.local.translate import duckdb_rewrites
 from sqlglot import exp
 
 
@@ -38,9 +38,8 @@ def duckdb_answers(db_path: Path, database: str, paths: Optional[Tuple[str, str]
         for table in tree.find_all(exp.Table):
             if table.db == database:
                 table.set("db", None)
-        # Trino's multi-array UNNEST (model_usage_daily, active_users_daily) has no DuckDB spelling in FROM: written
-        # as the local engine writes it.
-        tree = zip_unnests(tree)
+        # Written as the local engine writes it (Trino's zipped UNNEST and to_utf8 have no DuckDB spelling).
+        tree = duckdb_rewrites(tree)
         with duckdb.connect(str(db_path), read_only=True) as con:
             cursor = con.execute(tree.sql(dialect="duckdb"))
             columns = [column[0] for column in cursor.description]

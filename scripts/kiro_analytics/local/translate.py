@@ -132,6 +132,12 @@ def utf8_calls(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
+def duckdb_rewrites(tree: exp.Expression) -> exp.Expression:
+    """Every rewrite a Trino query needs before sqlglot writes it for DuckDB (zipped UNNEST, the UTF-8 calls): one
+    place, so the local engine and the tests' Athena stand-in answer the same SQL the same way."""
+    return utf8_calls(zip_unnests(tree))
+
+
 def zip_unnests(tree: exp.Expression) -> exp.Expression:
     """Trino's CROSS JOIN UNNEST(a, b) AS t (x, y) zips the arrays: as many rows as the longest, the others padded
     with NULL (https://trino.io/docs/current/sql/select.html#unnest). DuckDB has no multi-array UNNEST in FROM, but
@@ -200,7 +206,7 @@ def to_duckdb(view: SqlObject, database: str, materialise: bool = False, inline_
         raise InputError(f"{view.path}: uses {', '.join(unknown)}, which has no verified DuckDB translation "
                          "(add a parity case in tests/test_sql_parity.py and list it in "
                          "kiro_analytics/local/translate.py)")
-    tree = utf8_calls(zip_unnests(_unqualify(tree, database)))
+    tree = duckdb_rewrites(_unqualify(tree, database))
     if inline_ctes:
         for cte in tree.find_all(exp.CTE):
             cte.set("materialized", False)
@@ -242,7 +248,7 @@ def fact_to_duckdb(sql: str, source: str, database: str) -> str:
     unknown = sorted(functions_used(tree) - set(SUPPORTED_FUNCTIONS))
     if unknown:
         raise InputError(f"{source}: uses {', '.join(unknown)}, which has no verified DuckDB translation")
-    tree = utf8_calls(zip_unnests(_unqualify(tree, database)))
+    tree = duckdb_rewrites(_unqualify(tree, database))
     try:
         return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
     except SqlglotError as exc:
@@ -251,7 +257,7 @@ def fact_to_duckdb(sql: str, source: str, database: str) -> str:
 
 def expression_to_duckdb(athena_sql: str) -> str:
     """Translate one Athena expression or query (used by the parity tests)."""
-    tree = utf8_calls(zip_unnests(parse_athena(athena_sql, "expression")))
+    tree = duckdb_rewrites(parse_athena(athena_sql, "expression"))
     return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
 
 
