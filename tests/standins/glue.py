@@ -130,7 +130,8 @@ def deprecate(crawler: FakeCrawler, message: str) -> None:
 
 
 def get_crawler_metrics(self: GlueResponse) -> ActionResult:
-    names = self.parameters.get("CrawlerNameList") or [c.name for c in self.glue_backend.get_crawlers()]
+    # _get_param, not the parsed `parameters` dict: moto 5.2.6 removed that attribute from GlueResponse.
+    names = self._get_param("CrawlerNameList") or [c.name for c in self.glue_backend.get_crawlers()]
     metrics = []
     for name in names:
         self.glue_backend.get_crawler(name)  # EntityNotFoundException for an unknown crawler, as the service
