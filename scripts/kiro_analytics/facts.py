@@ -393,7 +393,8 @@ def refresh_facts(athena: Any, s3: Any, database: str, workgroup: str, sources: 
     ``remaining`` (seconds left, the Lambda context's) bounds the run: see the module's text."""
     runner = _Runner(athena, database, workgroup, timeout, clock, call, remaining)
     listing = listed_files(s3, sources, today)
-    names = [name for name in LINE_FACTS if name in fact_names()]  # LINE_FACTS' order: the model cells' load reads
+    present = set(fact_names())
+    names = [name for name in LINE_FACTS if name in present]  # LINE_FACTS' order: the model cells' load reads
     aggregates = aggregate_names() if with_aggregates else []
     state = read_state(s3, sources.state)
     without = known_without_lines(listing, state)

@@ -200,14 +200,12 @@ def ensure_facts(glue: Any, athena: Any, call: Any, facts: List[Any], database: 
     the others are dropped and created too ("replaced (line facts reloaded)"), so every day is loaded into all of
     them. Returns name -> created | replaced (...) | unchanged."""
     outcome: Dict[str, str] = {}
-    existing: Dict[str, bool] = {}
     for fact in facts:
         table = current_table(glue, database, fact.name)
-        existing[fact.name] = table is not None
-        wanted = [(name, kind.lower()) for name, kind in _fact_columns(fact.sql)]
         if table is None:
             outcome[fact.name] = "created"
             continue
+        wanted = [(name, kind.lower()) for name, kind in _fact_columns(fact.sql)]
         columns = table.get("StorageDescriptor", {}).get("Columns", [])
         have = [(c["Name"].lower(), c["Type"].lower()) for c in columns]
         outcome[fact.name] = "unchanged" if have == wanted else "replaced (columns changed)"
@@ -216,11 +214,10 @@ def ensure_facts(glue: Any, athena: Any, call: Any, facts: List[Any], database: 
         for name in lines:
             if outcome[name] == "unchanged":
                 outcome[name] = "replaced (line facts reloaded)"
-    # The tables that changed first, then those replaced only to be reloaded with them.
-    for fact in sorted(facts, key=lambda item: outcome[item.name] == "replaced (line facts reloaded)"):
+    for fact in facts:
         if outcome[fact.name] == "unchanged":
             continue
-        if existing[fact.name]:
+        if outcome[fact.name] != "created":
             run_query(athena, fact_drop(fact.name, database), workgroup, database, f"drop {fact.name}", call=call)
         run_query(athena, fact.sql.strip(), workgroup, database, f"fact table {fact.name}", call=call)
     return outcome
