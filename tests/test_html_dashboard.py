@@ -576,3 +576,15 @@ def test_a_dimension_of_few_values_is_shipped_as_columns_and_read_back_as_rows(
     assert rows == sorted(zip(day, model, user, *parts)) and visual["wide"] is None
     assert dashboard_data._widen(1, keys, [[1, None, 3, 4, 5, 6]], strings)[0] is None
     assert dashboard_data._widen(2, keys, parts, strings)[0] is None   # one user: the (day, model) rows stay 6
+
+
+def test_summed_parts_are_rounded_like_every_number_of_the_page() -> None:
+    """The fast path for summed parts (dashboard_data._part_values) keeps _part_value's rule: floats rounded to the
+    page's decimals, whole ones shipped as ints, ints and NULLs as they are, anything else through _part_value."""
+    from decimal import Decimal
+
+    strings, pool = dashboard_data.StringTable(), dashboard_data.IdPool()
+    values = [3, None, 0.1234567, 2.0, -0.0000004, Decimal("1.5"), 1e300]
+    assert dashboard_data._part_values(values, strings, pool) == [
+        dashboard_data._part_value(v, "sum", strings, pool, "") for v in values] == [3, None, 0.123457, 2, 0, 1.5, 1e300]
+    assert [type(v) for v in dashboard_data._part_values([2.0, 7], strings, pool)] == [int, int]

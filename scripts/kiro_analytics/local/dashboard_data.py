@@ -536,7 +536,7 @@ def _columns(visual: VisualSpec, keys: List[str], rows: List[Tuple[Any, ...]], c
             if part == "ids":
                 parts.append([_part_value(value, part, strings, pool, measure.column) for value in values[position]])
             else:
-                parts.append(_part_values(values[position], strings))
+                parts.append(_part_values(values[position], strings, pool))
             position += 1
         measures.append(_measure_payload(measure, indexes))
     return key_columns, parts, measures
@@ -624,19 +624,18 @@ def _key_values(values: Sequence[Any], kind: str, strings: StringTable) -> List[
     return found
 
 
-def _part_values(values: Sequence[Any], strings: StringTable) -> List[Any]:
-    """_part_value of each value of a summed (not an id set) part, ints and floats without the general dispatch."""
+def _part_values(values: Sequence[Any], strings: StringTable, pool: IdPool) -> List[Any]:
+    """_part_value of each value of a summed (not an id set) part: ints and floats, nearly every value, without the
+    general dispatch."""
     found = []
-    limit = 2**53
     for value in values:
         kind = type(value)
         if kind is int or value is None:
             found.append(value)
         elif kind is float:
-            value = round(value, DECIMALS)
-            found.append(int(value) if value.is_integer() and abs(value) < limit else value)
+            found.append(_number(value))
         else:
-            found.append(_part_value(value, "sum", strings, IdPool(), ""))
+            found.append(_part_value(value, "sum", strings, pool, ""))
     return found
 
 
