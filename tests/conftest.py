@@ -15,7 +15,6 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
 
 
-
 def _one_botocore_loader() -> None:
     """One botocore data loader for the whole test process. botocore gives every new Session (every Aws context a
     test builds, every stand-in's model) its own Loader, which reads and parses the JSON again: the endpoints file

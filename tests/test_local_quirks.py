@@ -109,11 +109,9 @@ def make_bucket(root: Path) -> Path:
     return users
 
 
-@pytest.fixture(scope="module")
-def hand(tmp_path_factory):
-    root = tmp_path_factory.mktemp("hand")
-    users = make_bucket(root / "data")
-    config = parse_config({
+def hand_config():
+    """The config of the hand-made buckets (their account, region, prefix and plans)."""
+    return parse_config({
         "aws": {"account_id": ACCOUNT, "region": REGION},
         "s3": {"bucket_name": "hand-made-bucket", "prefix": PREFIX},
         "identity_center": {"identity_store_id": "d-1234567890"},
@@ -121,6 +119,13 @@ def hand(tmp_path_factory):
         "names": {"database": "kiro_test_db"},
         "plans": PLANS,
     })
+
+
+@pytest.fixture(scope="module")
+def hand(tmp_path_factory):
+    root = tmp_path_factory.mktemp("hand")
+    users = make_bucket(root / "data")
+    config = hand_config()
     result = engine.build(root / "data", root / "out", config, users)
     con = duckdb.connect(str(result.db_path), read_only=True)
     yield con, result
@@ -306,14 +311,7 @@ def padded(tmp_path_factory):
     _write(logs / "by_user_analytic" / REGION / "2026/05/01/00" / f"{name}202605020300_report.csv",
            _legacy("05-01-2026", [(A, {"Chat_MessagesSent": " 5 ", "Inline_SuggestionsCount": "6 "}, False),
                                   (B, {"Chat_MessagesSent": 8}, False)]))
-    config = parse_config({
-        "aws": {"account_id": ACCOUNT, "region": REGION},
-        "s3": {"bucket_name": "hand-made-bucket", "prefix": PREFIX},
-        "identity_center": {"identity_store_id": "d-1234567890"},
-        "quicksight": {"user_arn": f"arn:aws:quicksight:{REGION}:{ACCOUNT}:user/default/admin"},
-        "names": {"database": "kiro_test_db"},
-        "plans": PLANS,
-    })
+    config = hand_config()
     result = engine.build(root / "data", root / "out", config)
     con = duckdb.connect(str(result.db_path), read_only=True)
     yield con, result
